@@ -1,0 +1,173 @@
+//! Fan-out of capture events to subscribers (the store, the TUI, `record`'s printer).
+//!
+//! Publishing never waits: each subscriber has its own unbounded queue, and when a subscriber
+//! falls behind by more than its limit, droppable events (live body chunks) are skipped for it
+//! and counted. Lifecycle events are always delivered, so the record is never missing an
+//! exchange even when a consumer is slow.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::mpsc;
+
+use super::CaptureEvent;
+
+/// How many queued events a subscriber may lag behind before chunks are skipped for it.
+const DEFAULT_LAG_LIMIT: usize = 4096;
+
+struct Subscriber {
+    tx: mpsc::UnboundedSender<CaptureEvent>,
+    pending: Arc<AtomicUsize>,
+    lag_limit: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    published: AtomicU64,
+    chunks_skipped: AtomicU64,
+}
+
+/// Cheap to clone; all clones publish to the same subscribers.
+#[derive(Clone, Default)]
+pub struct CaptureBus {
+    subscribers: Arc<Mutex<Vec<Subscriber>>>,
+    counters: Arc<Counters>,
+}
+
+/// Counts for a status line: how much was published and how much live detail was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusStats {
+    pub published: u64,
+    pub chunks_skipped: u64,
+}
+
+impl CaptureBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a subscriber that receives every event published from now on.
+    pub fn subscribe(&self) -> Subscription {
+        self.subscribe_with_lag_limit(DEFAULT_LAG_LIMIT)
+    }
+
+    pub fn subscribe_with_lag_limit(&self, lag_limit: usize) -> Subscription {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        self.lock().push(Subscriber {
+            tx,
+            pending: pending.clone(),
+            lag_limit,
+        });
+        Subscription { rx, pending }
+    }
+
+    /// Delivers `event` to every live subscriber without waiting.
+    pub fn publish(&self, event: CaptureEvent) {
+        self.counters.published.fetch_add(1, Ordering::Relaxed);
+        let mut subscribers = self.lock();
+        subscribers.retain(|sub| {
+            let lagging = sub.pending.load(Ordering::Relaxed) >= sub.lag_limit;
+            if lagging && event.is_droppable() {
+                self.counters.chunks_skipped.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+            sub.pending.fetch_add(1, Ordering::Relaxed);
+            sub.tx.send(event.clone()).is_ok()
+        });
+    }
+
+    pub fn stats(&self) -> BusStats {
+        BusStats {
+            published: self.counters.published.load(Ordering::Relaxed),
+            chunks_skipped: self.counters.chunks_skipped.load(Ordering::Relaxed),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
+        // A panic while holding this lock cannot leave the list inconsistent, so poisoning is
+        // safe to ignore.
+        self.subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The receiving end for one subscriber. Dropping it unsubscribes.
+pub struct Subscription {
+    rx: mpsc::UnboundedReceiver<CaptureEvent>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl Subscription {
+    /// The next event, or `None` once every publisher is gone.
+    pub async fn recv(&mut self) -> Option<CaptureEvent> {
+        let event = self.rx.recv().await;
+        self.mark_received(event.is_some());
+        event
+    }
+
+    /// Blocking variant for subscribers that run on their own thread (the store writer).
+    pub fn blocking_recv(&mut self) -> Option<CaptureEvent> {
+        let event = self.rx.blocking_recv();
+        self.mark_received(event.is_some());
+        event
+    }
+
+    /// An event if one is queued, without waiting.
+    pub fn try_recv(&mut self) -> Option<CaptureEvent> {
+        let event = self.rx.try_recv().ok();
+        self.mark_received(event.is_some());
+        event
+    }
+
+    fn mark_received(&self, got_one: bool) {
+        if got_one {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::ExchangeId;
+    use bytes::Bytes;
+
+    fn chunk(n: u64) -> CaptureEvent {
+        CaptureEvent::ResponseChunk {
+            id: ExchangeId(n),
+            data: Bytes::from_static(b"x"),
+        }
+    }
+
+    #[test]
+    fn lagging_subscriber_skips_chunks_but_not_lifecycle_events() {
+        let bus = CaptureBus::new();
+        let mut sub = bus.subscribe_with_lag_limit(2);
+        for n in 0..5 {
+            bus.publish(chunk(n));
+        }
+        let finished_like = CaptureEvent::ResponseHead {
+            id: ExchangeId(9),
+            status: 200,
+            headers: Arc::default(),
+            first_byte_ms: 1,
+        };
+        bus.publish(finished_like);
+        let mut got = Vec::new();
+        while let Some(ev) = sub.try_recv() {
+            got.push(ev.exchange_id().0);
+        }
+        assert_eq!(got, [0, 1, 9]);
+        assert_eq!(bus.stats().chunks_skipped, 3);
+    }
+
+    #[test]
+    fn dropped_subscription_is_forgotten() {
+        let bus = CaptureBus::new();
+        drop(bus.subscribe());
+        bus.publish(chunk(1));
+        assert!(bus.lock().is_empty());
+    }
+}

@@ -1,0 +1,17 @@
+//! The exchange model and the capture event bus.
+//!
+//! The proxy describes every exchange with these types and publishes them as [`CaptureEvent`]s;
+//! the store and the TUI consume them. Nothing here performs I/O, and publishing never waits.
+
+mod bus;
+mod classify;
+mod exchange;
+mod redact;
+
+pub use bus::{BusStats, CaptureBus, Subscription};
+pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
+pub use exchange::{
+    CapturedRequest, CapturedResponse, CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart,
+    ExchangeState, HeaderList, SessionId, Timing,
+};
+pub use redact::{is_secret_header, redact_headers, REDACTED};

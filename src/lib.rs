@@ -1,0 +1,7 @@
+//! llmscope: a recording proxy and terminal inspector that sits between a coding agent and its
+//! LLM endpoint.
+
+pub mod capture;
+pub mod llm;
+pub mod mock;
+pub mod store;

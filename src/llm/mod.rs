@@ -1,0 +1,12 @@
+//! What llmscope knows about LLM APIs: which dialect a request speaks, how its streams and
+//! error bodies look, and how to answer an agent in its own dialect.
+
+mod dialect;
+mod error_body;
+mod sse;
+mod stream_watch;
+
+pub use dialect::{request_model, Dialect};
+pub use error_body::{error_object_message, error_reply_body, stream_error_event};
+pub use sse::{SseEvent, SseParser};
+pub use stream_watch::{StreamVerdict, StreamWatch};

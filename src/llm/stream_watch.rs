@@ -1,0 +1,171 @@
+//! Watches an SSE reply as it passes through and decides whether the stream ended properly.
+
+use serde_json::Value;
+
+use super::{error_object_message, Dialect, SseEvent, SseParser};
+
+/// Feeds on the reply's chunks as they go to the agent.
+#[derive(Debug)]
+pub struct StreamWatch {
+    dialect: Dialect,
+    parser: SseParser,
+    verdict: StreamVerdict,
+}
+
+/// What the watcher concluded about a stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamVerdict {
+    pub events: u64,
+    /// The dialect's end-of-stream marker arrived (`[DONE]`, `message_stop`, …).
+    pub terminated: bool,
+    /// The message of the first error event, if any.
+    pub error: Option<String>,
+    /// The marker the dialect ends a stream with, for the message when it is missing.
+    pub expected_terminator: Option<&'static str>,
+}
+
+impl StreamVerdict {
+    /// Why the stream counts as failed, or `None` when it ended well.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(error) = &self.error {
+            return Some(format!("error event in stream: {error}"));
+        }
+        match self.expected_terminator {
+            Some(marker) if !self.terminated => Some(format!(
+                "stream ended without its terminator ({marker}) after {} events",
+                self.events
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl StreamWatch {
+    pub fn new(dialect: Dialect) -> Self {
+        let expected_terminator = match dialect {
+            Dialect::OpenAiChat => Some("data: [DONE]"),
+            Dialect::Anthropic => Some("message_stop"),
+            Dialect::OpenAiResponses => Some("response.completed"),
+            Dialect::Unknown => None,
+        };
+        Self {
+            dialect,
+            parser: SseParser::default(),
+            verdict: StreamVerdict {
+                expected_terminator,
+                ..StreamVerdict::default()
+            },
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        for event in self.parser.push(chunk) {
+            self.observe(&event);
+        }
+    }
+
+    pub fn verdict(&self) -> &StreamVerdict {
+        &self.verdict
+    }
+
+    fn observe(&mut self, event: &SseEvent) {
+        self.verdict.events += 1;
+        if self.dialect == Dialect::OpenAiChat && event.data.trim() == "[DONE]" {
+            self.verdict.terminated = true;
+            return;
+        }
+        let data: Option<Value> = serde_json::from_str(&event.data).ok();
+        let kind = event
+            .event
+            .clone()
+            .or_else(|| data.as_ref()?.get("type")?.as_str().map(str::to_string));
+        if self.verdict.error.is_none() {
+            self.verdict.error = error_in_event(kind.as_deref(), &event.data, data.as_ref());
+        }
+        let ends = match self.dialect {
+            Dialect::Anthropic => kind.as_deref() == Some("message_stop"),
+            Dialect::OpenAiResponses => matches!(
+                kind.as_deref(),
+                Some("response.completed" | "response.incomplete" | "response.failed")
+            ),
+            Dialect::OpenAiChat | Dialect::Unknown => false,
+        };
+        self.verdict.terminated |= ends;
+    }
+}
+
+fn error_in_event(kind: Option<&str>, raw: &str, data: Option<&Value>) -> Option<String> {
+    if let Some(message) = error_object_message(raw.as_bytes()) {
+        return Some(message);
+    }
+    match kind {
+        Some("error") => Some(
+            data.and_then(|d| d.get("message")?.as_str().map(str::to_string))
+                .unwrap_or_else(|| raw.chars().take(300).collect()),
+        ),
+        Some("response.failed") => Some(
+            data.and_then(|d| d.pointer("/response/error/message")?.as_str().map(str::to_string))
+                .unwrap_or_else(|| "response.failed".to_string()),
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(dialect: Dialect, stream: &str) -> StreamVerdict {
+        let mut watch = StreamWatch::new(dialect);
+        watch.push(stream.as_bytes());
+        watch.verdict().clone()
+    }
+
+    #[test]
+    fn openai_stream_with_done_is_fine() {
+        let v = watch(
+            Dialect::OpenAiChat,
+            "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n",
+        );
+        assert_eq!(v.problem(), None);
+        assert_eq!(v.events, 2);
+    }
+
+    #[test]
+    fn openai_stream_cut_before_done_is_a_problem() {
+        let v = watch(Dialect::OpenAiChat, "data: {\"choices\":[]}\n\n");
+        assert_eq!(
+            v.problem().as_deref(),
+            Some("stream ended without its terminator (data: [DONE]) after 1 events")
+        );
+    }
+
+    #[test]
+    fn error_events_are_found_in_every_dialect() {
+        let openai = watch(
+            Dialect::OpenAiChat,
+            "data: {\"error\":{\"message\":\"overloaded\"}}\n\ndata: [DONE]\n\n",
+        );
+        assert_eq!(openai.problem().as_deref(), Some("error event in stream: overloaded"));
+        let anthropic = watch(
+            Dialect::Anthropic,
+            "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+        );
+        assert_eq!(anthropic.error.as_deref(), Some("Overloaded"));
+        let responses = watch(
+            Dialect::OpenAiResponses,
+            "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"error\":{\"message\":\"server_error\"}}}\n\n",
+        );
+        assert_eq!(responses.error.as_deref(), Some("server_error"));
+    }
+
+    #[test]
+    fn anthropic_message_stop_terminates() {
+        let v = watch(
+            Dialect::Anthropic,
+            "event: message_start\ndata: {\"type\":\"message_start\"}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        );
+        assert!(v.terminated);
+        assert_eq!(v.problem(), None);
+    }
+}
