@@ -1,11 +1,13 @@
 //! What llmscope knows about LLM APIs: which dialect a request speaks, how its streams and
 //! error bodies look, and how to answer an agent in its own dialect.
 
+mod decoded;
 mod dialect;
 mod error_body;
 mod sse;
 mod stream_watch;
 
+pub use decoded::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, ToolDef, Usage};
 pub use dialect::{request_model, Dialect};
 pub use error_body::{error_object_message, error_reply_body, stream_error_event};
 pub use sse::{SseEvent, SseParser};
