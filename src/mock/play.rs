@@ -1,0 +1,298 @@
+//! Plays one behaviour on a connection: writes the reply it scripts, with the pacing, gating
+//! and breakage it promises, and says what becomes of the connection afterwards.
+
+use std::io;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::llm::Dialect;
+
+use super::behavior::MockBehavior;
+use super::error_bodies::{scripted_error, stream_error_event};
+use super::http::{encode_head, Connection, Reply};
+use super::replies::ReplyPlan;
+use super::request::header;
+use super::streams::{sse_events, sse_events_totalling, DEFAULT_DELTAS};
+use super::ReceivedRequest;
+
+const SLOW_STREAM_EVENTS: usize = 20;
+const SLOW_STREAM_PAUSE: Duration = Duration::from_millis(50);
+/// A gated stream carries on by itself after this, so a test that forgets the gate fails on
+/// its assertions instead of hanging.
+const GATE_LIMIT: Duration = Duration::from_secs(30);
+const HANG_LIMIT: Duration = Duration::from_secs(120);
+/// Lets the events before a reset reach the client before the RST does.
+const PAUSE_BEFORE_RESET: Duration = Duration::from_millis(50);
+const BIG_DEFAULT_BYTES: usize = 2 * 1024 * 1024;
+/// `x-mock-size` is honoured up to this, so a typo cannot make the mock stream for hours.
+const BIG_MAX_BYTES: usize = 1024 * 1024 * 1024;
+const MALFORMED_REPLY: &[u8] = b"SSH-2.0-OpenSSH_9.6\r\nthis is not an HTTP response\r\n\r\n";
+const BARE_STATUS_LINE: &[u8] = b"HTTP/1.1 200 OK\r\n";
+
+/// What the connection loop does once a reply is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum After {
+    /// Read the next request, if the client wants to send one.
+    Continue,
+    /// Close with FIN.
+    Close,
+    /// Close with RST.
+    Reset,
+}
+
+/// A request with everything decided about its reply.
+struct Exchange<'a> {
+    request: &'a ReceivedRequest,
+    json: Option<Value>,
+    behavior: MockBehavior,
+    dialect: Dialect,
+    /// The client asked to close after this reply (`Connection: close`, HTTP/1.0).
+    close: bool,
+    /// HEAD gets the head the same request would get with GET, and no body.
+    head_only: bool,
+}
+
+pub(super) async fn play(
+    conn: &mut Connection,
+    request: &ReceivedRequest,
+    keep_alive: bool,
+    gate: &Semaphore,
+) -> io::Result<After> {
+    let json = serde_json::from_slice::<Value>(&request.body).ok();
+    let behavior = MockBehavior::select(&request.target, json.as_ref(), &request.headers);
+    let has_anthropic_version = header(&request.headers, "anthropic-version").is_some();
+    let exchange = Exchange {
+        request,
+        behavior,
+        dialect: Dialect::detect(&request.target, has_anthropic_version),
+        close: !keep_alive,
+        head_only: request.method.eq_ignore_ascii_case("HEAD"),
+        json,
+    };
+    exchange.play(conn, gate).await
+}
+
+impl Exchange<'_> {
+    async fn play(&self, conn: &mut Connection, gate: &Semaphore) -> io::Result<After> {
+        let plan = || {
+            let tool_call = self.behavior == MockBehavior::Tool;
+            ReplyPlan::new(
+                self.dialect,
+                self.json.as_ref(),
+                &self.request.body,
+                tool_call,
+            )
+        };
+        match self.behavior {
+            MockBehavior::Ok | MockBehavior::Tool if self.wants_stream() => {
+                let events = sse_events(&plan(), DEFAULT_DELTAS);
+                self.stream(conn, &events, Duration::ZERO).await
+            }
+            MockBehavior::Ok | MockBehavior::Tool => {
+                self.reply(conn, Reply::json(200, plan().json_body())).await
+            }
+            MockBehavior::SlowStream => {
+                let events = sse_events_totalling(&plan(), SLOW_STREAM_EVENTS);
+                self.stream(conn, &events, SLOW_STREAM_PAUSE).await
+            }
+            MockBehavior::Gated => self.gated_stream(conn, &plan(), gate).await,
+            MockBehavior::SseError => {
+                let mut events = sse_events(&plan(), DEFAULT_DELTAS);
+                events.truncate(2);
+                events.push(stream_error_event(self.dialect));
+                self.stream(conn, &events, Duration::ZERO).await
+            }
+            MockBehavior::SseTruncated => {
+                let mut events = sse_events(&plan(), DEFAULT_DELTAS);
+                events.truncate(events.len() / 2);
+                self.stream(conn, &events, Duration::ZERO).await
+            }
+            MockBehavior::Reset => {
+                let events = sse_events(&plan(), DEFAULT_DELTAS);
+                self.write_stream_head(conn).await?;
+                for event in events.iter().take(2) {
+                    conn.write_chunk(event.as_bytes()).await?;
+                }
+                tokio::time::sleep(PAUSE_BEFORE_RESET).await;
+                Ok(After::Reset)
+            }
+            MockBehavior::Malformed => {
+                conn.write_all(MALFORMED_REPLY).await?;
+                Ok(After::Close)
+            }
+            MockBehavior::StatusThenClose => {
+                conn.write_all(BARE_STATUS_LINE).await?;
+                Ok(After::Close)
+            }
+            MockBehavior::Hang => {
+                conn.wait_for_peer_close(HANG_LIMIT).await;
+                Ok(After::Close)
+            }
+            MockBehavior::Big => self.big(conn).await,
+            MockBehavior::Echo => self.echo(conn).await,
+            MockBehavior::ContextLength400
+            | MockBehavior::UnsupportedParam400
+            | MockBehavior::InvalidModel400
+            | MockBehavior::ToolPairing400
+            | MockBehavior::Unauthorized401
+            | MockBehavior::RateLimited429
+            | MockBehavior::ServerError500
+            | MockBehavior::Overloaded529
+            | MockBehavior::ErrorIn200 => {
+                let model = self
+                    .json
+                    .as_ref()
+                    .and_then(|j| j.get("model")?.as_str())
+                    .unwrap_or(self.behavior.name());
+                match scripted_error(self.behavior, self.dialect, model) {
+                    Some((status, body)) => self.reply(conn, Reply::json(status, body)).await,
+                    None => Err(io::Error::other("behaviour has no scripted error")),
+                }
+            }
+        }
+    }
+
+    fn wants_stream(&self) -> bool {
+        let asked = self
+            .json
+            .as_ref()
+            .and_then(|j| j.get("stream")?.as_bool())
+            .unwrap_or(false);
+        asked && !self.head_only
+    }
+
+    fn after(&self) -> After {
+        if self.close {
+            After::Close
+        } else {
+            After::Continue
+        }
+    }
+
+    fn with_behavior_header(
+        &self,
+        mut headers: Vec<(&'static str, String)>,
+    ) -> Vec<(&'static str, String)> {
+        headers.push(("x-mock-behavior", self.behavior.name().to_string()));
+        headers
+    }
+
+    async fn reply(&self, conn: &mut Connection, reply: Reply) -> io::Result<After> {
+        let headers = self.with_behavior_header(reply.headers);
+        let mut bytes = encode_head(reply.status, &headers, Some(reply.body.len()), self.close);
+        if !self.head_only {
+            bytes.extend_from_slice(&reply.body);
+        }
+        conn.write_all(&bytes).await?;
+        Ok(self.after())
+    }
+
+    async fn write_stream_head(&self, conn: &mut Connection) -> io::Result<()> {
+        let headers = self.with_behavior_header(vec![
+            ("content-type", "text/event-stream".to_string()),
+            ("cache-control", "no-cache".to_string()),
+        ]);
+        conn.write_all(&encode_head(200, &headers, None, self.close))
+            .await
+    }
+
+    /// A complete chunked SSE reply, one HTTP chunk per event, `pause` between events.
+    async fn stream(
+        &self,
+        conn: &mut Connection,
+        events: &[String],
+        pause: Duration,
+    ) -> io::Result<After> {
+        self.write_stream_head(conn).await?;
+        if self.head_only {
+            return Ok(self.after());
+        }
+        for (i, event) in events.iter().enumerate() {
+            if i > 0 && !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            conn.write_chunk(event.as_bytes()).await?;
+        }
+        conn.finish_chunks().await?;
+        Ok(self.after())
+    }
+
+    async fn gated_stream(
+        &self,
+        conn: &mut Connection,
+        plan: &ReplyPlan,
+        gate: &Semaphore,
+    ) -> io::Result<After> {
+        let events = sse_events(plan, DEFAULT_DELTAS);
+        let (first, rest) = events.split_at(1.min(events.len()));
+        self.write_stream_head(conn).await?;
+        if self.head_only {
+            return Ok(self.after());
+        }
+        for event in first {
+            conn.write_chunk(event.as_bytes()).await?;
+        }
+        if let Ok(Ok(permit)) = tokio::time::timeout(GATE_LIMIT, gate.acquire()).await {
+            // Each release lets exactly one gated stream through.
+            permit.forget();
+        }
+        for event in rest {
+            conn.write_chunk(event.as_bytes()).await?;
+        }
+        conn.finish_chunks().await?;
+        Ok(self.after())
+    }
+
+    async fn big(&self, conn: &mut Connection) -> io::Result<After> {
+        let size = header(&self.request.headers, "x-mock-size")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(BIG_DEFAULT_BYTES, |n| n.min(BIG_MAX_BYTES));
+        let headers = self.with_behavior_header(vec![(
+            "content-type",
+            "application/octet-stream".to_string(),
+        )]);
+        conn.write_all(&encode_head(200, &headers, Some(size), self.close))
+            .await?;
+        if self.head_only {
+            return Ok(self.after());
+        }
+        const BLOCK: usize = 64 * 1024;
+        let mut block = Vec::with_capacity(BLOCK);
+        let mut offset = 0;
+        while offset < size {
+            let end = (offset + BLOCK).min(size);
+            block.clear();
+            block.extend((offset..end).map(big_byte));
+            conn.write_all(&block).await?;
+            offset = end;
+        }
+        Ok(self.after())
+    }
+
+    async fn echo(&self, conn: &mut Connection) -> io::Result<After> {
+        let request = self.request;
+        let mut reply = Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: request.body.clone(),
+        };
+        for name in ["content-type", "content-encoding"] {
+            if let Some(value) = header(&request.headers, name) {
+                reply.headers.push((name, value.to_string()));
+            }
+        }
+        let reply = reply
+            .with_header("x-echo-method", request.method.clone())
+            .with_header("x-echo-target", request.target.clone());
+        self.reply(conn, reply).await
+    }
+}
+
+/// Byte `i` of a `mock-big` body: fixed, so two runs can be compared, and not a short
+/// repeating pattern, so compression does not flatter a benchmark.
+pub(super) fn big_byte(i: usize) -> u8 {
+    let mixed = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> 56) as u8
+}
