@@ -1,0 +1,283 @@
+//! Reading past sessions and exchanges back into the capture types.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rusqlite::{params, Row};
+
+use super::codec::{self, Codec};
+use super::db::Store;
+use super::error::{SqliteContext, StoreError};
+use super::{ExchangeSummary, SessionSummary, StoredExchange};
+use crate::capture::{
+    CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState,
+    Failure, FailureClass, HeaderList, SessionId, Timing,
+};
+use crate::llm::Dialect;
+
+/// Columns shared by summaries and full rows, in table order so a summary never reaches the
+/// bodies stored after them.
+const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, status, state,
+    failure_class, failure_message, first_byte_ms, duration_ms, request_body_len,
+    response_body_captured, response_body_len";
+
+const BODY_COLUMNS: &str =
+    "request_headers, response_headers, request_body_codec, response_body_codec, request_body,
+    response_body";
+
+impl Store {
+    /// Every session, newest first, with counts of its exchanges.
+    pub fn list_sessions(&self) -> Result<Vec<SessionSummary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.id, s.started_at_ms, s.ended_at_ms, s.upstream, s.listen, s.mode, s.pid,
+                        COUNT(e.id), COUNT(e.failure_class),
+                        COALESCE(SUM(e.state = 'incomplete'), 0)
+                   FROM sessions s LEFT JOIN exchanges e ON e.session_id = s.id
+                  GROUP BY s.id
+                  ORDER BY s.started_at_ms DESC, s.id DESC",
+            )
+            .during("list sessions", &self.path)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(SessionSummary {
+                    id: SessionId(row.get(0)?),
+                    started_at_ms: row.get(1)?,
+                    ended_at_ms: row.get(2)?,
+                    upstream: row.get(3)?,
+                    listen: row.get(4)?,
+                    mode: row.get(5)?,
+                    pid: row.get(6)?,
+                    exchanges: row.get(7)?,
+                    errors: row.get(8)?,
+                    incomplete: row.get(9)?,
+                })
+            })
+            .during("list sessions", &self.path)?;
+        rows.collect::<Result<_, _>>()
+            .during("list sessions", &self.path)
+    }
+
+    /// The exchanges of a session in id order, without their headers and bodies: enough for a
+    /// list of many thousands of rows.
+    pub fn exchange_summaries(
+        &self,
+        session: SessionId,
+    ) -> Result<Vec<ExchangeSummary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM exchanges WHERE session_id = ?1 ORDER BY id"
+            ))
+            .during("list exchanges", &self.path)?;
+        let rows = stmt
+            .query_map(params![session.0], read_summary)
+            .during("list exchanges", &self.path)?;
+        rows.map(|row| {
+            let (summary, failure) = row.during("list exchanges", &self.path)?;
+            self.finish_summary(session, summary, failure)
+        })
+        .collect()
+    }
+
+    /// Every exchange of a session in id order, bodies decoded.
+    pub fn exchanges(&self, session: SessionId) -> Result<Vec<StoredExchange>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {SUMMARY_COLUMNS}, {BODY_COLUMNS} FROM exchanges
+                  WHERE session_id = ?1 ORDER BY id"
+            ))
+            .during("read exchanges", &self.path)?;
+        let rows = stmt
+            .query_map(params![session.0], read_full)
+            .during("read exchanges", &self.path)?;
+        rows.map(|row| {
+            let row = row.during("read exchanges", &self.path)?;
+            self.rebuild(session, row)
+        })
+        .collect()
+    }
+
+    /// One exchange, bodies decoded; `None` if the session has no such exchange.
+    pub fn exchange(
+        &self,
+        session: SessionId,
+        id: ExchangeId,
+    ) -> Result<Option<StoredExchange>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {SUMMARY_COLUMNS}, {BODY_COLUMNS} FROM exchanges
+                  WHERE session_id = ?1 AND id = ?2"
+            ))
+            .during("read an exchange", &self.path)?;
+        let mut rows = stmt
+            .query_map(params![session.0, id.0], read_full)
+            .during("read an exchange", &self.path)?;
+        match rows.next() {
+            None => Ok(None),
+            Some(row) => {
+                let row = row.during("read an exchange", &self.path)?;
+                self.rebuild(session, row).map(Some)
+            }
+        }
+    }
+
+    /// Resolves the text columns that need checking against what this build knows.
+    fn finish_summary(
+        &self,
+        session: SessionId,
+        mut summary: ExchangeSummary,
+        raw: RawOutcome,
+    ) -> Result<ExchangeSummary, StoreError> {
+        let bad = |detail: String| StoreError::BadRow {
+            path: self.path.clone(),
+            session,
+            exchange: summary.id,
+            detail,
+        };
+        summary.state = ExchangeState::parse(&raw.state)
+            .ok_or_else(|| bad(format!("unknown state {:?}", raw.state)))?;
+        summary.failure = match raw.failure_class {
+            None => None,
+            Some(name) => {
+                let class = FailureClass::parse(&name, summary.status)
+                    .ok_or_else(|| bad(format!("unknown failure class {name:?}")))?;
+                Some(Failure::new(class, raw.failure_message.unwrap_or_default()))
+            }
+        };
+        Ok(summary)
+    }
+
+    fn rebuild(&self, session: SessionId, row: FullRow) -> Result<StoredExchange, StoreError> {
+        let summary = self.finish_summary(session, row.summary, row.outcome)?;
+        let bad = |detail: String| StoreError::BadRow {
+            path: self.path.clone(),
+            session,
+            exchange: summary.id,
+            detail,
+        };
+        let request_headers = parse_headers(&row.request_headers)
+            .map_err(|e| bad(format!("request headers: {e}")))?;
+        let request_body = decode_body(
+            row.request_body_codec,
+            row.request_body,
+            summary.request_bytes,
+        )
+        .map_err(|e| bad(format!("request body: {e}")))?;
+        let response = match summary.status {
+            None => None,
+            Some(status) => {
+                let headers = parse_headers(row.response_headers.as_deref().unwrap_or("[]"))
+                    .map_err(|e| bad(format!("response headers: {e}")))?;
+                let captured = row.response_body_captured.unwrap_or(0);
+                let body = decode_body(row.response_body_codec, row.response_body, captured)
+                    .map_err(|e| bad(format!("response body: {e}")))?;
+                Some(CapturedResponse {
+                    status,
+                    headers,
+                    body: Bytes::from(body),
+                    body_len: summary.response_bytes.unwrap_or(captured),
+                })
+            }
+        };
+        let start = ExchangeStart {
+            id: summary.id,
+            session,
+            started_at_ms: summary.started_at_ms,
+            dialect: summary.dialect,
+            model: summary.model,
+            request: CapturedRequest {
+                method: summary.method,
+                uri: summary.uri,
+                headers: request_headers,
+                body: Bytes::from(request_body),
+            },
+        };
+        Ok(StoredExchange {
+            record: ExchangeRecord {
+                start: Arc::new(start),
+                timing: Timing {
+                    started_at_ms: summary.started_at_ms,
+                    first_byte_ms: summary.first_byte_ms,
+                    duration_ms: summary.duration_ms,
+                },
+                response,
+                failure: summary.failure,
+            },
+            state: summary.state,
+        })
+    }
+}
+
+/// Text columns whose meaning is checked after the row is read, so that a value this build
+/// does not know becomes a [`StoreError::BadRow`] naming the exchange.
+struct RawOutcome {
+    state: String,
+    failure_class: Option<String>,
+    failure_message: Option<String>,
+}
+
+struct FullRow {
+    summary: ExchangeSummary,
+    outcome: RawOutcome,
+    response_body_captured: Option<u64>,
+    request_headers: String,
+    response_headers: Option<String>,
+    request_body_codec: i64,
+    response_body_codec: i64,
+    request_body: Option<Vec<u8>>,
+    response_body: Option<Vec<u8>>,
+}
+
+fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)> {
+    let dialect: String = row.get(4)?;
+    let summary = ExchangeSummary {
+        id: ExchangeId(row.get(0)?),
+        started_at_ms: row.get(1)?,
+        method: row.get(2)?,
+        uri: row.get(3)?,
+        dialect: Dialect::parse(&dialect),
+        model: row.get(5)?,
+        status: row.get(6)?,
+        // Placeholders until `finish_summary` checks the raw text.
+        state: ExchangeState::InFlight,
+        failure: None,
+        first_byte_ms: row.get(10)?,
+        duration_ms: row.get(11)?,
+        request_bytes: row.get(12)?,
+        response_bytes: row.get(14)?,
+    };
+    let outcome = RawOutcome {
+        state: row.get(7)?,
+        failure_class: row.get(8)?,
+        failure_message: row.get(9)?,
+    };
+    Ok((summary, outcome))
+}
+
+fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
+    let (summary, outcome) = read_summary(row)?;
+    Ok(FullRow {
+        summary,
+        outcome,
+        response_body_captured: row.get(13)?,
+        request_headers: row.get(15)?,
+        response_headers: row.get(16)?,
+        request_body_codec: row.get(17)?,
+        response_body_codec: row.get(18)?,
+        request_body: row.get(19)?,
+        response_body: row.get(20)?,
+    })
+}
+
+fn parse_headers(json: &str) -> Result<HeaderList, String> {
+    serde_json::from_str(json).map_err(|e| e.to_string())
+}
+
+fn decode_body(tag: i64, stored: Option<Vec<u8>>, expected_len: u64) -> Result<Vec<u8>, String> {
+    let codec = Codec::from_tag(tag).ok_or_else(|| format!("unknown codec tag {tag}"))?;
+    codec::decode(codec, stored.as_deref().unwrap_or_default(), expected_len)
+}

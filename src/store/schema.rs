@@ -1,0 +1,100 @@
+//! The database schema and its migrations, versioned with `PRAGMA user_version`.
+//!
+//! Migrations only ever append: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
+//! Edit a released migration and files already at that version will never see the change.
+
+use std::path::Path;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use super::error::{SqliteContext, StoreError};
+
+/// v1: sessions and exchanges.
+///
+/// In `exchanges` the small columns come first and the bodies last: SQLite decodes a row's
+/// columns in order, so list views that stop before the bodies never read their overflow
+/// pages. Bodies carry a codec tag (see `codec.rs`); an empty body is NULL.
+const V1: &str = "
+CREATE TABLE sessions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms   INTEGER,
+    upstream      TEXT NOT NULL,
+    listen        TEXT NOT NULL,
+    mode          TEXT NOT NULL,
+    pid           INTEGER NOT NULL
+);
+
+CREATE TABLE exchanges (
+    session_id             INTEGER NOT NULL,
+    id                     INTEGER NOT NULL,
+    started_at_ms          INTEGER NOT NULL,
+    method                 TEXT NOT NULL,
+    uri                    TEXT NOT NULL,
+    dialect                TEXT NOT NULL,
+    model                  TEXT,
+    status                 INTEGER,
+    state                  TEXT NOT NULL,
+    failure_class          TEXT,
+    failure_message        TEXT,
+    first_byte_ms          INTEGER,
+    duration_ms            INTEGER,
+    request_body_len       INTEGER NOT NULL,
+    response_body_captured INTEGER,
+    response_body_len      INTEGER,
+    request_headers        TEXT NOT NULL,
+    response_headers       TEXT,
+    request_body_codec     INTEGER NOT NULL DEFAULT 0,
+    response_body_codec    INTEGER NOT NULL DEFAULT 0,
+    request_body           BLOB,
+    response_body          BLOB,
+    PRIMARY KEY (session_id, id)
+);
+
+CREATE INDEX exchanges_by_failure ON exchanges (session_id, failure_class);
+";
+
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the file up to [`CURRENT_VERSION`], refusing files from a newer llmscope.
+pub(super) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    if check_version(conn, path)? == CURRENT_VERSION {
+        return Ok(());
+    }
+    // IMMEDIATE takes the write lock up front; re-reading the version under it means two
+    // processes opening a fresh directory at once migrate it exactly once.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .during("start the schema migration", path)?;
+    let found = check_version(&tx, path)?;
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql).during("migrate the schema", path)?;
+        tx.pragma_update(None, "user_version", from as i64 + 1)
+            .during("record the schema version", path)?;
+    }
+    tx.commit().during("commit the schema migration", path)
+}
+
+fn check_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .during("read the schema version", path)?;
+    if found > CURRENT_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: CURRENT_VERSION,
+        });
+    }
+    // A negative version can only come from damage; treating it as 0 would re-run v1 on top
+    // of existing tables.
+    if found < 0 {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("schema version {found} is not valid"),
+        });
+    }
+    Ok(found)
+}

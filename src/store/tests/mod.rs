@@ -1,0 +1,5 @@
+//! Behaviour of the store through its public API, on real SQLite files in temporary
+//! directories. Tests of one file's internals sit in that file.
+
+mod records;
+mod writer;

@@ -1,0 +1,205 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rusqlite::Connection;
+
+use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeState, SessionId};
+use crate::store::test_fixtures::{finished, sample_start, session_info};
+use crate::store::writer::{spawn_writer_with, WriterConfig};
+use crate::store::{spawn_writer, Store, StoreHealth};
+
+fn open() -> (tempfile::TempDir, Store, SessionId) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(tmp.path()).expect("open");
+    let session = store.begin_session(&session_info()).expect("session");
+    (tmp, store, session)
+}
+
+fn quick_config() -> WriterConfig {
+    WriterConfig {
+        first_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+        shutdown_grace: Duration::from_millis(300),
+        ..WriterConfig::default()
+    }
+}
+
+/// Another process's write transaction, held until dropped.
+fn hold_write_lock(store: &Store) -> Connection {
+    let conn = Connection::open(store.path()).expect("second connection");
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    // Waiting for the lock would only slow the test; failing fast is what is under test.
+    store.set_busy_timeout(Duration::from_millis(20));
+    conn
+}
+
+fn wait_until(what: &str, health: &StoreHealth, done: impl Fn(&StoreHealth) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(health) {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn started(session: SessionId, id: u64) -> CaptureEvent {
+    CaptureEvent::Started(Arc::new(sample_start(session, id, b"{}".to_vec())))
+}
+
+fn done(session: SessionId, id: u64) -> CaptureEvent {
+    let record = finished(
+        sample_start(session, id, b"{}".to_vec()),
+        200,
+        b"ok".to_vec(),
+        None,
+    );
+    CaptureEvent::Finished(Arc::new(record))
+}
+
+fn states(store: &Store, session: SessionId) -> Vec<(u64, ExchangeState)> {
+    store
+        .exchange_summaries(session)
+        .expect("summaries")
+        .into_iter()
+        .map(|s| (s.id.0, s.state))
+        .collect()
+}
+
+#[test]
+fn writer_stores_events_from_a_real_bus_and_join_returns_once_the_bus_is_gone() {
+    let (_tmp, store, session) = open();
+    let bus = CaptureBus::new();
+    let writer = spawn_writer(store, bus.subscribe());
+    let health = writer.health();
+    bus.publish(started(session, 1));
+    bus.publish(CaptureEvent::ResponseHead {
+        id: ExchangeId(1),
+        status: 200,
+        headers: Arc::default(),
+        first_byte_ms: 3,
+    });
+    bus.publish(CaptureEvent::ResponseChunk {
+        id: ExchangeId(1),
+        data: Bytes::from_static(b"ok"),
+    });
+    bus.publish(done(session, 1));
+    bus.publish(started(session, 2));
+    drop(bus);
+
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 0);
+    let store = exit.store.expect("store handed back");
+    assert_eq!(
+        states(&store, session),
+        [(1, ExchangeState::Complete), (2, ExchangeState::InFlight)]
+    );
+    assert_eq!(health.exchanges_written(), 1);
+    assert!(!health.is_failing());
+}
+
+#[test]
+fn writer_keeps_events_through_a_locked_database_and_writes_them_when_it_clears() {
+    let (_tmp, store, session) = open();
+    let lock = hold_write_lock(&store);
+    let bus = CaptureBus::new();
+    let writer = spawn_writer_with(store, bus.subscribe(), quick_config());
+    let health = writer.health();
+
+    bus.publish(started(session, 1));
+    wait_until("the writer reports failing", &health, |h| h.is_failing());
+    bus.publish(done(session, 1));
+    bus.publish(done(session, 2));
+    wait_until("a retry has failed too", &health, |h| {
+        h.write_failures() >= 2
+    });
+    assert!(health
+        .last_error()
+        .is_some_and(|e| e.contains("database is locked")));
+    assert_eq!(health.exchanges_written(), 0);
+
+    drop(lock);
+    wait_until("both exchanges are written", &health, |h| {
+        h.exchanges_written() == 2
+    });
+    assert!(!health.is_failing());
+    drop(bus);
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 0);
+    let store = exit.store.expect("store");
+    assert_eq!(
+        states(&store, session),
+        [(1, ExchangeState::Complete), (2, ExchangeState::Complete)]
+    );
+}
+
+#[test]
+fn shutdown_on_a_failing_disk_gives_up_after_the_grace_and_counts_the_loss() {
+    let (_tmp, store, session) = open();
+    let lock = hold_write_lock(&store);
+    let bus = CaptureBus::new();
+    let writer = spawn_writer_with(store, bus.subscribe(), quick_config());
+    let health = writer.health();
+    bus.publish(started(session, 1));
+    bus.publish(done(session, 1));
+    bus.publish(started(session, 2));
+    wait_until("the writer reports failing", &health, |h| h.is_failing());
+    drop(bus);
+
+    let began = Instant::now();
+    let exit = writer.join();
+    assert!(began.elapsed() < Duration::from_secs(3), "join is bounded");
+    assert_eq!(exit.events_lost, 3);
+    assert!(exit.last_error.is_some());
+    drop(lock);
+    let store = exit.store.expect("store");
+    assert!(states(&store, session).is_empty());
+}
+
+#[test]
+fn backlog_beyond_its_cap_drops_the_oldest_events_and_counts_them() {
+    let (_tmp, store, session) = open();
+    let lock = hold_write_lock(&store);
+    let bus = CaptureBus::new();
+    let config = WriterConfig {
+        backlog_cap: 4,
+        ..quick_config()
+    };
+    let writer = spawn_writer_with(store, bus.subscribe(), config);
+    let health = writer.health();
+    for id in 1..=10 {
+        bus.publish(started(session, id));
+    }
+    wait_until("six events were dropped", &health, |h| h.events_lost() == 6);
+    drop(lock);
+    drop(bus);
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 6);
+    let ids: Vec<u64> = states(&exit.store.expect("store"), session)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, [7, 8, 9, 10]);
+}
+
+#[test]
+fn an_event_that_cannot_be_stored_costs_only_itself() {
+    let (_tmp, store, session) = open();
+    let bus = CaptureBus::new();
+    let writer = spawn_writer_with(store, bus.subscribe(), quick_config());
+    let health = writer.health();
+    // SQLite integers are signed 64-bit; this id cannot be bound.
+    bus.publish(done(session, 1));
+    bus.publish(started(session, u64::MAX));
+    bus.publish(done(session, 3));
+    drop(bus);
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 1);
+    assert_eq!(health.exchanges_written(), 2);
+    assert!(!health.is_failing());
+    let store = exit.store.expect("store");
+    assert_eq!(
+        states(&store, session),
+        [(1, ExchangeState::Complete), (3, ExchangeState::Complete)]
+    );
+}

@@ -1,0 +1,178 @@
+//! Writing sessions and exchanges.
+//!
+//! Writes take SQLite's write lock at `BEGIN` (IMMEDIATE), so waiting for another process is
+//! governed by the busy timeout instead of failing half-way through a batch.
+
+use std::collections::HashSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+
+use super::codec;
+use super::db::Store;
+use super::error::{SqliteContext, StoreError};
+use super::SessionInfo;
+use crate::capture::{
+    CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList, SessionId,
+};
+
+impl Store {
+    /// Records the start of a run of this process and returns its id.
+    pub fn begin_session(&self, info: &SessionInfo) -> Result<SessionId, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO sessions (started_at_ms, upstream, listen, mode, pid)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    now_ms(),
+                    info.upstream,
+                    info.listen,
+                    info.mode,
+                    std::process::id()
+                ],
+            )
+            .during("begin a session", &self.path)?;
+        Ok(SessionId(self.conn.last_insert_rowid()))
+    }
+
+    /// Marks a session ended now. Exchanges still in flight can no longer finish, so they
+    /// become `incomplete`; a finish written later still wins.
+    pub fn end_session(&self, session: SessionId) -> Result<(), StoreError> {
+        let tx = self.write_tx("end a session")?;
+        tx.execute(
+            "UPDATE sessions SET ended_at_ms = ?2 WHERE id = ?1",
+            params![session.0, now_ms()],
+        )
+        .during("end a session", &self.path)?;
+        tx.execute(
+            "UPDATE exchanges SET state = 'incomplete' WHERE session_id = ?1 AND state = 'in_flight'",
+            params![session.0],
+        )
+        .during("end a session", &self.path)?;
+        tx.commit().during("end a session", &self.path)
+    }
+
+    /// Stores a request as `in_flight`. A row that already exists (its finish arrived first)
+    /// is left as it is.
+    pub fn record_start(&self, start: &ExchangeStart) -> Result<(), StoreError> {
+        insert_start(&self.conn, start).during("record an exchange start", &self.path)
+    }
+
+    /// Stores how an exchange ended, inserting the whole exchange if its start was never
+    /// written.
+    pub fn record_finish(&self, record: &ExchangeRecord) -> Result<(), StoreError> {
+        let tx = self.write_tx("record an exchange")?;
+        write_finish(&tx, record).during("record an exchange", &self.path)?;
+        tx.commit().during("record an exchange", &self.path)
+    }
+
+    /// Applies a batch of events in one transaction and returns how many exchanges it
+    /// finished. Reply heads and chunks are for live views and are skipped; so is a start
+    /// whose finish is in the same batch, since the finish writes the whole row.
+    pub fn record_events(&self, events: &[CaptureEvent]) -> Result<u64, StoreError> {
+        let finished: HashSet<(SessionId, ExchangeId)> = events
+            .iter()
+            .filter_map(|event| match event {
+                CaptureEvent::Finished(record) => Some((record.start.session, record.id())),
+                _ => None,
+            })
+            .collect();
+        let tx = self.write_tx("record exchanges")?;
+        for event in events {
+            let written = match event {
+                CaptureEvent::Started(start) if !finished.contains(&(start.session, start.id)) => {
+                    insert_start(&tx, start)
+                }
+                CaptureEvent::Finished(record) => write_finish(&tx, record),
+                _ => Ok(()),
+            };
+            written.during("record exchanges", &self.path)?;
+        }
+        tx.commit().during("record exchanges", &self.path)?;
+        Ok(finished.len() as u64)
+    }
+
+    fn write_tx(&self, operation: &'static str) -> Result<Transaction<'_>, StoreError> {
+        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .during(operation, &self.path)
+    }
+}
+
+fn insert_start(conn: &Connection, start: &ExchangeStart) -> rusqlite::Result<()> {
+    let request = &start.request;
+    let body = codec::encode(&request.body);
+    conn.prepare_cached(
+        "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, model,
+             state, request_body_len, request_headers, request_body_codec, request_body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (session_id, id) DO NOTHING",
+    )?
+    .execute(params![
+        start.session.0,
+        start.id.0,
+        start.started_at_ms,
+        request.method,
+        request.uri,
+        start.dialect.as_str(),
+        start.model,
+        ExchangeState::InFlight.as_str(),
+        request.body.len() as u64,
+        headers_json(&request.headers),
+        body.codec.tag(),
+        body.stored(),
+    ])?;
+    Ok(())
+}
+
+/// Updating first means the (often large) request body is compressed once, at its start.
+fn write_finish(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<()> {
+    if update_outcome(conn, record)? == 0 {
+        insert_start(conn, &record.start)?;
+        update_outcome(conn, record)?;
+    }
+    Ok(())
+}
+
+fn update_outcome(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<usize> {
+    let response = record.response.as_ref();
+    let body = response.map(|r| codec::encode(&r.body));
+    conn.prepare_cached(
+        "UPDATE exchanges SET status = ?3, state = ?4, failure_class = ?5, failure_message = ?6,
+             first_byte_ms = ?7, duration_ms = ?8, response_body_captured = ?9,
+             response_body_len = ?10, response_headers = ?11, response_body_codec = ?12,
+             response_body = ?13
+         WHERE session_id = ?1 AND id = ?2",
+    )?
+    .execute(params![
+        record.start.session.0,
+        record.id().0,
+        response.map(|r| r.status),
+        ExchangeState::Complete.as_str(),
+        record.failure.as_ref().map(|f| f.class.as_str()),
+        record.failure.as_ref().map(|f| f.message.as_str()),
+        record.timing.first_byte_ms,
+        record.timing.duration_ms,
+        response.map(|r| r.body.len() as u64),
+        response.map(|r| r.body_len),
+        response.map(|r| headers_json(&r.headers)),
+        body.as_ref().map_or(0, |b| b.codec.tag()),
+        body.as_ref().and_then(|b| b.stored()),
+    ])
+}
+
+/// `[["name","value"],…]`: keeps order and duplicates, which a JSON object would not.
+fn headers_json(headers: &HeaderList) -> String {
+    serde_json::Value::Array(
+        headers
+            .iter()
+            .map(|(name, value)| serde_json::json!([name, value]))
+            .collect(),
+    )
+    .to_string()
+}
+
+pub(super) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

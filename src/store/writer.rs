@@ -1,0 +1,297 @@
+//! The writer thread: drains the capture bus into the store, batch by batch.
+//!
+//! It runs on its own OS thread, never on the proxy's runtime, and never makes publishers
+//! wait (the bus queues without bound). When a write fails (disk full, file locked, read-only
+//! for now) the batch stays queued in memory and is retried with backoff while new events keep
+//! arriving; [`StoreHealth`] tells the UI the record is behind and why.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use super::db::Store;
+use super::error::StoreError;
+use crate::capture::{CaptureEvent, Subscription};
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WriterConfig {
+    /// Events per transaction: large enough to amortise the commit, small enough that one
+    /// slow transaction does not hold the lock for long.
+    pub batch: usize,
+    /// Events kept in memory while writes fail; beyond it the oldest are dropped.
+    pub backlog_cap: usize,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How long to keep retrying after [`WriterHandle::join`] before giving up.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            batch: 256,
+            backlog_cap: 100_000,
+            first_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How the writer is doing, shared with whoever shows it (status line, `record`'s log).
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    failing: AtomicBool,
+    last_error: Mutex<Option<String>>,
+    exchanges_written: AtomicU64,
+    write_failures: AtomicU64,
+    events_lost: AtomicU64,
+    backlog: AtomicU64,
+}
+
+impl StoreHealth {
+    /// Whether the latest write attempt failed and events are waiting for a retry.
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
+    }
+
+    /// The most recent write error, kept after the writer recovers.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Finished exchanges committed to disk.
+    pub fn exchanges_written(&self) -> u64 {
+        self.exchanges_written.load(Ordering::Relaxed)
+    }
+
+    /// Failed write attempts, retries included.
+    pub fn write_failures(&self) -> u64 {
+        self.write_failures.load(Ordering::Relaxed)
+    }
+
+    /// Events that will never be written: the backlog overflowed, an event could not be
+    /// stored at all, or shutdown gave up on a failing disk.
+    pub fn events_lost(&self) -> u64 {
+        self.events_lost.load(Ordering::Relaxed)
+    }
+
+    /// Events received but not yet written.
+    pub fn backlog(&self) -> u64 {
+        self.backlog.load(Ordering::Relaxed)
+    }
+
+    fn wrote(&self, exchanges: u64) {
+        self.exchanges_written
+            .fetch_add(exchanges, Ordering::Relaxed);
+        self.failing.store(false, Ordering::Relaxed);
+    }
+
+    fn failed(&self, err: &StoreError, still_failing: bool) {
+        self.write_failures.fetch_add(1, Ordering::Relaxed);
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(err.one_line());
+        self.failing.store(still_failing, Ordering::Relaxed);
+    }
+
+    fn lost(&self, events: usize) {
+        self.events_lost.fetch_add(events as u64, Ordering::Relaxed);
+    }
+}
+
+/// The running writer thread.
+pub struct WriterHandle {
+    thread: JoinHandle<Store>,
+    health: Arc<StoreHealth>,
+    shutting_down: Arc<AtomicBool>,
+}
+
+/// What is left when the writer has stopped.
+#[derive(Debug)]
+pub struct WriterExit {
+    /// The store back, to end the session with; `None` only if the writer thread panicked.
+    pub store: Option<Store>,
+    /// Events that were never written (see [`StoreHealth::events_lost`]).
+    pub events_lost: u64,
+    /// The last write error, if there ever was one.
+    pub last_error: Option<String>,
+}
+
+impl WriterHandle {
+    pub fn health(&self) -> Arc<StoreHealth> {
+        self.health.clone()
+    }
+
+    /// Waits until every publisher of the subscription is gone and everything received is
+    /// written. Drop the bus (all its clones) first, or this waits forever. If writes are
+    /// failing, retries stop after a bounded grace period and the rest is counted as lost.
+    pub fn join(self) -> WriterExit {
+        self.shutting_down.store(true, Ordering::Relaxed);
+        let store = self.thread.join().ok();
+        WriterExit {
+            store,
+            events_lost: self.health.events_lost(),
+            last_error: self.health.last_error(),
+        }
+    }
+}
+
+/// Starts the writer thread; it owns `store` until [`WriterHandle::join`] hands it back.
+pub fn spawn_writer(store: Store, events: Subscription) -> WriterHandle {
+    spawn_writer_with(store, events, WriterConfig::default())
+}
+
+pub(super) fn spawn_writer_with(
+    store: Store,
+    events: Subscription,
+    config: WriterConfig,
+) -> WriterHandle {
+    let health = Arc::new(StoreHealth::default());
+    let shutting_down = Arc::new(AtomicBool::new(false));
+    let writer = Writer {
+        store,
+        events,
+        config,
+        health: health.clone(),
+        shutting_down: shutting_down.clone(),
+        backlog: VecDeque::new(),
+        backoff: config.first_backoff,
+        give_up_at: None,
+    };
+    WriterHandle {
+        thread: thread::spawn(move || writer.run()),
+        health,
+        shutting_down,
+    }
+}
+
+struct Writer {
+    store: Store,
+    events: Subscription,
+    config: WriterConfig,
+    health: Arc<StoreHealth>,
+    shutting_down: Arc<AtomicBool>,
+    /// Received events not yet committed, oldest first; only starts and finishes.
+    backlog: VecDeque<CaptureEvent>,
+    backoff: Duration,
+    give_up_at: Option<Instant>,
+}
+
+impl Writer {
+    fn run(mut self) -> Store {
+        loop {
+            if self.backlog.is_empty() {
+                match self.events.blocking_recv() {
+                    Some(event) => self.accept(event),
+                    None => break,
+                }
+            }
+            self.accept_ready(self.config.batch);
+            if self.backlog.is_empty() {
+                continue;
+            }
+            if let Err(err) = self.write_front() {
+                self.handle_failure(err);
+            }
+            self.health
+                .backlog
+                .store(self.backlog.len() as u64, Ordering::Relaxed);
+        }
+        self.store
+    }
+
+    fn accept(&mut self, event: CaptureEvent) {
+        if !matches!(event, CaptureEvent::Started(_) | CaptureEvent::Finished(_)) {
+            return;
+        }
+        if self.backlog.len() >= self.config.backlog_cap {
+            self.backlog.pop_front();
+            self.health.lost(1);
+        }
+        self.backlog.push_back(event);
+    }
+
+    fn accept_ready(&mut self, limit: usize) {
+        for _ in 0..limit {
+            match self.events.try_recv() {
+                Some(event) => self.accept(event),
+                None => break,
+            }
+        }
+    }
+
+    fn write_front(&mut self) -> Result<(), StoreError> {
+        let n = self.backlog.len().min(self.config.batch);
+        let written = self
+            .store
+            .record_events(&self.backlog.make_contiguous()[..n])?;
+        self.backlog.drain(..n);
+        self.health.wrote(written);
+        self.backoff = self.config.first_backoff;
+        Ok(())
+    }
+
+    fn handle_failure(&mut self, err: StoreError) {
+        if !err.is_transient() {
+            self.write_one_at_a_time();
+            return;
+        }
+        self.health.failed(&err, true);
+        let wait = match self.shutdown_time_left() {
+            Some(left) if left.is_zero() => {
+                self.health.lost(self.backlog.len());
+                self.backlog.clear();
+                return;
+            }
+            Some(left) => self.backoff.min(left),
+            None => self.backoff,
+        };
+        thread::sleep(wait);
+        self.backoff = (self.backoff * 2).min(self.config.max_backoff);
+        // The bus queues without bound; pulling events in here is what lets the cap apply.
+        self.accept_ready(usize::MAX);
+    }
+
+    /// A batch failed for a reason retrying will not fix: write its events one by one so a
+    /// single unwritable event costs only itself.
+    fn write_one_at_a_time(&mut self) {
+        let n = self.backlog.len().min(self.config.batch);
+        for _ in 0..n {
+            let Some(event) = self.backlog.front() else {
+                break;
+            };
+            match self.store.record_events(std::slice::from_ref(event)) {
+                Ok(written) => self.health.wrote(written),
+                // The ordinary retry path takes over from this event on.
+                Err(err) if err.is_transient() => {
+                    self.health.failed(&err, true);
+                    return;
+                }
+                Err(err) => {
+                    self.health.failed(&err, false);
+                    self.health.lost(1);
+                }
+            }
+            self.backlog.pop_front();
+        }
+    }
+
+    /// `None` while running normally; once shutdown began, how much of the grace is left.
+    fn shutdown_time_left(&mut self) -> Option<Duration> {
+        if !self.shutting_down.load(Ordering::Relaxed) {
+            return None;
+        }
+        let grace = self.config.shutdown_grace;
+        let deadline = *self
+            .give_up_at
+            .get_or_insert_with(|| Instant::now() + grace);
+        Some(deadline.saturating_duration_since(Instant::now()))
+    }
+}
