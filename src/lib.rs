@@ -2,6 +2,9 @@
 //! LLM endpoint.
 
 pub mod capture;
+pub mod cli;
 pub mod llm;
 pub mod mock;
+pub mod proxy;
+pub mod recorder;
 pub mod store;

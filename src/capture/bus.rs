@@ -77,6 +77,13 @@ impl CaptureBus {
         });
     }
 
+    /// Ends every subscription once its queued events are read. Publishing after this reaches
+    /// nobody; used at shutdown so consumers can drain and stop even while idle keep-alive
+    /// connections still hold clones of the bus.
+    pub fn close(&self) {
+        self.lock().clear();
+    }
+
     pub fn stats(&self) -> BusStats {
         BusStats {
             published: self.counters.published.load(Ordering::Relaxed),

@@ -11,7 +11,7 @@ mod redact;
 pub use bus::{BusStats, CaptureBus, Subscription};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
-    CapturedRequest, CapturedResponse, CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart,
+    CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart,
     ExchangeState, HeaderList, SessionId, Timing,
 };
 pub use redact::{is_secret_header, redact_headers, REDACTED};

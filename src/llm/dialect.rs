@@ -29,7 +29,9 @@ impl Dialect {
             Self::OpenAiChat
         } else if path.ends_with("/responses") || path.contains("/responses/") {
             Self::OpenAiResponses
-        } else if path.ends_with("/messages") || path.contains("/messages/") || has_anthropic_version
+        } else if path.ends_with("/messages")
+            || path.contains("/messages/")
+            || has_anthropic_version
         {
             Self::Anthropic
         } else {
@@ -90,13 +92,22 @@ mod tests {
 
     #[test]
     fn detects_dialects_from_paths() {
-        assert_eq!(Dialect::detect("/v1/chat/completions", false), Dialect::OpenAiChat);
+        assert_eq!(
+            Dialect::detect("/v1/chat/completions", false),
+            Dialect::OpenAiChat
+        );
         assert_eq!(
             Dialect::detect("/litellm/v1/chat/completions/", false),
             Dialect::OpenAiChat
         );
-        assert_eq!(Dialect::detect("/v1/responses", false), Dialect::OpenAiResponses);
-        assert_eq!(Dialect::detect("/v1/messages?beta=true", false), Dialect::Anthropic);
+        assert_eq!(
+            Dialect::detect("/v1/responses", false),
+            Dialect::OpenAiResponses
+        );
+        assert_eq!(
+            Dialect::detect("/v1/messages?beta=true", false),
+            Dialect::Anthropic
+        );
         assert_eq!(Dialect::detect("/", true), Dialect::Anthropic);
         assert_eq!(Dialect::detect("/v1/models", false), Dialect::Unknown);
     }

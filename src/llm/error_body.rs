@@ -56,7 +56,8 @@ pub fn stream_error_event(dialect: Dialect, code: &str, message: &str) -> Vec<u8
             format!("event: error\ndata: {data}\n\n").into_bytes()
         }
         Dialect::OpenAiChat | Dialect::Unknown => {
-            let data = json!({"error": {"message": message, "type": "llmscope_error", "code": code}});
+            let data =
+                json!({"error": {"message": message, "type": "llmscope_error", "code": code}});
             format!("data: {data}\n\n").into_bytes()
         }
     }
@@ -77,7 +78,10 @@ mod tests {
         assert!(error_object_message(anthropic)
             .unwrap_or_default()
             .starts_with("messages.1: tool_use ids"));
-        assert_eq!(error_object_message(br#"{"error":"plain"}"#).as_deref(), Some("plain"));
+        assert_eq!(
+            error_object_message(br#"{"error":"plain"}"#).as_deref(),
+            Some("plain")
+        );
         assert_eq!(error_object_message(br#"{"error":null,"id":1}"#), None);
         assert_eq!(error_object_message(b"[1,2]"), None);
     }

@@ -1,13 +1,17 @@
 //! What llmscope knows about LLM APIs: which dialect a request speaks, how its streams and
 //! error bodies look, and how to answer an agent in its own dialect.
 
+mod decode;
 mod decoded;
+mod diagnosis;
 mod dialect;
 mod error_body;
 mod sse;
 mod stream_watch;
 
+pub use decode::{decode_request, decode_response, ResponseAssembler};
 pub use decoded::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, ToolDef, Usage};
+pub use diagnosis::{diagnose, Diagnosis, DiagnosisKind};
 pub use dialect::{request_model, Dialect};
 pub use error_body::{error_object_message, error_reply_body, stream_error_event};
 pub use sse::{SseEvent, SseParser};

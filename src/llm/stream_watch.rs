@@ -104,8 +104,12 @@ fn error_in_event(kind: Option<&str>, raw: &str, data: Option<&Value>) -> Option
                 .unwrap_or_else(|| raw.chars().take(300).collect()),
         ),
         Some("response.failed") => Some(
-            data.and_then(|d| d.pointer("/response/error/message")?.as_str().map(str::to_string))
-                .unwrap_or_else(|| "response.failed".to_string()),
+            data.and_then(|d| {
+                d.pointer("/response/error/message")?
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "response.failed".to_string()),
         ),
         _ => None,
     }
@@ -146,7 +150,10 @@ mod tests {
             Dialect::OpenAiChat,
             "data: {\"error\":{\"message\":\"overloaded\"}}\n\ndata: [DONE]\n\n",
         );
-        assert_eq!(openai.problem().as_deref(), Some("error event in stream: overloaded"));
+        assert_eq!(
+            openai.problem().as_deref(),
+            Some("error event in stream: overloaded")
+        );
         let anthropic = watch(
             Dialect::Anthropic,
             "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",

@@ -1,0 +1,99 @@
+//! `llmscope record`: the proxy without a screen, one line per finished exchange.
+
+use anyhow::Result;
+
+use super::runtime::shutdown_signal;
+use super::ProxyArgs;
+use crate::capture::{CaptureEvent, ExchangeRecord, Subscription};
+use crate::recorder::Recording;
+
+pub async fn run(args: ProxyArgs) -> Result<()> {
+    let config = args.proxy_config()?;
+    let data_dir = args.data.resolve()?;
+    warn_if_exposed(&config.listen);
+    let recording = Recording::start(config.clone(), &data_dir, "record").await?;
+    if let Some(moved) = &recording.moved_aside {
+        eprintln!(
+            "llmscope: the session database was damaged; it was moved to {} and a new one started",
+            moved.display()
+        );
+    }
+    println!(
+        "llmscope recording: http://{} -> {}  (session {}, data in {})",
+        recording.local_addr(),
+        config.upstream,
+        recording.session,
+        data_dir.display()
+    );
+    println!(
+        "point the agent's base URL at http://{}; Ctrl-C stops",
+        recording.local_addr()
+    );
+    let printer = tokio::spawn(print_exchanges(recording.subscribe()));
+    recording.serve_until(shutdown_signal()).await?;
+    // The bus is closed now, so the printer ends once it has printed what was queued.
+    let _ = printer.await;
+    Ok(())
+}
+
+/// Anyone who can reach a non-loopback listener can spend the credentials the agent sends.
+pub fn warn_if_exposed(listen: &std::net::SocketAddr) {
+    if !listen.ip().is_loopback() {
+        eprintln!(
+            "llmscope: WARNING: listening on {listen}, beyond this machine: anyone who reaches \
+             this port can use your upstream credentials"
+        );
+    }
+}
+
+async fn print_exchanges(mut events: Subscription) {
+    while let Some(event) = events.recv().await {
+        if let CaptureEvent::Finished(record) = event {
+            println!("{}", exchange_line(&record));
+        }
+    }
+}
+
+/// One line for a finished exchange: time, id, method, path, model, status, class, latency,
+/// time to first byte, bytes up and down, and the reason when it failed.
+pub fn exchange_line(record: &ExchangeRecord) -> String {
+    let start = &record.start;
+    let time = chrono::DateTime::from_timestamp_millis(start.started_at_ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "--:--:--".to_string());
+    let status = record
+        .response
+        .as_ref()
+        .map_or_else(|| "---".to_string(), |r| r.status.to_string());
+    let class = record.failure.as_ref().map_or("ok", |f| f.class.as_str());
+    let ms = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| format!("{v}ms"));
+    let down = record.response.as_ref().map_or(0, |r| r.body_len);
+    let mut line = format!(
+        "{time} {id:>5} {method} {uri} {model} {status} {class} {latency} ttfb={ttfb} up={up} down={down}",
+        id = start.id.to_string(),
+        method = start.request.method,
+        uri = start.request.uri,
+        model = start.model.as_deref().unwrap_or("-"),
+        latency = ms(record.timing.duration_ms),
+        ttfb = ms(record.timing.first_byte_ms),
+        up = human_bytes(start.request.body.len() as u64),
+        down = human_bytes(down),
+    );
+    if let Some(failure) = &record.failure {
+        line.push_str(" | ");
+        line.push_str(&failure.message);
+    }
+    line
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n}B"),
+        1024..1_048_576 => format!("{:.1}KB", n as f64 / 1024.0),
+        _ => format!("{:.1}MB", n as f64 / 1_048_576.0),
+    }
+}

@@ -1,0 +1,50 @@
+//! `llmscope sessions`: what was recorded before, newest first.
+
+use anyhow::{Context, Result};
+
+use super::DataDirArg;
+use crate::store::{SessionSummary, Store};
+
+pub fn run(args: &DataDirArg) -> Result<()> {
+    let dir = args.resolve()?;
+    let store = Store::open(&dir)
+        .with_context(|| format!("opening the session database in {}", dir.display()))?;
+    let sessions = store.list_sessions().context("listing sessions")?;
+    if sessions.is_empty() {
+        println!("no sessions recorded yet in {}", dir.display());
+        return Ok(());
+    }
+    println!(
+        "{:>5}  {:<19}  {:<8}  {:>9}  {:>6}  {:>10}  upstream",
+        "id", "started", "mode", "exchanges", "errors", "incomplete"
+    );
+    for session in &sessions {
+        println!("{}", session_line(session));
+    }
+    Ok(())
+}
+
+fn session_line(s: &SessionSummary) -> String {
+    let started = chrono::DateTime::from_timestamp_millis(s.started_at_ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let mode = if s.ended_at_ms.is_none() {
+        format!("{}*", s.mode)
+    } else {
+        s.mode.clone()
+    };
+    format!(
+        "{:>5}  {:<19}  {:<8}  {:>9}  {:>6}  {:>10}  {}",
+        s.id.to_string(),
+        started,
+        mode,
+        s.exchanges,
+        s.errors,
+        s.incomplete,
+        s.upstream
+    )
+}

@@ -1,0 +1,259 @@
+//! Decoders: read the request and reply bodies of the three LLM dialects into
+//! [`DecodedRequest`] and [`DecodedResponse`]. Total by design — any bytes in, `None` or a
+//! partial reading out, never a panic — because they run on whatever an upstream or an agent
+//! happens to send.
+
+mod anthropic;
+mod assembler;
+mod json;
+mod openai_chat;
+mod openai_responses;
+
+#[cfg(test)]
+mod fixture_tests;
+
+pub use assembler::ResponseAssembler;
+
+use self::json::Json;
+use super::{error_object_message, DecodedRequest, DecodedResponse, Dialect, Part, ToolDef, Usage};
+
+/// Reads a request body as a call in `dialect`. `None` for an unknown dialect or a body that
+/// is not a JSON object; fields of unexpected types read as empty.
+pub fn decode_request(dialect: Dialect, body: &[u8]) -> Option<DecodedRequest> {
+    let read_field: fn(&mut DecodedRequest, &str, &Json) -> bool = match dialect {
+        Dialect::OpenAiChat => openai_chat::request_field,
+        Dialect::OpenAiResponses => openai_responses::request_field,
+        Dialect::Anthropic => anthropic::request_field,
+        Dialect::Unknown => return None,
+    };
+    let root = Json::parse(body)?;
+    let Json::Object(fields) = &root else {
+        return None;
+    };
+    let mut request = DecodedRequest {
+        dialect,
+        ..DecodedRequest::default()
+    };
+    for (name, value) in fields {
+        match name.as_str() {
+            "model" => request.model = model_name(value),
+            "stream" => request.stream = value.is_true(),
+            _ if read_field(&mut request, name, value) => {}
+            _ => request.params.push((name.clone(), value.to_string())),
+        }
+    }
+    Some(request)
+}
+
+/// Reads a reply body: a whole JSON answer, or an SSE stream (by content type, or by a body
+/// that starts like one) assembled from its deltas.
+pub fn decode_response(
+    dialect: Dialect,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Option<DecodedResponse> {
+    if dialect == Dialect::Unknown {
+        return None;
+    }
+    if is_event_stream(content_type, body) {
+        let mut assembler = ResponseAssembler::new(dialect);
+        assembler.push(body);
+        assembler.finish();
+        return Some(assembler.snapshot());
+    }
+    let root = Json::parse(body)?;
+    if !matches!(root, Json::Object(_)) {
+        return None;
+    }
+    let mut response = match dialect {
+        Dialect::OpenAiChat => openai_chat::read_response(&root),
+        Dialect::OpenAiResponses => openai_responses::read_response(&root),
+        Dialect::Anthropic => anthropic::read_response(&root),
+        Dialect::Unknown => return None,
+    };
+    if root.get("error").is_some() {
+        response.error = error_object_message(body);
+    }
+    Some(response)
+}
+
+/// Gateways are not reliable about the content type of a stream, so a body that begins with
+/// an SSE field (or an SSE comment, as OpenRouter's keep-alives are) counts as one too.
+fn is_event_stream(content_type: Option<&str>, body: &[u8]) -> bool {
+    let declared = content_type.is_some_and(|value| {
+        value
+            .to_ascii_lowercase()
+            .trim_start()
+            .starts_with("text/event-stream")
+    });
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |at| &body[at..]);
+    // A JSON object is never a stream, whatever the header says: gateways send JSON error
+    // bodies under the stream's content type.
+    if start.starts_with(b"{") {
+        return false;
+    }
+    declared
+        || start.starts_with(b"data:")
+        || start.starts_with(b"event:")
+        || start.starts_with(b":")
+}
+
+/// `model` as a string; anything else but null as its JSON, like [`super::request_model`].
+fn model_name(value: &Json) -> Option<String> {
+    match value {
+        Json::Null => None,
+        Json::String(model) => Some(model.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The readable text of a content field: a string, a text block, or a list of them one per
+/// line. Blocks that carry no text (images, files) show as `[type]`, so that a tool result
+/// made of an image does not read as empty.
+fn text_of(content: &Json) -> String {
+    match content {
+        Json::String(text) => text.clone(),
+        Json::Array(blocks) => blocks.iter().map(text_of).collect::<Vec<_>>().join("\n"),
+        Json::Object(_) => match content.str("text") {
+            Some(text) => text.to_string(),
+            None => format!("[{}]", content.str("type").unwrap_or("?")),
+        },
+        Json::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The parts of an OpenAI message content (chat or Responses): a string, or typed parts of
+/// which those with `text` (or a `refusal`) are text and the rest are named by their type.
+fn content_parts(content: Option<&Json>) -> Vec<Part> {
+    match content {
+        Some(Json::String(text)) if !text.is_empty() => vec![Part::Text(text.clone())],
+        Some(Json::Array(parts)) => parts
+            .iter()
+            .map(|part| {
+                match part
+                    .as_str()
+                    .or_else(|| part.str("text"))
+                    .or_else(|| part.str("refusal"))
+                {
+                    Some(text) => Part::Text(text.to_string()),
+                    None => Part::Other(part.str("type").unwrap_or("unknown").to_string()),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A tool definition; tools without a name (built-in tools such as `web_search_preview`) are
+/// named by their type.
+fn tool_def(tool: &Json, name: Option<&str>, parameters: Option<&Json>) -> ToolDef {
+    ToolDef {
+        name: name
+            .or_else(|| tool.str("type"))
+            .unwrap_or_default()
+            .to_string(),
+        description: tool
+            .str("description")
+            .or_else(|| tool.at(&["function", "description"])?.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        parameters: parameters.map(Json::to_string).unwrap_or_default(),
+    }
+}
+
+/// Streams report usage piecemeal (Anthropic's input counts at the start, output at the end):
+/// later reports overwrite only the counts they carry.
+fn merge_usage(into: &mut Option<Usage>, from: Usage) {
+    let usage = into.get_or_insert_with(Usage::default);
+    usage.input_tokens = from.input_tokens.or(usage.input_tokens);
+    usage.output_tokens = from.output_tokens.or(usage.output_tokens);
+    usage.cache_read_tokens = from.cache_read_tokens.or(usage.cache_read_tokens);
+    usage.cache_write_tokens = from.cache_write_tokens.or(usage.cache_write_tokens);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_dialect_and_non_objects_decode_to_nothing() {
+        assert_eq!(decode_request(Dialect::Unknown, br#"{"model":"m"}"#), None);
+        assert_eq!(decode_request(Dialect::OpenAiChat, b"[1]"), None);
+        assert_eq!(decode_request(Dialect::Anthropic, b""), None);
+        assert_eq!(
+            decode_response(Dialect::Unknown, None, br#"{"id":1}"#),
+            None
+        );
+        assert_eq!(
+            decode_response(Dialect::OpenAiChat, None, b"\"text\""),
+            None
+        );
+    }
+
+    #[test]
+    fn streams_are_recognised_by_content_type_or_by_their_first_bytes() {
+        assert!(is_event_stream(
+            Some("Text/Event-Stream; charset=utf-8"),
+            b""
+        ));
+        assert!(is_event_stream(None, b"\n\ndata: {}"));
+        assert!(is_event_stream(Some("application/json"), b"event: ping\n"));
+        assert!(is_event_stream(None, b": OPENROUTER PROCESSING\n\n"));
+        assert!(!is_event_stream(Some("application/json"), br#"{"data":1}"#));
+        assert!(!is_event_stream(
+            Some("text/event-stream"),
+            br#" {"error":"x"}"#
+        ));
+    }
+
+    #[test]
+    fn error_bodies_fill_the_error_in_every_dialect() {
+        let openai =
+            br#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#;
+        let anthropic =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let read =
+            |dialect, body: &[u8]| decode_response(dialect, None, body).and_then(|r| r.error);
+        assert_eq!(
+            read(Dialect::OpenAiChat, openai).as_deref(),
+            Some("Incorrect API key provided")
+        );
+        assert_eq!(
+            read(Dialect::OpenAiResponses, openai).as_deref(),
+            Some("Incorrect API key provided")
+        );
+        assert_eq!(
+            read(Dialect::Anthropic, anthropic).as_deref(),
+            Some("Overloaded")
+        );
+        assert_eq!(
+            read(Dialect::OpenAiResponses, br#"{"output":[],"error":null}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn other_fields_stay_params_in_body_order_with_nested_order_kept() {
+        let body = br#"{"temperature":0.2,"model":"m","stream":true,"z_last":{"b":1,"a":2},"max_tokens":5}"#;
+        let request = decode_request(Dialect::OpenAiChat, body).unwrap();
+        assert_eq!(request.model.as_deref(), Some("m"));
+        assert!(request.stream);
+        let params: Vec<(&str, &str)> = request
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            params,
+            [
+                ("temperature", "0.2"),
+                ("z_last", r#"{"b":1,"a":2}"#),
+                ("max_tokens", "5")
+            ]
+        );
+    }
+}

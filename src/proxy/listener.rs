@@ -1,0 +1,138 @@
+//! The agent-facing listener: HTTP/1.1 with keep-alive, one task per connection, one task per
+//! exchange.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::body::AgentBody;
+use super::error_reply::failure_reply;
+use super::exchange::run_exchange;
+use super::upstream::build_client;
+use super::{ActiveExchanges, ProxyConfig, ProxyError, ProxyState};
+use crate::capture::{CaptureBus, Failure, FailureClass, SessionId};
+use crate::llm::Dialect;
+
+/// A bound proxy, ready to serve.
+pub struct Proxy {
+    listener: TcpListener,
+    state: Arc<ProxyState>,
+}
+
+impl Proxy {
+    /// Binds the listen address and builds the upstream client. Binding first means a taken
+    /// port is reported before anything else starts.
+    pub async fn bind(
+        config: ProxyConfig,
+        bus: CaptureBus,
+        session: SessionId,
+    ) -> Result<Self, ProxyError> {
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ProxyError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let client = build_client(config.connect_timeout, config.idle_timeout)?;
+        let state = Arc::new(ProxyState {
+            config,
+            client,
+            bus,
+            session,
+            next_id: AtomicU64::new(0),
+            active: ActiveExchanges::default(),
+        });
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    /// Serves until `shutdown` resolves, then waits up to the grace period for exchanges in
+    /// flight so their outcomes reach the record.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ProxyError> {
+        tokio::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                () = &mut shutdown => break,
+            };
+            match accepted {
+                Ok((stream, _peer)) => {
+                    // Small LLM requests and SSE chunks must not wait for Nagle.
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve_connection(self.state.clone(), stream));
+                }
+                // Running out of file descriptors must not end the proxy; back off instead.
+                Err(error) if is_transient_accept_error(&error) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => return Err(ProxyError::Accept(error)),
+            }
+        }
+        let Self { listener, state } = self;
+        drop(listener);
+        wait_for_active_exchanges(&state).await;
+        Ok(())
+    }
+}
+
+async fn wait_for_active_exchanges(state: &ProxyState) {
+    let deadline = Instant::now() + state.config.shutdown_grace;
+    while state.active.count() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn is_transient_accept_error(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) || matches!(error.raw_os_error(), Some(23 | 24)) // ENFILE, EMFILE
+}
+
+async fn serve_connection(state: Arc<ProxyState>, stream: tokio::net::TcpStream) {
+    let service = service_fn(move |request| handle(state.clone(), request));
+    // Malformed requests are answered 400 by hyper and the connection closed; nothing to add.
+    let _ = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+async fn handle(
+    state: Arc<ProxyState>,
+    request: Request<Incoming>,
+) -> Result<Response<AgentBody>, Infallible> {
+    let dialect = Dialect::detect(
+        request.uri().path(),
+        request.headers().contains_key("anthropic-version"),
+    );
+    let (head_tx, head_rx) = oneshot::channel();
+    tokio::spawn(run_exchange(state, request, head_tx));
+    Ok(head_rx.await.unwrap_or_else(|_| {
+        // The exchange task ended without a reply head: only a bug or a panic gets here, and
+        // its guard has recorded the exchange. The agent still deserves a reason.
+        let failure = Failure::new(
+            FailureClass::Reset,
+            "llmscope could not complete this exchange (internal error; see the record)",
+        );
+        failure_reply(dialect, &failure)
+    }))
+}

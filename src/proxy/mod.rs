@@ -1,0 +1,101 @@
+//! The recording reverse proxy: accepts the agent's HTTP, forwards it to the upstream, relays
+//! the reply back as it arrives and publishes every step on the capture bus.
+//!
+//! It must never wait on the store or the UI, never crash on bad input from either side, and
+//! never leave an agent with a bare socket close when llmscope can say what went wrong.
+
+mod body;
+mod error_reply;
+mod exchange;
+mod headers;
+mod listener;
+mod relay;
+mod upstream;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub use error_reply::LLMSCOPE_ERROR_HEADER;
+pub use listener::Proxy;
+pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
+
+use crate::capture::{CaptureBus, ExchangeId, SessionId};
+
+/// Everything the proxy needs to know; the CLI fills it from flags.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub listen: SocketAddr,
+    pub upstream: Upstream,
+    /// Time allowed to open a connection to the upstream.
+    pub connect_timeout: Duration,
+    /// Longest silence allowed from the upstream, before its head and between body chunks.
+    pub idle_timeout: Duration,
+    /// Larger request bodies are refused with 413.
+    pub max_request_bytes: usize,
+    /// Reply bodies are recorded up to this size (the agent always gets all of it).
+    pub max_capture_bytes: usize,
+    /// How long shutdown waits for exchanges in flight.
+    pub shutdown_grace: Duration,
+}
+
+impl ProxyConfig {
+    pub fn new(listen: SocketAddr, upstream: Upstream) -> Self {
+        Self {
+            listen,
+            upstream,
+            connect_timeout: Duration::from_secs(10),
+            // The SDKs agents use give a request 600 s (TRAFFIC.md); never cut sooner.
+            idle_timeout: Duration::from_secs(600),
+            max_request_bytes: 64 * 1024 * 1024,
+            max_capture_bytes: 64 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Why the proxy could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("cannot listen on {addr}: {source} (is another llmscope or program using that port? choose another with --listen)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot build the upstream HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("accepting connections failed: {0}")]
+    Accept(std::io::Error),
+}
+
+/// Shared by every connection and exchange task.
+struct ProxyState {
+    config: ProxyConfig,
+    client: reqwest::Client,
+    bus: CaptureBus,
+    session: SessionId,
+    next_id: AtomicU64,
+    active: ActiveExchanges,
+}
+
+impl ProxyState {
+    fn next_exchange_id(&self) -> ExchangeId {
+        ExchangeId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+/// Counts exchanges in flight so shutdown can wait for them.
+#[derive(Default)]
+struct ActiveExchanges(AtomicUsize);
+
+impl ActiveExchanges {
+    fn enter(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    fn leave(&self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,171 @@
+//! Relays an upstream reply to the agent chunk by chunk while teeing a copy into the capture.
+//!
+//! Nothing here waits on the store or the TUI: capture is a non-blocking publish. The only
+//! thing the relay waits on is the agent reading (a bounded channel), so a slow agent slows
+//! the upstream read rather than growing memory.
+
+use bytes::{Bytes, BytesMut};
+use http::{header, Response};
+use tokio::sync::mpsc;
+
+use super::body::{AgentBody, BodyError, ChannelBody};
+use super::exchange::{ExchangeGuard, HeadSender};
+use super::headers::{agent_response_headers, header_list};
+use super::upstream::classify_transport_error;
+use crate::capture::{
+    classify_failure, CaptureEvent, CapturedResponse, Failure, FailureClass, HeaderList,
+};
+use crate::llm::{stream_error_event, StreamWatch};
+use std::sync::Arc;
+
+/// Chunks buffered between the upstream read and the agent's socket.
+const AGENT_CHANNEL_CHUNKS: usize = 16;
+
+/// The capture copy of a reply body, bounded by the capture cap.
+struct CaptureBuffer {
+    bytes: BytesMut,
+    total: u64,
+    cap: usize,
+}
+
+impl CaptureBuffer {
+    fn push(&mut self, chunk: &[u8]) {
+        self.total += chunk.len() as u64;
+        let room = self.cap.saturating_sub(self.bytes.len());
+        self.bytes
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
+/// How the relay loop ended.
+enum RelayEnd {
+    /// The upstream finished its body.
+    Complete,
+    /// The upstream connection failed mid-body.
+    Broken(Failure),
+    /// The agent went away.
+    AgentGone,
+}
+
+pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, head_tx: HeadSender) {
+    guard.first_byte_ms = Some(guard.elapsed_ms());
+    let status = reply.status();
+    let captured_headers: HeaderList = header_list(reply.headers());
+    let is_sse = reply
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"));
+    guard.bus().publish(CaptureEvent::ResponseHead {
+        id: guard.start.id,
+        status: status.as_u16(),
+        headers: Arc::new(captured_headers.clone()),
+        first_byte_ms: guard.first_byte_ms.unwrap_or_default(),
+    });
+
+    let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
+    let mut head = Response::new(AgentBody::new(ChannelBody::new(rx)));
+    *head.status_mut() = status;
+    *head.headers_mut() = agent_response_headers(reply.headers().clone());
+
+    let mut capture = CaptureBuffer {
+        bytes: BytesMut::new(),
+        total: 0,
+        cap: guard.state().config.max_capture_bytes,
+    };
+    let mut watch = is_sse.then(|| StreamWatch::new(guard.start.dialect));
+    let end = if head_tx.send(head).is_err() {
+        RelayEnd::AgentGone
+    } else {
+        pump(&guard, reply, &tx, &mut capture, watch.as_mut()).await
+    };
+
+    let response = CapturedResponse {
+        status: status.as_u16(),
+        headers: captured_headers,
+        body: capture.bytes.freeze(),
+        body_len: capture.total,
+    };
+    let verdict = watch.as_ref().map(StreamWatch::verdict);
+    // Only breaks the upstream did not announce itself need llmscope to tell the agent.
+    let (failure, tell_agent) = match end {
+        RelayEnd::Complete => {
+            let failure = classify_failure(status.as_u16(), &response.body, verdict);
+            let cut_stream = verdict.is_some_and(|v| v.error.is_none() && !v.terminated);
+            let tell = cut_stream
+                && failure
+                    .as_ref()
+                    .is_some_and(|f| f.class == FailureClass::StreamError);
+            (failure, tell)
+        }
+        RelayEnd::Broken(failure) => (Some(failure), true),
+        RelayEnd::AgentGone => {
+            let failure = Failure::new(
+                FailureClass::ClientAborted,
+                "agent closed the connection before the reply ended",
+            );
+            (Some(failure), false)
+        }
+    };
+    if let (true, Some(failure)) = (tell_agent, &failure) {
+        tell_agent_stream_broke(&guard, &tx, is_sse, failure).await;
+    }
+    drop(tx);
+    guard.finish(Some(response), failure);
+}
+
+/// Moves body chunks from the upstream to the agent until one side ends.
+async fn pump(
+    guard: &ExchangeGuard,
+    mut reply: reqwest::Response,
+    tx: &mpsc::Sender<Result<Bytes, BodyError>>,
+    capture: &mut CaptureBuffer,
+    mut watch: Option<&mut StreamWatch>,
+) -> RelayEnd {
+    let idle = guard.state().config.idle_timeout;
+    loop {
+        let next = tokio::select! {
+            next = reply.chunk() => next,
+            () = tx.closed() => return RelayEnd::AgentGone,
+        };
+        let chunk = match next {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return RelayEnd::Complete,
+            Err(error) => return RelayEnd::Broken(classify_transport_error(&error, false, idle)),
+        };
+        capture.push(&chunk);
+        if let Some(watch) = watch.as_deref_mut() {
+            watch.push(&chunk);
+        }
+        guard.bus().publish(CaptureEvent::ResponseChunk {
+            id: guard.start.id,
+            data: chunk.clone(),
+        });
+        if tx.send(Ok(chunk)).await.is_err() {
+            return RelayEnd::AgentGone;
+        }
+    }
+}
+
+/// After a break with the head already sent, tells the agent in the only way left: an error
+/// event in its stream's dialect for SSE, or an aborted body otherwise (what a direct
+/// connection would have shown).
+async fn tell_agent_stream_broke(
+    guard: &ExchangeGuard,
+    tx: &mpsc::Sender<Result<Bytes, BodyError>>,
+    is_sse: bool,
+    failure: &Failure,
+) {
+    let message = if is_sse {
+        let event = stream_error_event(
+            guard.start.dialect,
+            failure.class.as_str(),
+            &format!("llmscope: {}", failure.message),
+        );
+        Ok(Bytes::from(event))
+    } else {
+        Err(failure.message.clone().into())
+    };
+    // The agent may be gone already; the record keeps the failure either way.
+    let _ = tx.send(message).await;
+}

@@ -1,0 +1,103 @@
+//! Starting and stopping a recorded proxy session: the store, its writer, the bus and the
+//! proxy, in the order that keeps every exchange in the record. Shared by `record`, the TUI
+//! and `demo`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::capture::{CaptureBus, SessionId, Subscription};
+use crate::proxy::{Proxy, ProxyConfig};
+use crate::store::{spawn_writer, SessionInfo, Store, StoreHealth, WriterHandle};
+
+/// A bound proxy whose exchanges are being written to the session database.
+pub struct Recording {
+    pub proxy: Proxy,
+    pub bus: CaptureBus,
+    pub session: SessionId,
+    pub data_dir: PathBuf,
+    /// Set when a damaged database was moved aside to start a fresh one.
+    pub moved_aside: Option<PathBuf>,
+    writer: WriterHandle,
+}
+
+impl Recording {
+    /// Opens the store, starts a session and binds the proxy. `mode` names the command
+    /// (`record`, `tui`, `demo`) in the sessions list.
+    pub async fn start(config: ProxyConfig, data_dir: &Path, mode: &str) -> Result<Self> {
+        let dir = data_dir.to_path_buf();
+        let (store, moved_aside) =
+            tokio::task::spawn_blocking(move || Store::open_or_recover(&dir))
+                .await
+                .context("opening the session database")?
+                .with_context(|| {
+                    format!("opening the session database in {}", data_dir.display())
+                })?;
+        let info = SessionInfo {
+            upstream: config.upstream.to_string(),
+            listen: config.listen.to_string(),
+            mode: mode.to_string(),
+        };
+        let session = store
+            .begin_session(&info)
+            .context("starting a session in the database")?;
+        let bus = CaptureBus::new();
+        let writer = spawn_writer(store, bus.subscribe());
+        let proxy = Proxy::bind(config, bus.clone(), session).await?;
+        Ok(Self {
+            proxy,
+            bus,
+            session,
+            data_dir: data_dir.to_path_buf(),
+            moved_aside,
+            writer,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.proxy.local_addr()
+    }
+
+    pub fn subscribe(&self) -> Subscription {
+        self.bus.subscribe()
+    }
+
+    pub fn store_health(&self) -> Arc<StoreHealth> {
+        self.writer.health()
+    }
+
+    /// Serves until `shutdown`, then drains the capture into the store and closes the session.
+    pub async fn serve_until(self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+        let Self {
+            proxy,
+            bus,
+            session,
+            data_dir,
+            writer,
+            ..
+        } = self;
+        let served = proxy.run(shutdown).await;
+        bus.close();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            let exit = writer.join();
+            if exit.events_lost > 0 {
+                eprintln!(
+                    "llmscope: {} capture events could not be written: {}",
+                    exit.events_lost,
+                    exit.last_error.as_deref().unwrap_or("unknown error")
+                );
+            }
+            let store = match exit.store {
+                Some(store) => store,
+                None => Store::open(&data_dir).context("reopening the session database")?,
+            };
+            store.end_session(session).context("closing the session")?;
+            Ok(())
+        })
+        .await
+        .context("finishing the session")??;
+        served.context("serving the proxy")
+    }
+}

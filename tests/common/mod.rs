@@ -1,0 +1,129 @@
+//! Shared set-up for the integration tests: a mock upstream, a real recorded proxy on
+//! loopback in front of it, and a temporary data directory with the session database.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use llmscope::capture::{CaptureEvent, ExchangeRecord, SessionId, Subscription};
+use llmscope::mock::MockUpstream;
+use llmscope::proxy::{ProxyConfig, Upstream};
+use llmscope::recorder::Recording;
+use llmscope::store::{Store, StoredExchange};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Bound on every wait in a test, so a broken proxy fails the test instead of hanging it.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub struct Harness {
+    pub mock: MockUpstream,
+    pub proxy_url: String,
+    pub session: SessionId,
+    pub data_dir: TempDir,
+    events: Subscription,
+    stop: Option<oneshot::Sender<()>>,
+    serving: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with the proxy pointed at the mock; `adjust` may change the configuration
+    /// (timeouts, caps, or another upstream).
+    pub async fn start_with(adjust: impl FnOnce(&mut ProxyConfig)) -> Self {
+        let mock = MockUpstream::start().await.expect("mock upstream starts");
+        let upstream = Upstream::parse(&mock.url()).expect("mock URL parses");
+        let mut config = ProxyConfig::new("127.0.0.1:0".parse().expect("addr"), upstream);
+        adjust(&mut config);
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let recording = Recording::start(config, data_dir.path(), "test")
+            .await
+            .expect("recording starts");
+        let proxy_url = format!("http://{}", recording.local_addr());
+        let session = recording.session;
+        let events = recording.subscribe();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(recording.serve_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            mock,
+            proxy_url,
+            session,
+            data_dir,
+            events,
+            stop: Some(stop),
+            serving: Some(serving),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.proxy_url)
+    }
+
+    /// The next finished exchange published by the proxy.
+    pub async fn next_finished(&mut self) -> Arc<ExchangeRecord> {
+        let wait = async {
+            loop {
+                match self.events.recv().await {
+                    Some(CaptureEvent::Finished(record)) => return record,
+                    Some(_) => continue,
+                    None => panic!("capture bus closed before an exchange finished"),
+                }
+            }
+        };
+        tokio::time::timeout(WAIT, wait)
+            .await
+            .expect("an exchange finishes in time")
+    }
+
+    /// Stops the proxy, waits until the store has everything, and returns what it holds.
+    pub async fn stop_and_load(mut self) -> (Vec<StoredExchange>, TempDir) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            tokio::time::timeout(WAIT, serving)
+                .await
+                .expect("proxy stops in time")
+                .expect("serve task joins")
+                .expect("serve ends cleanly");
+        }
+        let exchanges = load_exchanges(self.data_dir.path(), self.session);
+        (exchanges, self.data_dir)
+    }
+}
+
+pub fn load_exchanges(dir: &Path, session: SessionId) -> Vec<StoredExchange> {
+    let store = Store::open(dir).expect("store reopens");
+    store.exchanges(session).expect("exchanges load")
+}
+
+/// A plain client like an agent's: no proxy from the environment, no decompression.
+pub fn client() -> reqwest::Client {
+    llmscope::proxy::install_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(WAIT)
+        .build()
+        .expect("client builds")
+}
+
+pub fn chat_body(model: &str, stream: bool) -> String {
+    serde_json::json!({
+        "model": model,
+        "stream": stream,
+        "messages": [{"role": "user", "content": "Say hello"}],
+    })
+    .to_string()
+}
+
+pub fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}

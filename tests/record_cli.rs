@@ -1,0 +1,178 @@
+//! The real binary: `llmscope record` prints each exchange, and a `kill -9` in the middle of
+//! an exchange leaves an intact database with that exchange marked incomplete.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{chat_body, client, load_exchanges, WAIT};
+use llmscope::capture::{ExchangeState, SessionId};
+use llmscope::mock::MockUpstream;
+
+struct Recorder {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    url: String,
+    session: SessionId,
+}
+
+impl Recorder {
+    fn start(upstream: &str, data_dir: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_llmscope"))
+            .args([
+                "record",
+                "--upstream",
+                upstream,
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("llmscope starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let banner = lines
+            .recv_timeout(WAIT)
+            .expect("llmscope prints its address");
+        // "llmscope recording: http://127.0.0.1:PORT -> UPSTREAM  (session N, data in DIR)"
+        let url = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .expect("address in banner")
+            .to_string();
+        let session = banner
+            .split("(session ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .map(SessionId)
+            .expect("session id in banner");
+        Self {
+            child,
+            lines,
+            url,
+            session,
+        }
+    }
+
+    fn line_containing(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+        panic!("no output line containing {needle:?}");
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn record_prints_one_line_per_exchange() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let recorder = Recorder::start(&mock.url(), dir.path());
+    let agent = client();
+    let ok = agent
+        .post(format!("{}/v1/chat/completions", recorder.url))
+        .body(chat_body("mock-ok", false))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(ok.status(), 200);
+    let line = recorder.line_containing("mock-ok");
+    assert!(
+        line.contains("POST /v1/chat/completions mock-ok 200 ok"),
+        "{line}"
+    );
+    assert!(line.contains("ttfb="), "{line}");
+
+    agent
+        .post(format!("{}/v1/chat/completions", recorder.url))
+        .body(chat_body("mock-400-model", false))
+        .send()
+        .await
+        .expect("answered");
+    let line = recorder.line_containing("mock-400-model");
+    assert!(line.contains(" 400 http_error "), "{line}");
+    assert!(
+        line.contains("Invalid model name passed in model=mock-400-model"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn kill_during_an_exchange_leaves_it_incomplete_in_an_intact_database() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut recorder = Recorder::start(&mock.url(), dir.path());
+    let agent = client();
+    agent
+        .post(format!("{}/v1/chat/completions", recorder.url))
+        .body(chat_body("mock-ok", false))
+        .send()
+        .await
+        .expect("answered");
+    let hanging = tokio::spawn(
+        agent
+            .post(format!("{}/v1/chat/completions", recorder.url))
+            .body(chat_body("mock-hang", false))
+            .send(),
+    );
+    // The in-flight exchange must be on disk before the kill for this to prove anything.
+    let deadline = Instant::now() + WAIT;
+    while load_exchanges(dir.path(), recorder.session).len() < 2 {
+        assert!(Instant::now() < deadline, "exchanges reach the database");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    recorder.child.kill().expect("SIGKILL");
+    recorder.child.wait().expect("reaped");
+    let _ = hanging.await;
+
+    // A new run recovers the killed session on open.
+    let again = Recorder::start(&mock.url(), dir.path());
+    assert_ne!(again.session, recorder.session);
+    let stored = load_exchanges(dir.path(), recorder.session);
+    let states: Vec<_> = stored.iter().map(|e| e.state).collect();
+    assert_eq!(states, [ExchangeState::Complete, ExchangeState::Incomplete]);
+    assert_eq!(stored[1].record.start.model.as_deref(), Some("mock-hang"));
+
+    let listing = Command::new(env!("CARGO_BIN_EXE_llmscope"))
+        .args(["sessions", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("sessions runs");
+    assert!(listing.status.success());
+    let text = String::from_utf8_lossy(&listing.stdout);
+    let killed = text
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with(&format!("{} ", recorder.session))
+        })
+        .unwrap_or_else(|| panic!("session listed: {text}"));
+    let columns: Vec<_> = killed.split_whitespace().collect();
+    // id, date, time, mode, exchanges, errors, incomplete, upstream
+    assert_eq!(&columns[4..7], ["2", "0", "1"], "{killed}");
+}
