@@ -8,3 +8,4 @@ pub mod mock;
 pub mod proxy;
 pub mod recorder;
 pub mod store;
+pub mod tui;

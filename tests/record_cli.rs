@@ -101,6 +101,7 @@ async fn record_prints_one_line_per_exchange() {
         .await
         .expect("answered");
     assert_eq!(ok.status(), 200);
+    ok.bytes().await.expect("body");
     let line = recorder.line_containing("mock-ok");
     assert!(
         line.contains("POST /v1/chat/completions mock-ok 200 ok"),
@@ -133,7 +134,10 @@ async fn kill_during_an_exchange_leaves_it_incomplete_in_an_intact_database() {
         .body(chat_body("mock-ok", false))
         .send()
         .await
-        .expect("answered");
+        .expect("answered")
+        .bytes()
+        .await
+        .expect("body read");
     let hanging = tokio::spawn(
         agent
             .post(format!("{}/v1/chat/completions", recorder.url))

@@ -45,7 +45,7 @@ async fn secret_headers_are_forwarded_but_never_written_to_disk() {
     let (stored, dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 1);
     let mut scanned = 0;
-    for entry in std::fs::read_dir(dir.path()).expect("data dir lists") {
+    for entry in std::fs::read_dir(&dir.path).expect("data dir lists") {
         let path = entry.expect("entry").path();
         let bytes = std::fs::read(&path).expect("file reads");
         scanned += bytes.len();
@@ -70,12 +70,12 @@ async fn data_files_are_owner_only() {
         .expect("answered");
     h.next_finished().await;
     let (_, dir) = h.stop_and_load().await;
-    let dir_mode = std::fs::metadata(dir.path())
+    let dir_mode = std::fs::metadata(&dir.path)
         .expect("meta")
         .permissions()
         .mode();
     assert_eq!(dir_mode & 0o077, 0, "data dir is owner-only: {dir_mode:o}");
-    for entry in std::fs::read_dir(dir.path()).expect("lists") {
+    for entry in std::fs::read_dir(&dir.path).expect("lists") {
         let path = entry.expect("entry").path();
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
         assert_eq!(

@@ -124,7 +124,10 @@ async fn pump(
 ) -> RelayEnd {
     let idle = guard.state().config.idle_timeout;
     loop {
+        // Upstream first: a reply that has ended is complete even if the agent hung up
+        // right after its last byte.
         let next = tokio::select! {
+            biased;
             next = reply.chunk() => next,
             () = tx.closed() => return RelayEnd::AgentGone,
         };

@@ -2,7 +2,7 @@
 //! loopback in front of it, and a temporary data directory with the session database.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +22,9 @@ pub struct Harness {
     pub mock: MockUpstream,
     pub proxy_url: String,
     pub session: SessionId,
-    pub data_dir: TempDir,
+    /// The session database's directory, created by llmscope inside `scratch`.
+    pub data_dir: PathBuf,
+    scratch: TempDir,
     events: Subscription,
     stop: Option<oneshot::Sender<()>>,
     serving: Option<JoinHandle<anyhow::Result<()>>>,
@@ -40,8 +42,9 @@ impl Harness {
         let upstream = Upstream::parse(&mock.url()).expect("mock URL parses");
         let mut config = ProxyConfig::new("127.0.0.1:0".parse().expect("addr"), upstream);
         adjust(&mut config);
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let recording = Recording::start(config, data_dir.path(), "test")
+        let scratch = tempfile::tempdir().expect("temp dir");
+        let data_dir = scratch.path().join("data");
+        let recording = Recording::start(config, &data_dir, "test")
             .await
             .expect("recording starts");
         let proxy_url = format!("http://{}", recording.local_addr());
@@ -56,6 +59,7 @@ impl Harness {
             proxy_url,
             session,
             data_dir,
+            scratch,
             events,
             stop: Some(stop),
             serving: Some(serving),
@@ -82,21 +86,40 @@ impl Harness {
             .expect("an exchange finishes in time")
     }
 
-    /// Stops the proxy, waits until the store has everything, and returns what it holds.
-    pub async fn stop_and_load(mut self) -> (Vec<StoredExchange>, TempDir) {
-        if let Some(stop) = self.stop.take() {
+    /// Stops the proxy, waits until the store has everything, and returns what it holds with
+    /// the data directory (deleted when the returned guard drops).
+    pub async fn stop_and_load(self) -> (Vec<StoredExchange>, DataDir) {
+        let Self {
+            stop,
+            serving,
+            data_dir,
+            scratch,
+            session,
+            ..
+        } = self;
+        if let Some(stop) = stop {
             let _ = stop.send(());
         }
-        if let Some(serving) = self.serving.take() {
+        if let Some(serving) = serving {
             tokio::time::timeout(WAIT, serving)
                 .await
                 .expect("proxy stops in time")
                 .expect("serve task joins")
                 .expect("serve ends cleanly");
         }
-        let exchanges = load_exchanges(self.data_dir.path(), self.session);
-        (exchanges, self.data_dir)
+        let exchanges = load_exchanges(&data_dir, session);
+        let dir = DataDir {
+            path: data_dir,
+            _scratch: scratch,
+        };
+        (exchanges, dir)
     }
+}
+
+/// A data directory that outlives its harness until dropped.
+pub struct DataDir {
+    pub path: PathBuf,
+    _scratch: TempDir,
 }
 
 pub fn load_exchanges(dir: &Path, session: SessionId) -> Vec<StoredExchange> {

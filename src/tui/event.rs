@@ -1,0 +1,47 @@
+//! The one message type into the TUI loop, and the one out of it.
+
+use std::sync::Arc;
+
+use crossterm::event::KeyEvent;
+
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
+
+/// Everything that can change the TUI's state. The loop turns terminal input, the capture
+/// bus, the clock and finished background work into these and hands them to
+/// [`update`](super::update).
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    /// A key was pressed in the terminal.
+    Key(KeyEvent),
+    /// The terminal now has this many columns and rows; also sent once at start.
+    Resize { width: u16, height: u16 },
+    /// Sent about every 250 ms with the wall clock (Unix ms) so in-flight exchanges show how
+    /// long they have been running.
+    Tick { now_ms: i64 },
+    /// One event from the capture bus. Tests send these one by one.
+    Capture(CaptureEvent),
+    /// Capture events drained from the bus in one go before a frame; applied together so a
+    /// burst costs one rebuild of the detail view instead of one per event.
+    CaptureBatch(Vec<CaptureEvent>),
+    /// The capture bus closed: no more live exchanges will arrive.
+    CaptureEnded,
+    /// A [`Command::LoadDetail`] finished with the exchange's full record.
+    DetailLoaded(Arc<ExchangeRecord>),
+    /// A [`Command::LoadDetail`] found nothing or failed; `reason` is shown in the panes.
+    DetailFailed { id: ExchangeId, reason: String },
+    /// The capture side's health changed: `Some("capture failing: disk full")`, or `None` once
+    /// it recovered.
+    CaptureHealth(Option<String>),
+}
+
+/// Work that [`update`](super::update) asks the loop to do, because it is slow or touches the
+/// world outside the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Fetch the full record of an exchange that is neither in flight nor among the recently
+    /// finished ones kept in memory; answered with [`AppEvent::DetailLoaded`] or
+    /// [`AppEvent::DetailFailed`].
+    LoadDetail(ExchangeId),
+    /// Leave the TUI: restore the terminal and return from [`run`](super::run).
+    Quit,
+}

@@ -1,0 +1,70 @@
+//! Where each part of the screen goes. Shared by `draw` and by `update`, which needs the list
+//! and pane heights for paging and for keeping the selection in view.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::app::{App, Focus};
+use super::view::banner;
+
+/// From this width the request and response panes sit side by side.
+const SIDE_BY_SIDE: u16 = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub status: Rect,
+    /// Zero height when there is no banner.
+    pub banner: Rect,
+    pub list: Rect,
+    pub request: Rect,
+    pub response: Rect,
+}
+
+pub fn areas(screen: Rect, app: &App) -> Areas {
+    let banner_height = banner::height(app.banner.as_ref());
+    // Reading a pane needs the rows more than the list does.
+    let list_share = if app.focus == Focus::List { 40 } else { 30 };
+    let [status, banner, list, panes] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_height),
+        Constraint::Percentage(list_share),
+        Constraint::Min(0),
+    ])
+    .areas(screen);
+    let (request, response) = if panes.width >= SIDE_BY_SIDE {
+        let [request, response] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(panes);
+        (request, response)
+    } else {
+        // Stacked panes are short: a focused pane takes all but a title row of the other.
+        let other = Constraint::Length(3.min(panes.height / 2));
+        let constraints = match app.focus {
+            Focus::Request => [Constraint::Min(0), other],
+            Focus::Response => [other, Constraint::Min(0)],
+            Focus::List => [Constraint::Percentage(50), Constraint::Percentage(50)],
+        };
+        let [request, response] = Layout::vertical(constraints).areas(panes);
+        (request, response)
+    };
+    Areas {
+        status,
+        banner,
+        list,
+        request,
+        response,
+    }
+}
+
+/// The inside of a bordered pane: where its text goes.
+pub fn inner(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1),
+        y: area.y.saturating_add(1),
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    }
+}
+
+pub fn screen(app: &App) -> Rect {
+    Rect::new(0, 0, app.size.0, app.size.1)
+}

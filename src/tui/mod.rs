@@ -1,0 +1,34 @@
+//! The terminal inspector: shows every captured exchange live, the failure banner, and the
+//! request and reply of the selected exchange, raw or read as an LLM call.
+//!
+//! Built as state / update / draw: [`App`] is plain data, [`update`] applies one [`AppEvent`]
+//! and returns the [`Command`]s (slow work) the loop must run, [`draw`] renders without
+//! mutating. Only [`run`] touches the terminal, the clock, the capture bus and the store, so
+//! everything else is tested by feeding events and reading a `TestBackend` buffer.
+//!
+//! The TUI never blocks the capture path: it reads the bus through its own subscription, whose
+//! live chunks the bus may skip when the TUI falls behind.
+
+mod app;
+mod detail;
+mod event;
+mod keys;
+mod layout;
+pub mod llm_adapter;
+mod rows;
+mod terminal;
+mod update;
+pub mod view;
+
+pub use app::{App, Banner, Detail, Filter, Focus, PaneState, StatusInfo, ViewMode};
+pub use detail::{
+    DetailView, LiveExchange, LiveHead, PaneContent, PaneText, RecentRecords, RECENT_RECORDS,
+};
+pub use event::{AppEvent, Command};
+pub use rows::{row_from_start, row_update_from_record, row_update_usage, ExchangeRow, RowTable};
+pub use terminal::{run, DetailLoader, TuiContext, TuiError};
+pub use update::update;
+pub use view::draw;
+
+#[cfg(test)]
+mod scenarios;

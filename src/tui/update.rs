@@ -1,0 +1,209 @@
+//! `update`: the only code that changes the [`App`]. Pure: no I/O, no clock; what needs the
+//! world comes back as [`Command`]s.
+
+use std::sync::Arc;
+
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
+
+use super::app::{App, Banner, Detail};
+use super::detail::{self, DetailView, LiveExchange, LiveHead};
+use super::event::{AppEvent, Command};
+use super::rows::{row_from_start, row_update_from_record, row_update_usage};
+use super::view::list;
+use super::{keys, layout, llm_adapter};
+
+/// Applies one event to the state and returns the work the loop must do.
+pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
+    let mut commands = Vec::new();
+    match event {
+        AppEvent::Key(key) => keys::handle_key(app, key, &mut commands),
+        AppEvent::Resize { width, height } => app.size = (width, height),
+        AppEvent::Tick { now_ms } => app.now_ms = now_ms,
+        AppEvent::Capture(event) => apply_capture(app, event),
+        AppEvent::CaptureBatch(events) => {
+            for event in events {
+                apply_capture(app, event);
+            }
+        }
+        AppEvent::CaptureEnded => app.status.live = false,
+        AppEvent::DetailLoaded(record) => {
+            let id = record.id();
+            app.recent.insert(record);
+            if app.selected == Some(id) && !app.live.contains_key(&id) {
+                app.detail_stale = true;
+            }
+        }
+        AppEvent::DetailFailed { id, reason } => {
+            if matches!(app.detail, Detail::Loading(loading) if loading == id) {
+                app.detail = Detail::Unavailable { id, reason };
+            }
+        }
+        AppEvent::CaptureHealth(health) => app.status.capture_health = health,
+    }
+    if app.quitting {
+        return commands;
+    }
+    keep_selection_in_view(app);
+    sync_detail(app, &mut commands);
+    commands
+}
+
+/// Makes `id` the selected exchange; the panes start again from the top.
+pub(crate) fn select(app: &mut App, id: ExchangeId) {
+    if app.selected != Some(id) {
+        app.selected = Some(id);
+        app.request_pane.scroll = 0;
+        app.response_pane.scroll = 0;
+    }
+}
+
+fn apply_capture(app: &mut App, event: CaptureEvent) {
+    match event {
+        CaptureEvent::Started(start) => {
+            let id = start.id;
+            app.rows.upsert(row_from_start(&start), &app.filter);
+            app.live.insert(id, LiveExchange::new(start));
+            let shown = app.rows.visible_position(id).is_some();
+            if shown && (app.follow || app.selected.is_none()) {
+                select(app, id);
+            }
+        }
+        CaptureEvent::ResponseHead {
+            id,
+            status,
+            headers,
+            first_byte_ms,
+        } => {
+            app.rows.update(id, &app.filter, |row| {
+                row.status = Some(status);
+                row.first_byte_ms = Some(first_byte_ms);
+            });
+            if let Some(live) = app.live.get_mut(&id) {
+                live.set_head(LiveHead {
+                    status,
+                    headers,
+                    first_byte_ms,
+                });
+            }
+            mark_stale_if_selected(app, id);
+        }
+        CaptureEvent::ResponseChunk { id, data } => {
+            app.rows.update(id, &app.filter, |row| {
+                row.response_bytes += data.len() as u64
+            });
+            if let Some(live) = app.live.get_mut(&id) {
+                live.push(&data);
+            }
+            mark_stale_if_selected(app, id);
+        }
+        CaptureEvent::Finished(record) => finish(app, record),
+    }
+}
+
+fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
+    let id = record.id();
+    app.live.remove(&id);
+    // Decoded once: for the token columns, and for the panes when this one is selected.
+    let decoded = detail::decode_record_response(&record);
+    let usage = decoded.as_ref().and_then(|d| d.usage);
+    let refresh = |row: &mut super::ExchangeRow| {
+        row_update_from_record(row, &record);
+        if let Some(usage) = &usage {
+            row_update_usage(row, usage);
+        }
+    };
+    if !app.rows.update(id, &app.filter, refresh) {
+        // The Started event was missed (subscribed late): the record has all a row needs.
+        let mut row = row_from_start(&record.start);
+        refresh(&mut row);
+        app.rows.upsert(row, &app.filter);
+        if app.follow && app.rows.visible_position(id).is_some() {
+            select(app, id);
+        }
+    }
+    update_banner(app, &record);
+    if app.selected == Some(id) {
+        let request = llm_adapter::decode_request(record.start.dialect, &record.start.request.body);
+        let view = DetailView::from_record(&record, request.as_ref(), decoded.as_ref());
+        app.detail = Detail::Ready(Box::new(view));
+        app.detail_stale = false;
+    }
+    app.recent.insert(record);
+}
+
+/// A failure raises the banner (unless the user dismissed that one); a later success of the
+/// same call lowers it.
+fn update_banner(app: &mut App, record: &ExchangeRecord) {
+    let id = record.id();
+    let request = &record.start.request;
+    let status = record.response.as_ref().map(|r| r.status);
+    match &record.failure {
+        Some(failure) if !app.dismissed.contains(&id) => {
+            app.banner = Some(Banner {
+                id,
+                method: request.method.clone(),
+                uri: request.uri.clone(),
+                status,
+                failure: failure.clone(),
+                diagnosis: llm_adapter::diagnosis_summary(status, &failure.message),
+            });
+        }
+        Some(_) => {}
+        None => {
+            // "The same call" is method + path for now; once resend exists, a resent exchange
+            // is linked to its parent and that link decides instead.
+            let path = |uri: &str| uri.split_once('?').map_or(uri, |(p, _)| p).to_string();
+            let fixed = app.banner.as_ref().is_some_and(|banner| {
+                banner.id < id
+                    && banner.method == request.method
+                    && path(&banner.uri) == path(&request.uri)
+            });
+            if fixed {
+                app.banner = None;
+            }
+        }
+    }
+}
+
+fn mark_stale_if_selected(app: &mut App, id: ExchangeId) {
+    if app.selected == Some(id) {
+        app.detail_stale = true;
+    }
+}
+
+fn keep_selection_in_view(app: &mut App) {
+    let areas = layout::areas(layout::screen(app), app);
+    app.list_offset = list::visible_offset(
+        app.list_offset,
+        app.selected_position(),
+        app.rows.visible_len(),
+        list::page_height(areas.list),
+    );
+}
+
+/// Makes the detail match the selection: from the live state or the recent records when
+/// possible, otherwise by asking the loop to load it.
+fn sync_detail(app: &mut App, commands: &mut Vec<Command>) {
+    let Some(id) = app.selected else {
+        app.detail = Detail::Empty;
+        return;
+    };
+    if app.detail.id() == Some(id) && !app.detail_stale {
+        return;
+    }
+    app.detail_stale = false;
+    if let Some(live) = app.live.get(&id) {
+        match &mut app.detail {
+            Detail::Ready(view) if view.id == id && view.is_live() => {
+                view.refresh_live(live, live.assembled().as_ref());
+            }
+            _ => app.detail = Detail::Ready(Box::new(DetailView::decode_live(live))),
+        }
+    } else if let Some(record) = app.recent.get(id) {
+        app.detail = Detail::Ready(Box::new(DetailView::decode_record(record)));
+        app.recent.touch(id);
+    } else if app.detail.id() != Some(id) {
+        app.detail = Detail::Loading(id);
+        commands.push(Command::LoadDetail(id));
+    }
+}

@@ -1,0 +1,143 @@
+//! The error banner: the newest failure, in red, with the upstream's own words and a likely
+//! cause, until the user dismisses it or the same call succeeds.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::body;
+use crate::capture::FailureClass;
+use crate::tui::app::Banner;
+
+/// Rows the banner takes: what failed, the message, and the diagnosis when there is one.
+pub fn height(banner: Option<&Banner>) -> u16 {
+    banner.map_or(0, |b| 2 + u16::from(b.diagnosis.is_some()))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, banner: &Banner) {
+    let base = Style::default().fg(Color::White).bg(Color::Red);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!(" ✖ {} ", what_failed(banner)),
+                base.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!("· {} {} ", banner.method, body::sanitize(&banner.uri)),
+                base,
+            ),
+            Span::styled(format!("· {} ", banner.id), base),
+            Span::styled("· d dismiss", base.add_modifier(Modifier::DIM)),
+        ]),
+        Line::styled(format!("   {}", one_line(&banner.failure.message)), base),
+    ];
+    if let Some(diagnosis) = &banner.diagnosis {
+        lines.push(Line::styled(
+            format!("   → {}", one_line(diagnosis)),
+            base.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).style(base), area);
+}
+
+/// The class as the banner names it, with the status when the class does not already say it
+/// (a stream that broke after `200 OK`).
+fn what_failed(banner: &Banner) -> String {
+    match (banner.failure.class, banner.status) {
+        (FailureClass::HttpError(_), _) | (_, None) => banner.failure.class.to_string(),
+        (class, Some(status)) => format!("{class} (HTTP {status})"),
+    }
+}
+
+/// Upstream messages carry newlines (LiteLLM appends a paragraph); the banner has one line.
+fn one_line(text: &str) -> String {
+    body::sanitize(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{ExchangeId, Failure};
+    use crate::tui::view::test_util::{find_cell_style, render, render_text};
+    use crate::tui::{App, StatusInfo};
+
+    const EVERY_CLASS: [FailureClass; 9] = [
+        FailureClass::HttpError(400),
+        FailureClass::ErrorIn200,
+        FailureClass::StreamError,
+        FailureClass::Connect,
+        FailureClass::Tls,
+        FailureClass::Timeout,
+        FailureClass::MalformedResponse,
+        FailureClass::Reset,
+        FailureClass::ClientAborted,
+    ];
+
+    fn app_with_banner(class: FailureClass, diagnosis: Option<&str>) -> App {
+        let mut app = App::new(StatusInfo::default(), Vec::new(), 0, (120, 30));
+        app.banner = Some(Banner {
+            id: ExchangeId(12),
+            method: "POST".into(),
+            uri: "/v1/chat/completions".into(),
+            status: if class.is_transport() {
+                None
+            } else {
+                Some(200)
+            },
+            failure: Failure::new(
+                class,
+                format!("upstream said no\n\nLiteLLM: model group failed ({class:?})"),
+            ),
+            diagnosis: diagnosis.map(str::to_string),
+        });
+        app
+    }
+
+    #[test]
+    fn banner_names_every_failure_class_with_the_message() {
+        for class in EVERY_CLASS {
+            let screen = render_text(&app_with_banner(class, None), 120, 30);
+            let banner: Vec<&str> = screen.lines().skip(1).take(2).collect();
+            assert!(
+                banner[0].contains(&class.to_string()),
+                "{class:?}: {banner:?}"
+            );
+            assert!(
+                banner[0].contains("#12 ") && banner[0].contains("POST /v1/chat/completions"),
+                "{banner:?}"
+            );
+            assert!(
+                banner[1].contains(&format!(
+                    "upstream said no LiteLLM: model group failed ({class:?})"
+                )),
+                "{class:?}: {banner:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn banner_adds_the_diagnosis_when_there_is_one() {
+        for class in EVERY_CLASS {
+            let app = app_with_banner(class, Some("context length exceeded: 9000 > 8192 tokens"));
+            let screen = render_text(&app, 120, 30);
+            let third = screen.lines().nth(3).unwrap_or_default();
+            assert!(
+                third.contains("→ context length exceeded: 9000 > 8192 tokens"),
+                "{screen}"
+            );
+        }
+    }
+
+    #[test]
+    fn banner_is_red_and_shows_status_for_failures_after_a_reply() {
+        let app = app_with_banner(FailureClass::StreamError, None);
+        let buffer = render(&app, 120, 30);
+        assert_eq!(
+            find_cell_style(&buffer, "stream error").and_then(|s| s.bg),
+            Some(Color::Red)
+        );
+        assert!(render_text(&app, 120, 30).contains("stream error (HTTP 200)"));
+    }
+}

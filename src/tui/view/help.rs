@@ -1,0 +1,103 @@
+//! The help overlay: every key, in one place. Change it together with `keys.rs`.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+/// Each key and what it does.
+pub const KEYS: &[(&str, &str)] = &[
+    ("↑/↓", "move in the list"),
+    ("j/k", "move in the list, or scroll the focused pane"),
+    ("Enter/Tab", "focus next: list → request → response"),
+    ("Shift-Tab", "focus previous"),
+    (
+        "v",
+        "raw / LLM view of the focused pane (both from the list)",
+    ),
+    ("/", "filter by path, model, status, class or message"),
+    ("Enter", "apply the filter being typed"),
+    ("Esc", "clear the filter; back to the list; close this help"),
+    ("x", "only failed exchanges"),
+    ("f", "follow the newest exchange"),
+    ("d", "dismiss the error banner"),
+    ("g/G", "top / bottom (list or focused pane)"),
+    ("PgUp/PgDn", "page up / down (list or focused pane)"),
+    ("?", "this help (Esc closes)"),
+    ("q/Ctrl-C", "quit"),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect) {
+    let width = (area.width.saturating_sub(4)).min(72);
+    let height = (area.height.saturating_sub(2)).min(KEYS.len() as u16 + 2);
+    let popup = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    let key_style = Style::default()
+        .fg(Color::Yellow)
+        .add_modifier(Modifier::BOLD);
+    let lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {key:<10} "), key_style),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(" Keys ")
+                .border_style(Style::default().fg(Color::Cyan)),
+        ),
+        popup,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::view::test_util::render_text;
+    use crate::tui::{App, StatusInfo};
+
+    #[test]
+    fn help_lists_every_key() {
+        let mut app = App::new(StatusInfo::default(), Vec::new(), 0, (100, 40));
+        app.show_help = true;
+        let screen = render_text(&app, 100, 40);
+        for (key, what) in KEYS {
+            assert!(
+                screen.contains(key) && screen.contains(what),
+                "missing {key} in\n{screen}"
+            );
+        }
+        for key in [
+            "↑/↓",
+            "j/k",
+            "Tab",
+            "Shift-Tab",
+            "v",
+            "/",
+            "x",
+            "f",
+            "d",
+            "g/G",
+            "PgUp/PgDn",
+            "Esc",
+            "Enter",
+            "?",
+            "q/Ctrl-C",
+        ] {
+            assert!(
+                KEYS.iter().any(|(k, _)| k.contains(key)),
+                "{key} undocumented"
+            );
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The exchange list: one row per exchange, failed rows red, exchanges in flight yellow with
+//! their running time. Only the rows on screen are built, whatever the list's length.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Row, Table};
+use ratatui::Frame;
+
+use super::units;
+use crate::capture::ExchangeState;
+use crate::tui::app::{App, Focus};
+use crate::tui::rows::ExchangeRow;
+
+/// From this width the list has separate time and class columns.
+const WIDE: u16 = 110;
+/// Below this width only id, path, status and latency are shown.
+const NARROW: u16 = 60;
+
+/// Which set of columns fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Columns {
+    Wide,
+    Normal,
+    Narrow,
+}
+
+/// How many rows fit in a list drawn in `area` (borders and header excluded).
+pub fn page_height(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3)).max(1)
+}
+
+/// The first row to show so that `selected` is on screen, starting from the remembered
+/// `offset` so the list does not jump while the selection moves inside it.
+pub fn visible_offset(offset: usize, selected: Option<usize>, len: usize, height: usize) -> usize {
+    let mut offset = offset.min(len.saturating_sub(height));
+    if let Some(pos) = selected {
+        if pos < offset {
+            offset = pos;
+        } else if pos >= offset + height {
+            offset = pos + 1 - height;
+        }
+    }
+    offset
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let height = page_height(area);
+    let selected = app.selected_position();
+    let offset = visible_offset(app.list_offset, selected, app.rows.visible_len(), height);
+    let set = match area.width {
+        w if w >= WIDE => Columns::Wide,
+        w if w >= NARROW => Columns::Normal,
+        _ => Columns::Narrow,
+    };
+    let rows: Vec<Row> = (offset..offset + height)
+        .filter_map(|pos| app.rows.visible_row(pos).map(|row| (pos, row)))
+        .map(|(pos, row)| {
+            let style = row_style(row, Some(pos) == selected);
+            Row::new(cells(row, app.now_ms, set)).style(style)
+        })
+        .collect();
+    let (header, widths) = columns(set);
+    let border = if app.focus == Focus::List {
+        Style::default().fg(Color::Cyan)
+    } else {
+        Style::default().fg(Color::DarkGray)
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
+        .block(Block::bordered().title(title(app)).border_style(border))
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+fn title(app: &App) -> Line<'static> {
+    if let Some(input) = &app.filter_input {
+        return Line::styled(
+            format!(" filter: {input}▏ (Enter apply · Esc clear) "),
+            Style::default().fg(Color::Yellow),
+        );
+    }
+    let mut title = format!(" Exchanges {}/{} ", app.rows.visible_len(), app.rows.len());
+    if !app.filter.needle.is_empty() {
+        title.push_str(&format!("· filter \"{}\" ", app.filter.needle));
+    }
+    if app.filter.failed_only {
+        title.push_str("· failed only ");
+    }
+    if app.follow {
+        title.push_str("· following ");
+    }
+    Line::from(title)
+}
+
+fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
+    if set == Columns::Narrow {
+        return (
+            vec!["id", "path", "status", "latency"],
+            vec![
+                Constraint::Length(5),
+                Constraint::Fill(1),
+                Constraint::Length(10),
+                Constraint::Length(7),
+            ],
+        );
+    }
+    if set == Columns::Wide {
+        (
+            vec![
+                "id",
+                "time",
+                "method",
+                "path",
+                "model",
+                "status",
+                "class",
+                "latency",
+                "tok in/out",
+            ],
+            vec![
+                Constraint::Length(6),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Fill(1),
+                Constraint::Length(18),
+                Constraint::Length(6),
+                Constraint::Length(16),
+                Constraint::Length(8),
+                Constraint::Length(10),
+            ],
+        )
+    } else {
+        (
+            vec!["id", "method", "path", "model", "status", "latency", "tok"],
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(4),
+                Constraint::Fill(1),
+                Constraint::Length(12),
+                Constraint::Length(12),
+                Constraint::Length(7),
+                Constraint::Length(9),
+            ],
+        )
+    }
+}
+
+fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
+    let id = row.id.0.to_string();
+    let model = row.model.clone().unwrap_or_default();
+    let status = match (row.status, row.state) {
+        (Some(status), _) => status.to_string(),
+        (None, ExchangeState::InFlight) => "…".to_string(),
+        (None, _) => "—".to_string(),
+    };
+    let class = match (&row.failure, row.state) {
+        (Some(failure), _) => failure.class.to_string(),
+        (None, ExchangeState::Incomplete) => "incomplete".to_string(),
+        (None, _) => String::new(),
+    };
+    let latency = match (row.duration_ms, row.state) {
+        (Some(ms), _) => units::latency(ms),
+        (None, ExchangeState::InFlight) => {
+            let elapsed = u64::try_from(now_ms - row.started_at_ms).unwrap_or(0);
+            format!("{}…", units::latency(elapsed))
+        }
+        (None, _) => String::new(),
+    };
+    let tokens = match (row.tokens_in, row.tokens_out) {
+        (None, None) => String::new(),
+        (tokens_in, tokens_out) => format!(
+            "{}/{}",
+            tokens_in.map_or("-".to_string(), units::count),
+            tokens_out.map_or("-".to_string(), units::count)
+        ),
+    };
+    // Without a class column, a failure's class says more than its status.
+    let result = || {
+        if class.is_empty() {
+            status.clone()
+        } else {
+            class.clone()
+        }
+    };
+    match set {
+        Columns::Wide => vec![
+            id,
+            units::clock(row.started_at_ms),
+            row.method.clone(),
+            row.uri.clone(),
+            model,
+            status.clone(),
+            class.clone(),
+            latency,
+            tokens,
+        ],
+        Columns::Normal => vec![
+            id,
+            row.method.clone(),
+            row.uri.clone(),
+            model,
+            result(),
+            latency,
+            tokens,
+        ],
+        Columns::Narrow => vec![id, row.uri.clone(), result(), latency],
+    }
+}
+
+fn row_style(row: &ExchangeRow, selected: bool) -> Style {
+    let base = if row.is_failed() {
+        Style::default().fg(Color::Red)
+    } else {
+        match row.state {
+            ExchangeState::InFlight => Style::default().fg(Color::Yellow),
+            ExchangeState::Incomplete => Style::default().fg(Color::DarkGray),
+            ExchangeState::Complete => Style::default(),
+        }
+    };
+    if selected {
+        base.add_modifier(Modifier::REVERSED)
+    } else {
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{ExchangeId, Failure, FailureClass};
+    use crate::tui::rows::tests::row;
+    use crate::tui::view::test_util::{find_cell_style, render, render_text};
+    use crate::tui::{App, StatusInfo};
+
+    fn app(rows: Vec<ExchangeRow>) -> App {
+        App::new(StatusInfo::default(), rows, 1_700_000_100_000, (140, 40))
+    }
+
+    #[test]
+    fn rows_show_id_method_path_model_status_and_latency() {
+        let app = app(vec![
+            row(7, "/v1/chat/completions", Some(200)),
+            row(8, "/v1/messages?beta=true", Some(400)),
+        ]);
+        let screen = render_text(&app, 140, 30);
+        let line = screen
+            .lines()
+            .find(|l| l.contains("/v1/chat/completions"))
+            .unwrap_or_default();
+        for expected in ["7", "POST", "gpt-4o", "200", "1.5s", "1.2k/45"] {
+            assert!(line.contains(expected), "missing {expected:?} in {line:?}");
+        }
+        let failed = screen
+            .lines()
+            .find(|l| l.contains("/v1/messages?beta=true"))
+            .unwrap_or_default();
+        assert!(
+            failed.contains("400") && failed.contains("HTTP 400"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn failed_rows_are_red() {
+        let app = app(vec![row(1, "/ok", Some(200)), row(2, "/broken", Some(500))]);
+        let buffer = render(&app, 140, 30);
+        assert_eq!(
+            find_cell_style(&buffer, "/broken").and_then(|s| s.fg),
+            Some(Color::Red)
+        );
+        assert_ne!(
+            find_cell_style(&buffer, "/ok").and_then(|s| s.fg),
+            Some(Color::Red)
+        );
+    }
+
+    #[test]
+    fn in_flight_rows_show_their_running_time() {
+        let mut running = row(3, "/slow", None);
+        running.state = ExchangeState::InFlight;
+        running.duration_ms = None;
+        running.started_at_ms = 1_700_000_097_600;
+        let app = app(vec![running]);
+        let screen = render_text(&app, 140, 30);
+        let line = screen
+            .lines()
+            .find(|l| l.contains("/slow"))
+            .unwrap_or_default();
+        assert!(line.contains('…') && line.contains("2.4s…"), "{line:?}");
+    }
+
+    #[test]
+    fn narrow_list_shows_the_failure_class_in_the_status_column() {
+        let mut failed = row(4, "/v1/chat/completions", None);
+        failed.failure = Some(Failure::new(FailureClass::Connect, "refused"));
+        let app = app(vec![failed]);
+        let screen = render_text(&app, 80, 24);
+        assert!(screen.contains("connect fail"), "{screen}");
+        assert_eq!(
+            app.rows.get(ExchangeId(4)).map(|r| r.is_failed()),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn offset_keeps_the_selection_on_screen_without_jumping() {
+        assert_eq!(visible_offset(0, Some(3), 100, 10), 0);
+        assert_eq!(visible_offset(0, Some(15), 100, 10), 6);
+        assert_eq!(visible_offset(6, Some(8), 100, 10), 6);
+        assert_eq!(visible_offset(6, Some(2), 100, 10), 2);
+        assert_eq!(visible_offset(95, Some(99), 100, 10), 90);
+    }
+}

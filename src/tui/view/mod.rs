@@ -1,0 +1,58 @@
+//! Drawing: one component per file, each reading the [`App`] and never changing it.
+
+pub mod banner;
+pub mod body;
+pub mod help;
+pub mod list;
+pub mod request_pane;
+pub mod response_pane;
+pub mod status_line;
+pub mod text_pane;
+pub mod units;
+
+#[cfg(test)]
+pub(crate) mod test_util;
+
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::Frame;
+
+use super::app::{App, Detail};
+use super::detail::{DetailView, PaneContent};
+use super::layout;
+
+/// Renders the whole screen from `app`.
+pub fn draw(app: &App, frame: &mut Frame) {
+    let areas = layout::areas(frame.area(), app);
+    status_line::draw(frame, areas.status, app);
+    if let Some(banner) = &app.banner {
+        banner::draw(frame, areas.banner, banner);
+    }
+    list::draw(frame, areas.list, app);
+    request_pane::draw(frame, areas.request, app);
+    response_pane::draw(frame, areas.response, app);
+    if app.show_help {
+        help::draw(frame, frame.area());
+    }
+}
+
+/// One side of the selected exchange's detail, or the line to show instead.
+fn detail_content(
+    app: &App,
+    side: impl Fn(&DetailView) -> &PaneContent,
+) -> Result<&PaneContent, Line<'static>> {
+    let dim = body::dim();
+    match &app.detail {
+        Detail::Ready(view) => Ok(side(view)),
+        Detail::Empty if app.rows.is_empty() => Err(Line::styled(
+            "no exchanges yet: point the agent at the proxy",
+            dim,
+        )),
+        Detail::Empty => Err(Line::styled("no exchange selected", dim)),
+        Detail::Loading(id) => Err(Line::styled(format!("loading {id}…"), dim)),
+        Detail::Unavailable { id, reason } => Err(Line::styled(
+            format!("{id} cannot be shown: {reason}"),
+            Style::default().fg(ratatui::style::Color::Red),
+        )),
+    }
+}

@@ -1,0 +1,169 @@
+//! The status line: where the proxy listens and forwards, the session, the counts, hold mode,
+//! and any capture problem. When the width runs out, the least useful parts are left off.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::tui::app::App;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let line = Line::from(spans(app, usize::from(area.width)));
+    frame.render_widget(
+        Paragraph::new(line).style(Style::default().bg(Color::Black)),
+        area,
+    );
+}
+
+/// The parts in display order, each with a priority (lower is kept first).
+fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
+    let status = &app.status;
+    let plain = Style::default().fg(Color::Gray);
+    let mut parts: Vec<(u8, Span<'static>)> = vec![(
+        0,
+        Span::styled(
+            " llmscope ",
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        ),
+    )];
+    if let Some(health) = &status.capture_health {
+        let style = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        parts.push((0, Span::styled(format!(" ⚠ {health} "), style)));
+    }
+    let live = if status.live { "live" } else { "browsing" };
+    parts.push((3, Span::styled(format!("{live} "), plain)));
+    if let Some(listen) = &status.listen {
+        parts.push((2, Span::styled(format!("{listen} "), plain)));
+    }
+    if let Some(upstream) = &status.upstream {
+        parts.push((4, Span::styled(format!("→ {upstream} "), plain)));
+    }
+    if let Some(session) = status.session {
+        parts.push((5, Span::styled(format!("session {session} "), plain)));
+    }
+    parts.push((
+        0,
+        Span::styled(format!("│ {} total ", app.rows.len()), plain),
+    ));
+    let failed = app.rows.failed_count();
+    let failed_style = if failed > 0 {
+        Style::default().fg(Color::Red)
+    } else {
+        plain
+    };
+    parts.push((1, Span::styled(format!("{failed} failed "), failed_style)));
+    let in_flight = app.rows.in_flight_count();
+    let flight_style = if in_flight > 0 {
+        Style::default().fg(Color::Yellow)
+    } else {
+        plain
+    };
+    parts.push((
+        1,
+        Span::styled(format!("{in_flight} in flight "), flight_style),
+    ));
+    let hold = if status.hold {
+        Span::styled(
+            "│ hold ON ",
+            Style::default()
+                .fg(Color::Magenta)
+                .add_modifier(Modifier::BOLD),
+        )
+    } else {
+        Span::styled("│ hold off ", plain)
+    };
+    parts.push((2, hold));
+    parts.push((
+        6,
+        Span::styled("│ ? help", Style::default().fg(Color::DarkGray)),
+    ));
+    keep_within(parts, width)
+}
+
+/// Drops the highest-priority-number parts until the rest fit in `width` columns.
+fn keep_within(mut parts: Vec<(u8, Span<'static>)>, width: usize) -> Vec<Span<'static>> {
+    loop {
+        let used: usize = parts.iter().map(|(_, span)| span.width()).sum();
+        let Some(worst) = parts.iter().map(|(p, _)| *p).max() else {
+            return Vec::new();
+        };
+        if used <= width || worst == 0 {
+            return parts.into_iter().map(|(_, span)| span).collect();
+        }
+        if let Some(at) = parts.iter().rposition(|(p, _)| *p == worst) {
+            parts.remove(at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::SessionId;
+    use crate::tui::rows::tests::row;
+    use crate::tui::view::test_util::render_text;
+    use crate::tui::StatusInfo;
+
+    fn status() -> StatusInfo {
+        StatusInfo {
+            listen: Some("127.0.0.1:8787".into()),
+            upstream: Some("https://litellm.internal:4000".into()),
+            session: Some(SessionId(3)),
+            live: true,
+            capture_health: Some("capture failing: disk full".into()),
+            hold: true,
+        }
+    }
+
+    #[test]
+    fn wide_status_line_says_everything() {
+        let app = App::new(
+            status(),
+            vec![row(1, "/a", Some(200)), row(2, "/b", Some(500))],
+            0,
+            (160, 40),
+        );
+        let first = render_text(&app, 160, 40)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        for expected in [
+            "127.0.0.1:8787",
+            "→ https://litellm.internal:4000",
+            "session 3",
+            "2 total",
+            "1 failed",
+            "0 in flight",
+            "hold ON",
+            "⚠ capture failing: disk full",
+        ] {
+            assert!(
+                first.contains(expected),
+                "missing {expected:?} in {first:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn narrow_status_line_keeps_counts_and_capture_health() {
+        let app = App::new(status(), vec![row(1, "/a", Some(500))], 0, (80, 24));
+        let first = render_text(&app, 80, 24)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(first.contains("capture failing: disk full"), "{first:?}");
+        assert!(
+            first.contains("1 total") && first.contains("1 failed"),
+            "{first:?}"
+        );
+    }
+}
