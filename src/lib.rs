@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod demo;
 pub mod llm;
 pub mod mock;
 pub mod proxy;

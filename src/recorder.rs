@@ -9,12 +9,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::capture::{CaptureBus, SessionId, Subscription};
-use crate::proxy::{Proxy, ProxyConfig};
+use crate::proxy::{bind_listener, Proxy, ProxyConfig};
 use crate::store::{spawn_writer, SessionInfo, Store, StoreHealth, WriterHandle};
 
 /// A bound proxy whose exchanges are being written to the session database.
 pub struct Recording {
     pub proxy: Proxy,
+    upstream: String,
     pub bus: CaptureBus,
     pub session: SessionId,
     pub data_dir: PathBuf,
@@ -35,9 +36,14 @@ impl Recording {
                 .with_context(|| {
                     format!("opening the session database in {}", data_dir.display())
                 })?;
+        // Bound before the session starts so the session records the real port.
+        let listener = bind_listener(config.listen).await?;
+        let listen = listener
+            .local_addr()
+            .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
         let info = SessionInfo {
             upstream: config.upstream.to_string(),
-            listen: config.listen.to_string(),
+            listen,
             mode: mode.to_string(),
         };
         let session = store
@@ -45,9 +51,11 @@ impl Recording {
             .context("starting a session in the database")?;
         let bus = CaptureBus::new();
         let writer = spawn_writer(store, bus.subscribe());
-        let proxy = Proxy::bind(config, bus.clone(), session).await?;
+        let upstream = config.upstream.to_string();
+        let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
         Ok(Self {
             proxy,
+            upstream,
             bus,
             session,
             data_dir: data_dir.to_path_buf(),
@@ -58,6 +66,11 @@ impl Recording {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.proxy.local_addr()
+    }
+
+    /// The upstream URL, as shown to the user.
+    pub fn upstream(&self) -> &str {
+        &self.upstream
     }
 
     pub fn subscribe(&self) -> Subscription {

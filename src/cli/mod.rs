@@ -1,9 +1,12 @@
 //! The command line: flags, subcommands, and the glue that starts the proxy, the store and the
 //! views for each. `main.rs` only parses and calls [`run`].
 
+mod demo;
+mod open;
 mod record;
 mod runtime;
 mod sessions;
+mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,11 +18,21 @@ use clap::{Args, Parser, Subcommand};
 use crate::proxy::{ProxyConfig, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
+///
+/// Without a command: run the proxy with the live screen. Point the agent's base URL at the
+/// listen address.
 #[derive(Debug, Parser)]
-#[command(name = "llmscope", version, about, long_about = None)]
+#[command(
+    name = "llmscope",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +41,33 @@ pub enum Command {
     Record(ProxyArgs),
     /// List recorded sessions, newest first.
     Sessions(DataDirArg),
+    /// Browse a recorded session in the screen (the newest when no id is given).
+    Open(OpenArgs),
+    /// Everything at work with no API key: a built-in mock upstream and a scripted agent.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenArgs {
+    /// Session id from `llmscope sessions`
+    pub session: Option<i64>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Address for the demo proxy (port 0 picks a free one; shown in the status line)
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Milliseconds the scripted agent waits between requests
+    #[arg(long, default_value_t = 1500, value_name = "MS")]
+    pub pace_ms: u64,
+    /// Print one line per exchange instead of the screen, and exit when the script ends
+    #[arg(long)]
+    pub headless: bool,
 }
 
 /// Where the session database lives.
@@ -43,7 +83,7 @@ pub struct DataDirArg {
 pub struct ProxyArgs {
     /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept)
     #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL")]
-    pub upstream: String,
+    pub upstream: Option<String>,
     /// Address the agent connects to. Binding beyond loopback lets anyone who reaches the
     /// port use your upstream credentials.
     #[arg(long, env = "LLMSCOPE_LISTEN", default_value = "127.0.0.1:8787")]
@@ -66,7 +106,11 @@ pub struct ProxyArgs {
 
 impl ProxyArgs {
     pub fn proxy_config(&self) -> Result<ProxyConfig> {
-        let upstream = Upstream::parse(&self.upstream).context("reading --upstream")?;
+        let url = self.upstream.as_deref().context(
+            "no upstream given: pass --upstream URL (or set LLMSCOPE_UPSTREAM), \
+             or try `llmscope demo` to see llmscope with a built-in mock upstream",
+        )?;
+        let upstream = Upstream::parse(url).context("reading --upstream")?;
         let mut config = ProxyConfig::new(self.listen, upstream);
         config.connect_timeout = Duration::from_secs(self.connect_timeout);
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
@@ -89,7 +133,10 @@ impl DataDirArg {
 /// Runs the parsed command to its end.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Record(args) => runtime::block_on(record::run(args)),
-        Command::Sessions(args) => sessions::run(&args),
+        None => runtime::block_on(watch::run(cli.proxy)),
+        Some(Command::Record(args)) => runtime::block_on(record::run(args)),
+        Some(Command::Sessions(args)) => sessions::run(&args),
+        Some(Command::Open(args)) => runtime::block_on(open::run(args)),
+        Some(Command::Demo(args)) => runtime::block_on(demo::run(args)),
     }
 }

@@ -46,7 +46,7 @@ pub fn warn_if_exposed(listen: &std::net::SocketAddr) {
     }
 }
 
-async fn print_exchanges(mut events: Subscription) {
+pub async fn print_exchanges(mut events: Subscription) {
     while let Some(event) = events.recv().await {
         if let CaptureEvent::Finished(record) = event {
             println!("{}", exchange_line(&record));

@@ -38,13 +38,17 @@ impl Proxy {
         bus: CaptureBus,
         session: SessionId,
     ) -> Result<Self, ProxyError> {
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| ProxyError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = bind_listener(config.listen).await?;
+        Self::with_listener(listener, config, bus, session)
+    }
+
+    /// Serves on a listener bound by the caller (who may need the real port first).
+    pub fn with_listener(
+        listener: TcpListener,
+        config: ProxyConfig,
+        bus: CaptureBus,
+        session: SessionId,
+    ) -> Result<Self, ProxyError> {
         let client = build_client(config.connect_timeout, config.idle_timeout)?;
         let state = Arc::new(ProxyState {
             config,
@@ -97,6 +101,13 @@ async fn wait_for_active_exchanges(state: &ProxyState) {
     while state.active.count() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Binds the agent-facing address with an error that says what to do about a taken port.
+pub async fn bind_listener(addr: SocketAddr) -> Result<TcpListener, ProxyError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ProxyError::Bind { addr, source })
 }
 
 fn is_transient_accept_error(error: &std::io::Error) -> bool {

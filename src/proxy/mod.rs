@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
-pub use listener::Proxy;
+pub use listener::{bind_listener, Proxy};
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
 
 use crate::capture::{CaptureBus, ExchangeId, SessionId};

@@ -140,7 +140,9 @@ fn error_chain(error: &reqwest::Error) -> String {
     let mut current: Option<&(dyn StdError + 'static)> = error.source();
     while let Some(err) = current {
         let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
+        // hyper-util's wrapper ("client error (SendRequest)") names its own step, not a cause.
+        let wrapper = text.starts_with("client error (");
+        if !wrapper && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         current = err.source();

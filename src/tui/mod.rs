@@ -25,7 +25,10 @@ pub use detail::{
     DetailView, LiveExchange, LiveHead, PaneContent, PaneText, RecentRecords, RECENT_RECORDS,
 };
 pub use event::{AppEvent, Command};
-pub use rows::{row_from_start, row_update_from_record, row_update_usage, ExchangeRow, RowTable};
+pub use rows::{
+    row_from_start, row_from_summary, row_update_from_record, row_update_usage, ExchangeRow,
+    RowTable,
+};
 pub use terminal::{run, DetailLoader, TuiContext, TuiError};
 pub use update::update;
 pub use view::draw;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Failure};
 use crate::llm::{Dialect, Usage};
+use crate::store::ExchangeSummary;
 
 use super::app::Filter;
 
@@ -62,6 +63,27 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         tokens_in: None,
         tokens_out: None,
         state: ExchangeState::InFlight,
+    }
+}
+
+/// The row for an exchange read back from the store (a past session).
+pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
+    ExchangeRow {
+        id: summary.id,
+        started_at_ms: summary.started_at_ms,
+        method: summary.method.clone(),
+        uri: summary.uri.clone(),
+        model: summary.model.clone(),
+        dialect: summary.dialect,
+        status: summary.status,
+        failure: summary.failure.clone(),
+        first_byte_ms: summary.first_byte_ms,
+        duration_ms: summary.duration_ms,
+        request_bytes: summary.request_bytes,
+        response_bytes: summary.response_bytes.unwrap_or(0),
+        tokens_in: None,
+        tokens_out: None,
+        state: summary.state,
     }
 }
 

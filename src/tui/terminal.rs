@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, Subscription};
+use crate::store::StoreHealth;
 
 use super::app::{App, StatusInfo};
 use super::event::{AppEvent, Command};
@@ -48,6 +49,8 @@ pub struct TuiContext {
     /// Live capture events; `None` when only browsing.
     pub events: Option<Subscription>,
     pub loader: Arc<dyn DetailLoader>,
+    /// The store writer's health, shown in the status line while capture is failing.
+    pub capture_health: Option<Arc<StoreHealth>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,10 @@ async fn event_loop(
     let size = terminal.size().map_err(TuiError::Setup)?;
     let mut app = App::new(ctx.status, ctx.rows, now_ms(), (size.width, size.height));
     let mut capture = ctx.events;
+    let mut health = HealthWatch {
+        source: ctx.capture_health,
+        shown: None,
+    };
     let mut input = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -122,7 +129,14 @@ async fn event_loop(
                 Some(Loaded::Panicked(message)) => return Err(TuiError::LoaderPanicked(message)),
                 None => None,
             },
-            _ = ticker.tick() => Some(AppEvent::Tick { now_ms: now_ms() }),
+            _ = ticker.tick() => {
+                if let Some(changed) = health.changed() {
+                    if loads.run(update(&mut app, changed)) {
+                        return Ok(());
+                    }
+                }
+                Some(AppEvent::Tick { now_ms: now_ms() })
+            }
             captured = next_capture(&mut capture) => match captured {
                 Some(event) => {
                     pending.push(event);
@@ -163,6 +177,29 @@ fn flush(app: &mut App, pending: &mut Vec<CaptureEvent>, loads: &mut DetailLoads
     }
     let batch = AppEvent::CaptureBatch(std::mem::take(pending));
     loads.run(update(app, batch))
+}
+
+/// Turns the store writer's health into a status-line note when it changes.
+struct HealthWatch {
+    source: Option<Arc<StoreHealth>>,
+    shown: Option<String>,
+}
+
+impl HealthWatch {
+    fn changed(&mut self) -> Option<AppEvent> {
+        let health = self.source.as_ref()?;
+        let now = health.is_failing().then(|| {
+            let reason = health
+                .last_error()
+                .unwrap_or_else(|| "unknown error".into());
+            format!("capture failing: {reason}")
+        });
+        if now == self.shown {
+            return None;
+        }
+        self.shown.clone_from(&now);
+        Some(AppEvent::CaptureHealth(now))
+    }
 }
 
 async fn next_capture(capture: &mut Option<Subscription>) -> Option<CaptureEvent> {

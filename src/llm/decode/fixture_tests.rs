@@ -5,8 +5,8 @@ use super::json::Json;
 use super::{decode_request, decode_response};
 use crate::llm::{DecodedRequest, Dialect, Part};
 
-const OPENCODE: &str = include_str!("../../../tests/fixtures/opencode-chat-turn.json");
-const CLAUDE_CODE: &str = include_str!("../../../tests/fixtures/claude-code-messages-turn.json");
+const OPENCODE: &str = include_str!("../../../assets/fixtures/opencode-chat-turn.json");
+const CLAUDE_CODE: &str = include_str!("../../../assets/fixtures/claude-code-messages-turn.json");
 
 /// The request body of a fixture, written back in its own key order.
 fn body(fixture: &str) -> Vec<u8> {

@@ -1,0 +1,56 @@
+//! `llmscope demo`: the mock upstream, the proxy and the scripted agent, with the screen (or
+//! with `--headless`, one line per exchange and an exit when the script ends).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::record::print_exchanges;
+use super::DemoArgs;
+use crate::demo::{run_script, DemoScript};
+use crate::mock::MockUpstream;
+use crate::proxy::{ProxyConfig, Upstream};
+use crate::recorder::Recording;
+
+pub async fn run(args: DemoArgs) -> Result<()> {
+    let script = DemoScript::builtin()?;
+    let mock = MockUpstream::start()
+        .await
+        .context("starting the demo's mock upstream on 127.0.0.1")?;
+    let upstream = Upstream::parse(&mock.url())?;
+    let config = ProxyConfig::new(args.listen, upstream);
+    let data_dir = args.data.resolve()?;
+    let recording = Recording::start(config, &data_dir, "demo").await?;
+    let base_url = format!("http://{}", recording.local_addr());
+    let pace = Duration::from_millis(args.pace_ms);
+
+    if args.headless {
+        println!(
+            "llmscope demo: proxy http://{} -> mock upstream {}  (session {}, data in {})",
+            recording.local_addr(),
+            mock.url(),
+            recording.session,
+            data_dir.display()
+        );
+        let printer = tokio::spawn(print_exchanges(recording.subscribe()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(recording.serve_until(async {
+            let _ = stopped.await;
+        }));
+        let outcomes = run_script(&base_url, &script.steps, pace).await;
+        let _ = stop.send(());
+        serving.await.context("the proxy task failed")??;
+        let _ = printer.await;
+        for outcome in outcomes {
+            let status = outcome.status.map_or_else(|e| e, |s| s.to_string());
+            println!("agent: {} -> {status}", outcome.label);
+        }
+        return Ok(());
+    }
+
+    let agent = tokio::spawn(async move { run_script(&base_url, &script.steps, pace).await });
+    let shown = super::watch::run_live(recording).await;
+    agent.abort();
+    drop(mock);
+    shown
+}

@@ -1,0 +1,60 @@
+//! `llmscope open [SESSION]`: browse a recorded session in the screen, proxy off.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+
+use super::watch::StoreLoader;
+use super::OpenArgs;
+use crate::capture::SessionId;
+use crate::store::Store;
+use crate::tui::{self, row_from_summary, StatusInfo, TuiContext};
+
+pub async fn run(args: OpenArgs) -> Result<()> {
+    let dir = args.data.resolve()?;
+    let (session, upstream, rows) = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || -> Result<_> {
+            let store = Store::open(&dir)
+                .with_context(|| format!("opening the session database in {}", dir.display()))?;
+            let sessions = store.list_sessions().context("listing sessions")?;
+            let chosen = match args.session {
+                Some(id) => sessions.into_iter().find(|s| s.id == SessionId(id)),
+                None => sessions.into_iter().next(),
+            };
+            let Some(session) = chosen else {
+                match args.session {
+                    Some(id) => bail!(
+                        "no session {id} in {} (see `llmscope sessions`)",
+                        dir.display()
+                    ),
+                    None => bail!("no sessions recorded yet in {}", dir.display()),
+                }
+            };
+            let summaries = store
+                .exchange_summaries(session.id)
+                .context("reading the session's exchanges")?;
+            let rows = summaries.iter().map(row_from_summary).collect::<Vec<_>>();
+            Ok((session.id, session.upstream, rows))
+        }
+    })
+    .await
+    .context("reading the session")??;
+    let status = StatusInfo {
+        listen: None,
+        upstream: Some(upstream),
+        session: Some(session),
+        live: false,
+        capture_health: None,
+        hold: false,
+    };
+    let ctx = TuiContext {
+        status,
+        rows,
+        events: None,
+        loader: Arc::new(StoreLoader::open(&dir, session)?),
+        capture_health: None,
+    };
+    tui::run(ctx).await?;
+    Ok(())
+}

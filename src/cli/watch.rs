@@ -1,0 +1,80 @@
+//! `llmscope --upstream URL`: the proxy with the live screen on top.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use anyhow::{Context, Result};
+
+use super::record::warn_if_exposed;
+use super::ProxyArgs;
+use crate::capture::{ExchangeId, ExchangeRecord, SessionId};
+use crate::recorder::Recording;
+use crate::store::Store;
+use crate::tui::{self, DetailLoader, StatusInfo, TuiContext};
+
+pub async fn run(args: ProxyArgs) -> Result<()> {
+    let config = args.proxy_config()?;
+    let data_dir = args.data.resolve()?;
+    warn_if_exposed(&config.listen);
+    let recording = Recording::start(config, &data_dir, "tui").await?;
+    run_live(recording).await
+}
+
+/// Runs the screen over a live recording until the user quits, then stops the proxy and
+/// closes the session.
+pub async fn run_live(recording: Recording) -> Result<()> {
+    let status = StatusInfo {
+        listen: Some(recording.local_addr().to_string()),
+        upstream: Some(recording.upstream().to_string()),
+        session: Some(recording.session),
+        live: true,
+        capture_health: recording
+            .moved_aside
+            .as_ref()
+            .map(|p| format!("damaged database moved to {}", p.display())),
+        hold: false,
+    };
+    let loader = StoreLoader::open(&recording.data_dir, recording.session)?;
+    let ctx = TuiContext {
+        status,
+        rows: Vec::new(),
+        events: Some(recording.subscribe()),
+        loader: Arc::new(loader),
+        capture_health: Some(recording.store_health()),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(recording.serve_until(async {
+        let _ = stopped.await;
+    }));
+    let shown = tui::run(ctx).await;
+    let _ = stop.send(());
+    let served = serving.await.context("the proxy task failed")?;
+    shown?;
+    served
+}
+
+/// Reads records the screen no longer holds in memory from the session database.
+pub struct StoreLoader {
+    store: Mutex<Store>,
+    session: SessionId,
+}
+
+impl StoreLoader {
+    pub fn open(data_dir: &std::path::Path, session: SessionId) -> Result<Self> {
+        let store = Store::open(data_dir)
+            .with_context(|| format!("opening the session database in {}", data_dir.display()))?;
+        Ok(Self {
+            store: Mutex::new(store),
+            session,
+        })
+    }
+}
+
+impl DetailLoader for StoreLoader {
+    fn load(&self, id: ExchangeId) -> Result<Option<ExchangeRecord>, String> {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        store
+            .exchange(self.session, id)
+            .map(|found| found.map(|stored| stored.record))
+            .map_err(|error| error.one_line())
+    }
+}
