@@ -180,3 +180,36 @@ async fn kill_during_an_exchange_leaves_it_incomplete_in_an_intact_database() {
     // id, date, time, mode, exchanges, errors, incomplete, upstream
     assert_eq!(&columns[4..7], ["2", "0", "1"], "{killed}");
 }
+
+#[test]
+fn headless_demo_plays_every_failure_and_exits() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_llmscope"))
+        .args(["demo", "--headless", "--pace-ms", "0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("demo runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    for expected in [
+        "mock-slow-stream 200 ok",
+        "mock-error-in-200 200 error_in_200",
+        "mock-malformed --- malformed_response",
+        "mock-400-context 400 http_error",
+        "agent: the upstream answers with bytes that are not HTTP -> 502",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+    let listing = Command::new(env!("CARGO_BIN_EXE_llmscope"))
+        .args(["sessions", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("sessions runs");
+    let sessions = String::from_utf8_lossy(&listing.stdout);
+    let demo = sessions
+        .lines()
+        .find(|l| l.contains(" demo "))
+        .unwrap_or_else(|| panic!("demo session listed: {sessions}"));
+    let columns: Vec<_> = demo.split_whitespace().collect();
+    assert_eq!(&columns[4..7], ["8", "3", "0"], "{demo}");
+}
