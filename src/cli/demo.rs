@@ -6,7 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::record::print_exchanges;
-use super::DemoArgs;
+use super::runtime::shutdown_signal;
+use super::{DemoArgs, MockArgs};
 use crate::demo::{run_script, DemoScript};
 use crate::mock::MockUpstream;
 use crate::proxy::{ProxyConfig, Upstream};
@@ -53,4 +54,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     agent.abort();
     drop(mock);
     shown
+}
+
+/// `llmscope mock-upstream`: the mock alone until Ctrl-C.
+pub async fn serve_mock(args: MockArgs) -> Result<()> {
+    let mock = MockUpstream::start_on(args.listen)
+        .await
+        .with_context(|| format!("starting the mock upstream on {}", args.listen))?;
+    println!("llmscope mock upstream on {} (Ctrl-C stops)", mock.url());
+    shutdown_signal().await;
+    Ok(())
 }

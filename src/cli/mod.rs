@@ -45,6 +45,16 @@ pub enum Command {
     Open(OpenArgs),
     /// Everything at work with no API key: a built-in mock upstream and a scripted agent.
     Demo(DemoArgs),
+    /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
+    /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
+    #[command(hide = true)]
+    MockUpstream(MockArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    pub listen: SocketAddr,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -138,5 +148,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::Open(args)) => runtime::block_on(open::run(args)),
         Some(Command::Demo(args)) => runtime::block_on(demo::run(args)),
+        Some(Command::MockUpstream(args)) => runtime::block_on(demo::serve_mock(args)),
     }
 }

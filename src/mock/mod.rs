@@ -106,7 +106,12 @@ impl Shared {
 impl MockUpstream {
     /// Binds 127.0.0.1 on a free port and starts serving. Must be called inside a Tokio runtime.
     pub async fn start() -> io::Result<MockUpstream> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Like [`start`](Self::start) on a chosen address (`llmscope mock-upstream`).
+    pub async fn start_on(addr: SocketAddr) -> io::Result<MockUpstream> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new());
         let accept_loop = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
