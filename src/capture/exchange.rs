@@ -103,6 +103,58 @@ impl ExchangeState {
     }
 }
 
+/// Who sent a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// The agent, through the proxy.
+    #[default]
+    Agent,
+    /// The user, from llmscope (edited or not), as a fix for `Lineage::parent`.
+    Resend,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Resend => "resend",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "resend" => Self::Resend,
+            _ => Self::Agent,
+        }
+    }
+}
+
+/// Where an exchange comes from: the agent, or a resend of an earlier exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lineage {
+    pub origin: Origin,
+    /// The exchange this one was resent from.
+    pub parent: Option<ExchangeId>,
+}
+
+impl Lineage {
+    pub fn resend_of(parent: ExchangeId) -> Self {
+        Self {
+            origin: Origin::Resend,
+            parent: Some(parent),
+        }
+    }
+}
+
+/// A request that rules changed before it was forwarded. The exchange's `request` is what was
+/// forwarded; this keeps what the agent sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub original: CapturedRequest,
+    /// One line per rule that changed the request, e.g. `rule 2: set /model = "gpt-4o"`.
+    pub applied: Vec<String>,
+}
+
 /// Everything known when a request arrives, before it is forwarded.
 #[derive(Debug, Clone)]
 pub struct ExchangeStart {
@@ -112,7 +164,11 @@ pub struct ExchangeStart {
     pub dialect: Dialect,
     /// The `model` field of a JSON request body, when there is one.
     pub model: Option<String>,
+    /// The request as forwarded to the upstream.
     pub request: CapturedRequest,
+    pub lineage: Lineage,
+    /// Set when rules changed the agent's request before forwarding.
+    pub rewrite: Option<Arc<Rewrite>>,
 }
 
 /// A finished exchange: the start plus how it ended.
@@ -150,13 +206,59 @@ pub enum CaptureEvent {
     ResponseChunk { id: ExchangeId, data: Bytes },
     /// The exchange ended, successfully or not. Never dropped.
     Finished(Arc<ExchangeRecord>),
+    /// A failed reply was parked instead of sent (hold-on-error); the agent is still waiting.
+    Held { id: ExchangeId, expires_at_ms: i64 },
+    /// A held exchange was settled and the agent got its answer (or left).
+    HoldEnded {
+        session: SessionId,
+        id: ExchangeId,
+        outcome: HoldOutcome,
+    },
+}
+
+/// How a held exchange was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldOutcome {
+    /// A resend succeeded and its reply went to the waiting agent.
+    Delivered { from: ExchangeId },
+    /// The user sent the original failure on.
+    ForwardedOriginal,
+    /// The hold time ran out and the original failure was sent on.
+    TimedOut,
+    /// The agent closed its connection while held.
+    AgentGone,
+}
+
+impl HoldOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered { .. } => "delivered",
+            Self::ForwardedOriginal => "forwarded",
+            Self::TimedOut => "timed_out",
+            Self::AgentGone => "agent_gone",
+        }
+    }
+}
+
+impl fmt::Display for HoldOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Delivered { from } => write!(f, "fixed by {from}, its reply went to the agent"),
+            Self::ForwardedOriginal => f.write_str("original error sent to the agent"),
+            Self::TimedOut => f.write_str("hold timed out; original error sent to the agent"),
+            Self::AgentGone => f.write_str("the agent left while held"),
+        }
+    }
 }
 
 impl CaptureEvent {
     pub fn exchange_id(&self) -> ExchangeId {
         match self {
             Self::Started(s) => s.id,
-            Self::ResponseHead { id, .. } | Self::ResponseChunk { id, .. } => *id,
+            Self::ResponseHead { id, .. }
+            | Self::ResponseChunk { id, .. }
+            | Self::Held { id, .. }
+            | Self::HoldEnded { id, .. } => *id,
             Self::Finished(r) => r.id(),
         }
     }

@@ -12,6 +12,6 @@ pub use bus::{BusStats, CaptureBus, Subscription};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
     CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart,
-    ExchangeState, HeaderList, SessionId, Timing,
+    ExchangeState, HeaderList, HoldOutcome, Lineage, Origin, Rewrite, SessionId, Timing,
 };
 pub use redact::{is_secret_header, redact_headers, REDACTED};

@@ -23,7 +23,7 @@ use super::upstream::classify_transport_error;
 use super::ProxyState;
 use crate::capture::{
     redact_headers, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeRecord, ExchangeStart,
-    Failure, FailureClass, Timing,
+    Failure, FailureClass, Lineage, Timing,
 };
 use crate::llm::{request_model, Dialect};
 
@@ -132,6 +132,8 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
             headers: redact_headers(header_list(&parts.headers)),
             body: body.clone(),
         },
+        lineage: Lineage::default(),
+        rewrite: None,
     };
     let guard = ExchangeGuard::new(state.clone(), start, clock);
 

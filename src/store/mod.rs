@@ -27,7 +27,7 @@ pub use db::Store;
 pub use error::StoreError;
 pub use writer::{spawn_writer, StoreHealth, WriterExit, WriterHandle};
 
-use crate::capture::{ExchangeId, ExchangeRecord, ExchangeState, Failure, SessionId};
+use crate::capture::{ExchangeId, ExchangeRecord, ExchangeState, Failure, Lineage, SessionId};
 use crate::llm::Dialect;
 
 /// Where sessions are kept unless `--data-dir` says otherwise, e.g.
@@ -84,6 +84,11 @@ pub struct ExchangeSummary {
     /// Bytes the upstream sent in its reply body (may exceed what was captured).
     pub response_bytes: Option<u64>,
     pub state: ExchangeState,
+    pub lineage: Lineage,
+    /// How a held failure was settled (`delivered`, `forwarded`, …), if it was held.
+    pub hold_outcome: Option<String>,
+    /// Whether rules changed the request before it was forwarded.
+    pub rewritten: bool,
 }
 
 /// An exchange read back from the store.

@@ -11,7 +11,7 @@ use super::error::{SqliteContext, StoreError};
 use super::{ExchangeSummary, SessionSummary, StoredExchange};
 use crate::capture::{
     CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState,
-    Failure, FailureClass, HeaderList, SessionId, Timing,
+    Failure, FailureClass, HeaderList, Lineage, Origin, Rewrite, SessionId, Timing,
 };
 use crate::llm::Dialect;
 
@@ -19,11 +19,13 @@ use crate::llm::Dialect;
 /// bodies stored after them.
 const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, status, state,
     failure_class, failure_message, first_byte_ms, duration_ms, request_body_len,
-    response_body_captured, response_body_len";
+    response_body_captured, response_body_len, origin, parent_id, hold_outcome,
+    rewrite_applied, original_request_len";
 
 const BODY_COLUMNS: &str =
-    "request_headers, response_headers, request_body_codec, response_body_codec, request_body,
-    response_body";
+    "request_headers, response_headers, request_body_codec, response_body_codec,
+    original_request_headers, original_request_codec, request_body, response_body,
+    original_request_body";
 
 impl Store {
     /// Every session, newest first, with counts of its exchanges.
@@ -152,6 +154,8 @@ impl Store {
     }
 
     fn rebuild(&self, session: SessionId, row: FullRow) -> Result<StoredExchange, StoreError> {
+        let rewrite_applied = row.outcome.rewrite_applied.clone();
+        let original_len = row.outcome.original_request_len.unwrap_or(0);
         let summary = self.finish_summary(session, row.summary, row.outcome)?;
         let bad = |detail: String| StoreError::BadRow {
             path: self.path.clone(),
@@ -183,6 +187,31 @@ impl Store {
                 })
             }
         };
+        let rewrite = match rewrite_applied {
+            None => None,
+            Some(applied) => {
+                let applied: Vec<String> = serde_json::from_str(&applied)
+                    .map_err(|e| bad(format!("applied rules: {e}")))?;
+                let headers =
+                    parse_headers(row.original_request_headers.as_deref().unwrap_or("[]"))
+                        .map_err(|e| bad(format!("original request headers: {e}")))?;
+                let body = decode_body(
+                    row.original_request_codec,
+                    row.original_request_body,
+                    original_len,
+                )
+                .map_err(|e| bad(format!("original request body: {e}")))?;
+                Some(Arc::new(Rewrite {
+                    original: CapturedRequest {
+                        method: summary.method.clone(),
+                        uri: summary.uri.clone(),
+                        headers,
+                        body: Bytes::from(body),
+                    },
+                    applied,
+                }))
+            }
+        };
         let start = ExchangeStart {
             id: summary.id,
             session,
@@ -195,6 +224,8 @@ impl Store {
                 headers: request_headers,
                 body: Bytes::from(request_body),
             },
+            lineage: summary.lineage,
+            rewrite,
         };
         Ok(StoredExchange {
             record: ExchangeRecord {
@@ -218,6 +249,8 @@ struct RawOutcome {
     state: String,
     failure_class: Option<String>,
     failure_message: Option<String>,
+    rewrite_applied: Option<String>,
+    original_request_len: Option<u64>,
 }
 
 struct FullRow {
@@ -228,8 +261,11 @@ struct FullRow {
     response_headers: Option<String>,
     request_body_codec: i64,
     response_body_codec: i64,
+    original_request_headers: Option<String>,
+    original_request_codec: i64,
     request_body: Option<Vec<u8>>,
     response_body: Option<Vec<u8>>,
+    original_request_body: Option<Vec<u8>>,
 }
 
 fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)> {
@@ -249,11 +285,19 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
         duration_ms: row.get(11)?,
         request_bytes: row.get(12)?,
         response_bytes: row.get(14)?,
+        lineage: Lineage {
+            origin: Origin::parse(&row.get::<_, String>(15)?),
+            parent: row.get::<_, Option<u64>>(16)?.map(ExchangeId),
+        },
+        hold_outcome: row.get(17)?,
+        rewritten: row.get::<_, Option<String>>(18)?.is_some(),
     };
     let outcome = RawOutcome {
         state: row.get(7)?,
         failure_class: row.get(8)?,
         failure_message: row.get(9)?,
+        rewrite_applied: row.get(18)?,
+        original_request_len: row.get(19)?,
     };
     Ok((summary, outcome))
 }
@@ -264,12 +308,15 @@ fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
         summary,
         outcome,
         response_body_captured: row.get(13)?,
-        request_headers: row.get(15)?,
-        response_headers: row.get(16)?,
-        request_body_codec: row.get(17)?,
-        response_body_codec: row.get(18)?,
-        request_body: row.get(19)?,
-        response_body: row.get(20)?,
+        request_headers: row.get(20)?,
+        response_headers: row.get(21)?,
+        request_body_codec: row.get(22)?,
+        response_body_codec: row.get(23)?,
+        original_request_headers: row.get(24)?,
+        original_request_codec: row.get(25)?,
+        request_body: row.get(26)?,
+        response_body: row.get(27)?,
+        original_request_body: row.get(28)?,
     })
 }
 

@@ -9,11 +9,14 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::error::{SqliteContext, StoreError};
 
-/// v1: sessions and exchanges.
+/// v1: sessions, exchanges and the rules of a session.
 ///
 /// In `exchanges` the small columns come first and the bodies last: SQLite decodes a row's
 /// columns in order, so list views that stop before the bodies never read their overflow
-/// pages. Bodies carry a codec tag (see `codec.rs`); an empty body is NULL.
+/// pages. Bodies carry a codec tag (see `codec.rs`); an empty body is NULL. `origin` and
+/// `parent_id` link a resend to the exchange it fixes; `rewrite_applied` lists the rules that
+/// changed a request, whose original headers and body are kept in the `original_request_*`
+/// columns; `hold_outcome` says how a held failure was settled.
 const V1: &str = "
 CREATE TABLE sessions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,6 +42,12 @@ CREATE TABLE exchanges (
     failure_message        TEXT,
     first_byte_ms          INTEGER,
     duration_ms            INTEGER,
+    origin                 TEXT NOT NULL DEFAULT 'agent',
+    parent_id              INTEGER,
+    hold_outcome           TEXT,
+    hold_delivered_from    INTEGER,
+    rewrite_applied        TEXT,
+    original_request_len   INTEGER,
     request_body_len       INTEGER NOT NULL,
     response_body_captured INTEGER,
     response_body_len      INTEGER,
@@ -46,12 +55,23 @@ CREATE TABLE exchanges (
     response_headers       TEXT,
     request_body_codec     INTEGER NOT NULL DEFAULT 0,
     response_body_codec    INTEGER NOT NULL DEFAULT 0,
+    original_request_headers TEXT,
+    original_request_codec INTEGER NOT NULL DEFAULT 0,
     request_body           BLOB,
     response_body          BLOB,
+    original_request_body  BLOB,
     PRIMARY KEY (session_id, id)
 );
 
 CREATE INDEX exchanges_by_failure ON exchanges (session_id, failure_class);
+
+CREATE TABLE rules (
+    session_id INTEGER NOT NULL,
+    id         INTEGER NOT NULL,
+    enabled    INTEGER NOT NULL,
+    rule       TEXT NOT NULL,
+    PRIMARY KEY (session_id, id)
+);
 ";
 
 const MIGRATIONS: &[&str] = &[V1];

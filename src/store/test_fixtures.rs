@@ -36,6 +36,8 @@ pub(super) fn sample_start(session: SessionId, id: u64, body: Vec<u8>) -> Exchan
             ],
             body: Bytes::from(body),
         },
+        lineage: Default::default(),
+        rewrite: None,
     }
 }
 

@@ -13,7 +13,8 @@ use super::db::Store;
 use super::error::{SqliteContext, StoreError};
 use super::SessionInfo;
 use crate::capture::{
-    CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList, SessionId,
+    CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList,
+    HoldOutcome, SessionId,
 };
 
 impl Store {
@@ -66,9 +67,9 @@ impl Store {
         tx.commit().during("record an exchange", &self.path)
     }
 
-    /// Applies a batch of events in one transaction and returns how many exchanges it
-    /// finished. Reply heads and chunks are for live views and are skipped; so is a start
-    /// whose finish is in the same batch, since the finish writes the whole row.
+    /// Applies a batch of events of `session` in one transaction and returns how many
+    /// exchanges it finished. Reply heads and chunks are for live views and are skipped; so
+    /// is a start whose finish is in the same batch, since the finish writes the whole row.
     pub fn record_events(&self, events: &[CaptureEvent]) -> Result<u64, StoreError> {
         let finished: HashSet<(SessionId, ExchangeId)> = events
             .iter()
@@ -84,6 +85,11 @@ impl Store {
                     insert_start(&tx, start)
                 }
                 CaptureEvent::Finished(record) => write_finish(&tx, record),
+                CaptureEvent::HoldEnded {
+                    session,
+                    id,
+                    outcome,
+                } => write_hold_outcome(&tx, *session, *id, *outcome),
                 _ => Ok(()),
             };
             written.during("record exchanges", &self.path)?;
@@ -101,10 +107,15 @@ impl Store {
 fn insert_start(conn: &Connection, start: &ExchangeStart) -> rusqlite::Result<()> {
     let request = &start.request;
     let body = codec::encode(&request.body);
+    let rewrite = start.rewrite.as_deref();
+    let original_body = rewrite.map(|r| codec::encode(&r.original.body));
     conn.prepare_cached(
         "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, model,
-             state, request_body_len, request_headers, request_body_codec, request_body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             state, origin, parent_id, rewrite_applied, original_request_len, request_body_len,
+             request_headers, request_body_codec, request_body, original_request_headers,
+             original_request_codec, original_request_body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19)
          ON CONFLICT (session_id, id) DO NOTHING",
     )?
     .execute(params![
@@ -116,11 +127,37 @@ fn insert_start(conn: &Connection, start: &ExchangeStart) -> rusqlite::Result<()
         start.dialect.as_str(),
         start.model,
         ExchangeState::InFlight.as_str(),
+        start.lineage.origin.as_str(),
+        start.lineage.parent.map(|p| p.0),
+        rewrite.map(|r| serde_json::Value::from(r.applied.clone()).to_string()),
+        rewrite.map(|r| r.original.body.len() as u64),
         request.body.len() as u64,
         headers_json(&request.headers),
         body.codec.tag(),
         body.stored(),
+        rewrite.map(|r| headers_json(&r.original.headers)),
+        original_body.as_ref().map_or(0, |b| b.codec.tag()),
+        original_body.as_ref().and_then(|b| b.stored()),
     ])?;
+    Ok(())
+}
+
+/// Records how a held exchange was settled.
+fn write_hold_outcome(
+    conn: &Connection,
+    session: SessionId,
+    id: ExchangeId,
+    outcome: HoldOutcome,
+) -> rusqlite::Result<()> {
+    let from = match outcome {
+        HoldOutcome::Delivered { from } => Some(from.0),
+        _ => None,
+    };
+    conn.prepare_cached(
+        "UPDATE exchanges SET hold_outcome = ?3, hold_delivered_from = ?4
+          WHERE session_id = ?1 AND id = ?2",
+    )?
+    .execute(params![session.0, id.0, outcome.as_str(), from])?;
     Ok(())
 }
 

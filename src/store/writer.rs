@@ -208,7 +208,10 @@ impl Writer {
     }
 
     fn accept(&mut self, event: CaptureEvent) {
-        if !matches!(event, CaptureEvent::Started(_) | CaptureEvent::Finished(_)) {
+        if !matches!(
+            event,
+            CaptureEvent::Started(_) | CaptureEvent::Finished(_) | CaptureEvent::HoldEnded { .. }
+        ) {
             return;
         }
         if self.backlog.len() >= self.config.backlog_cap {

@@ -97,6 +97,8 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
             mark_stale_if_selected(app, id);
         }
         CaptureEvent::Finished(record) => finish(app, record),
+        // Shown once the hold queue view lands.
+        CaptureEvent::Held { .. } | CaptureEvent::HoldEnded { .. } => {}
     }
 }
 

@@ -261,3 +261,70 @@ fn missing_exchange_reads_as_none() {
         .expect("read")
         .is_none());
 }
+
+#[test]
+fn resend_lineage_rule_rewrite_and_hold_outcome_round_trip() {
+    use crate::capture::{CapturedRequest, HoldOutcome, Lineage, Origin, Rewrite};
+    use std::sync::Arc;
+
+    let (_tmp, store, session) = open();
+    let parent = sample_start(session, 1, br#"{"model":null}"#.to_vec());
+    let mut child = sample_start(session, 2, br#"{"model":"gpt-4o"}"#.to_vec());
+    child.lineage = Lineage::resend_of(ExchangeId(1));
+    child.rewrite = Some(Arc::new(Rewrite {
+        original: CapturedRequest {
+            headers: vec![("x-original".into(), "yes".into())],
+            body: Bytes::from_static(br#"{"model":null}"#),
+            ..child.request.clone()
+        },
+        applied: vec![r#"rule 1: set /model = "gpt-4o""#.into()],
+    }));
+    let failure = Failure::new(FailureClass::HttpError(400), "Invalid model name");
+    store
+        .record_events(&[
+            CaptureEvent::Finished(Arc::new(finished(
+                parent,
+                400,
+                b"{}".to_vec(),
+                Some(failure),
+            ))),
+            CaptureEvent::Finished(Arc::new(finished(child.clone(), 200, b"{}".to_vec(), None))),
+            CaptureEvent::HoldEnded {
+                session,
+                id: ExchangeId(1),
+                outcome: HoldOutcome::Delivered {
+                    from: ExchangeId(2),
+                },
+            },
+        ])
+        .expect("written");
+
+    let summaries = store.exchange_summaries(session).expect("summaries");
+    assert_eq!(summaries[0].hold_outcome.as_deref(), Some("delivered"));
+    assert_eq!(summaries[1].lineage.origin, Origin::Resend);
+    assert_eq!(summaries[1].lineage.parent, Some(ExchangeId(1)));
+    assert!(summaries[1].rewritten && !summaries[0].rewritten);
+
+    let stored = store
+        .exchange(session, ExchangeId(2))
+        .expect("read")
+        .expect("row");
+    let rewrite = stored.record.start.rewrite.clone().expect("rewrite kept");
+    assert_eq!(rewrite.original.body.as_ref(), br#"{"model":null}"#);
+    assert_eq!(
+        rewrite.original.headers,
+        vec![("x-original".to_string(), "yes".to_string())]
+    );
+    assert_eq!(
+        rewrite.applied,
+        child
+            .rewrite
+            .as_ref()
+            .map(|r| r.applied.clone())
+            .unwrap_or_default()
+    );
+    assert_eq!(
+        stored.record.start.request.body.as_ref(),
+        br#"{"model":"gpt-4o"}"#
+    );
+}

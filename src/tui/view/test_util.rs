@@ -80,6 +80,8 @@ pub fn start(id: u64, uri: &str, dialect: Dialect, body: &[u8]) -> Arc<ExchangeS
             ],
             body: Bytes::copy_from_slice(body),
         },
+        lineage: Default::default(),
+        rewrite: None,
     })
 }
 
