@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::capture::{CaptureBus, SessionId, Subscription};
-use crate::proxy::{bind_listener, Proxy, ProxyConfig};
+use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
 use crate::store::{spawn_writer, SessionInfo, Store, StoreHealth, WriterHandle};
 
 /// A bound proxy whose exchanges are being written to the session database.
@@ -71,6 +71,11 @@ impl Recording {
     /// The upstream URL, as shown to the user.
     pub fn upstream(&self) -> &str {
         &self.upstream
+    }
+
+    /// The handle the screen uses to hold, resend and settle.
+    pub fn control(&self) -> ProxyControl {
+        self.proxy.control()
     }
 
     pub fn subscribe(&self) -> Subscription {

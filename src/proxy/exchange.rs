@@ -16,14 +16,13 @@ use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
 use super::body::AgentBody;
-use super::error_reply::{failure_reply, refusal_reply};
+use super::error_reply::refusal_reply;
+use super::forward::{forward, Outgoing, ReplyTo};
 use super::headers::{header_list, upstream_request_headers};
-use super::relay::relay_reply;
-use super::upstream::classify_transport_error;
-use super::ProxyState;
+use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{
-    redact_headers, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeRecord, ExchangeStart,
-    Failure, FailureClass, Lineage, Timing,
+    redact_headers, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord,
+    ExchangeStart, Failure, FailureClass, Lineage, Timing,
 };
 use crate::llm::{request_model, Dialect};
 
@@ -61,6 +60,10 @@ impl ExchangeGuard {
 
     pub fn state(&self) -> &ProxyState {
         &self.state
+    }
+
+    pub fn state_arc(&self) -> Arc<ProxyState> {
+        self.state.clone()
     }
 
     pub fn elapsed_ms(&self) -> u64 {
@@ -103,7 +106,8 @@ impl Drop for ExchangeGuard {
     }
 }
 
-/// Runs one exchange to its end. The reply head goes to `head_tx` as soon as it is known.
+/// Runs one agent exchange to its end. The reply head goes to `head_tx` as soon as it is
+/// known (or, with hold-on-error, once a held failure is settled).
 pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, head_tx: HeadSender) {
     let clock = Instant::now();
     let started_at_ms = chrono::Utc::now().timestamp_millis();
@@ -120,6 +124,7 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         Ok(collected) => (collected.to_bytes(), None),
         Err(error) => (Bytes::new(), Some(error)),
     };
+    let headers = upstream_request_headers(parts.headers);
     let start = ExchangeStart {
         id: state.next_exchange_id(),
         session: state.session,
@@ -128,46 +133,64 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         model: request_model(&body),
         request: CapturedRequest {
             method: parts.method.to_string(),
-            uri: uri.clone(),
-            headers: redact_headers(header_list(&parts.headers)),
+            uri,
+            headers: redact_headers(header_list(&headers)),
             body: body.clone(),
         },
         lineage: Lineage::default(),
         rewrite: None,
     };
     let guard = ExchangeGuard::new(state.clone(), start, clock);
-
     if let Some(error) = read_failure {
         refuse_unread_request(guard, &*error, head_tx);
         return;
     }
-
-    let upstream_request = state
-        .client
-        .request(parts.method, state.config.upstream.url_for(&uri))
-        .headers(upstream_request_headers(parts.headers))
-        .body(body);
-    let mut head_tx = head_tx;
-    let sent = tokio::select! {
-        sent = upstream_request.send() => sent,
-        () = head_tx.closed() => {
-            let failure = Failure::new(
-                FailureClass::ClientAborted,
-                "agent closed the connection while waiting for the upstream",
-            );
-            guard.finish(None, Some(failure));
-            return;
-        }
+    state.secrets.remember(guard.start.id, &headers);
+    let outgoing = Outgoing {
+        method: parts.method,
+        headers,
+        body,
     };
-    match sent {
-        Ok(reply) => relay_reply(guard, reply, head_tx).await,
-        Err(error) => {
-            let failure = classify_transport_error(&error, true, state.config.idle_timeout);
-            // The agent may have left meanwhile; the record is what matters then.
-            let _ = head_tx.send(failure_reply(dialect, &failure));
-            guard.finish(None, Some(failure));
-        }
-    }
+    forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
+}
+
+/// Starts an exchange that llmscope sends itself (a resend) and forwards it in the
+/// background. Returns its id at once.
+pub fn spawn_resend(
+    state: Arc<ProxyState>,
+    parent: ExchangeId,
+    request: ResendRequest,
+) -> Result<ExchangeId, ResendError> {
+    let method = http::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| ResendError::Method(request.method.clone()))?;
+    let headers = state.secrets.restore(parent, &request.headers)?;
+    let clock = Instant::now();
+    let dialect = Dialect::detect(&request.uri, headers.contains_key("anthropic-version"));
+    let start = ExchangeStart {
+        id: state.next_exchange_id(),
+        session: state.session,
+        started_at_ms: chrono::Utc::now().timestamp_millis(),
+        dialect,
+        model: request_model(&request.body),
+        request: CapturedRequest {
+            method: method.to_string(),
+            uri: request.uri,
+            headers: redact_headers(header_list(&headers)),
+            body: request.body.clone(),
+        },
+        lineage: Lineage::resend_of(parent),
+        rewrite: None,
+    };
+    let guard = ExchangeGuard::new(state.clone(), start, clock);
+    let id = guard.start.id;
+    state.secrets.remember(id, &headers);
+    let outgoing = Outgoing {
+        method,
+        headers,
+        body: request.body,
+    };
+    tokio::spawn(forward(guard, outgoing, ReplyTo::HeldAgentOf(parent)));
+    Ok(id)
 }
 
 /// The request body could not be read: too large (413) or the agent went away.

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use super::body::AgentBody;
 use super::error_reply::failure_reply;
 use super::exchange::run_exchange;
 use super::upstream::build_client;
-use super::{ActiveExchanges, ProxyConfig, ProxyError, ProxyState};
+use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
 use crate::capture::{CaptureBus, Failure, FailureClass, SessionId};
 use crate::llm::Dialect;
 
@@ -51,14 +51,24 @@ impl Proxy {
     ) -> Result<Self, ProxyError> {
         let client = build_client(config.connect_timeout, config.idle_timeout)?;
         let state = Arc::new(ProxyState {
+            hold: AtomicBool::new(config.hold_errors),
             config,
             client,
             bus,
             session,
             next_id: AtomicU64::new(0),
             active: ActiveExchanges::default(),
+            holds: Default::default(),
+            secrets: Default::default(),
         });
         Ok(Self { listener, state })
+    }
+
+    /// A handle for the screen: hold mode, resend, settling held exchanges.
+    pub fn control(&self) -> ProxyControl {
+        ProxyControl {
+            state: self.state.clone(),
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -5,18 +5,24 @@
 //! never leave an agent with a bare socket close when llmscope can say what went wrong.
 
 mod body;
+mod control;
 mod error_reply;
 mod exchange;
+mod forward;
 mod headers;
+mod hold;
 mod listener;
 mod relay;
+mod secrets;
 mod upstream;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
+pub use hold::HeldSummary;
 pub use listener::{bind_listener, Proxy};
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
 
@@ -37,6 +43,10 @@ pub struct ProxyConfig {
     pub max_capture_bytes: usize,
     /// How long shutdown waits for exchanges in flight.
     pub shutdown_grace: Duration,
+    /// Start with hold-on-error on.
+    pub hold_errors: bool,
+    /// How long a failed reply is held before the original is sent on.
+    pub hold_timeout: Duration,
 }
 
 impl ProxyConfig {
@@ -50,6 +60,9 @@ impl ProxyConfig {
             max_request_bytes: 64 * 1024 * 1024,
             max_capture_bytes: 64 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(3),
+            hold_errors: false,
+            // Well inside every agent's own request timeout (400-600 s, TRAFFIC.md).
+            hold_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -76,9 +89,16 @@ struct ProxyState {
     session: SessionId,
     next_id: AtomicU64,
     active: ActiveExchanges,
+    hold: AtomicBool,
+    holds: hold::HoldQueue,
+    secrets: secrets::RecentSecrets,
 }
 
 impl ProxyState {
+    fn hold_enabled(&self) -> bool {
+        self.hold.load(Ordering::Relaxed)
+    }
+
     fn next_exchange_id(&self) -> ExchangeId {
         ExchangeId(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
     }

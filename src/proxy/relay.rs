@@ -4,6 +4,8 @@
 //! thing the relay waits on is the agent reading (a bounded channel), so a slow agent slows
 //! the upstream read rather than growing memory.
 
+use std::sync::Arc;
+
 use bytes::{Bytes, BytesMut};
 use http::{header, Response};
 use tokio::sync::mpsc;
@@ -16,24 +18,47 @@ use crate::capture::{
     classify_failure, CaptureEvent, CapturedResponse, Failure, FailureClass, HeaderList,
 };
 use crate::llm::{stream_error_event, StreamWatch};
-use std::sync::Arc;
 
 /// Chunks buffered between the upstream read and the agent's socket.
 const AGENT_CHANNEL_CHUNKS: usize = 16;
 
+/// Where a relayed reply goes besides the record.
+pub enum ReplySink {
+    Agent(HeadSender),
+    /// Nobody is waiting (a resend whose parent's agent is not held): record only.
+    RecordOnly,
+}
+
 /// The capture copy of a reply body, bounded by the capture cap.
-struct CaptureBuffer {
+pub struct CaptureBuffer {
     bytes: BytesMut,
     total: u64,
     cap: usize,
 }
 
 impl CaptureBuffer {
-    fn push(&mut self, chunk: &[u8]) {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            bytes: BytesMut::new(),
+            total: 0,
+            cap,
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
         self.total += chunk.len() as u64;
         let room = self.cap.saturating_sub(self.bytes.len());
         self.bytes
             .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+
+    pub fn into_response(self, status: u16, headers: HeaderList) -> CapturedResponse {
+        CapturedResponse {
+            status,
+            headers,
+            body: self.bytes.freeze(),
+            body_len: self.total,
+        }
     }
 }
 
@@ -47,45 +72,54 @@ enum RelayEnd {
     AgentGone,
 }
 
-pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, head_tx: HeadSender) {
+/// Records the arrival of the reply head and returns it as the record keeps it.
+pub fn capture_head(guard: &mut ExchangeGuard, reply: &reqwest::Response) -> HeaderList {
     guard.first_byte_ms = Some(guard.elapsed_ms());
-    let status = reply.status();
-    let captured_headers: HeaderList = header_list(reply.headers());
-    let is_sse = reply
+    let headers = header_list(reply.headers());
+    guard.bus().publish(CaptureEvent::ResponseHead {
+        id: guard.start.id,
+        status: reply.status().as_u16(),
+        headers: Arc::new(headers.clone()),
+        first_byte_ms: guard.first_byte_ms.unwrap_or_default(),
+    });
+    headers
+}
+
+pub fn is_event_stream(reply: &reqwest::Response) -> bool {
+    reply
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"));
-    guard.bus().publish(CaptureEvent::ResponseHead {
-        id: guard.start.id,
-        status: status.as_u16(),
-        headers: Arc::new(captured_headers.clone()),
-        first_byte_ms: guard.first_byte_ms.unwrap_or_default(),
-    });
+        .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"))
+}
 
-    let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
-    let mut head = Response::new(AgentBody::new(ChannelBody::new(rx)));
-    *head.status_mut() = status;
-    *head.headers_mut() = agent_response_headers(reply.headers().clone());
-
-    let mut capture = CaptureBuffer {
-        bytes: BytesMut::new(),
-        total: 0,
-        cap: guard.state().config.max_capture_bytes,
-    };
+pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sink: ReplySink) {
+    let status = reply.status();
+    let captured_headers = capture_head(&mut guard, &reply);
+    let is_sse = is_event_stream(&reply);
+    let mut capture = CaptureBuffer::new(guard.state().config.max_capture_bytes);
     let mut watch = is_sse.then(|| StreamWatch::new(guard.start.dialect));
-    let end = if head_tx.send(head).is_err() {
+
+    let (tx, agent_left_at_head) = match sink {
+        ReplySink::Agent(agent) => {
+            let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
+            let mut head = Response::new(AgentBody::new(ChannelBody::new(rx)));
+            *head.status_mut() = status;
+            *head.headers_mut() = agent_response_headers(reply.headers().clone());
+            match agent.send(head) {
+                Ok(()) => (Some(tx), false),
+                Err(_) => (None, true),
+            }
+        }
+        ReplySink::RecordOnly => (None, false),
+    };
+    let end = if agent_left_at_head {
         RelayEnd::AgentGone
     } else {
-        pump(&guard, reply, &tx, &mut capture, watch.as_mut()).await
+        pump(&guard, reply, tx.as_ref(), &mut capture, watch.as_mut()).await
     };
 
-    let response = CapturedResponse {
-        status: status.as_u16(),
-        headers: captured_headers,
-        body: capture.bytes.freeze(),
-        body_len: capture.total,
-    };
+    let response = capture.into_response(status.as_u16(), captured_headers);
     let verdict = watch.as_ref().map(StreamWatch::verdict);
     // Only breaks the upstream did not announce itself need llmscope to tell the agent.
     let (failure, tell_agent) = match end {
@@ -107,29 +141,35 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, hea
             (Some(failure), false)
         }
     };
-    if let (true, Some(failure)) = (tell_agent, &failure) {
-        tell_agent_stream_broke(&guard, &tx, is_sse, failure).await;
+    if let (true, Some(failure), Some(tx)) = (tell_agent, &failure, &tx) {
+        tell_agent_stream_broke(&guard, tx, is_sse, failure).await;
     }
     drop(tx);
     guard.finish(Some(response), failure);
 }
 
-/// Moves body chunks from the upstream to the agent until one side ends.
+/// Moves body chunks from the upstream to the agent (if any) until one side ends.
 async fn pump(
     guard: &ExchangeGuard,
     mut reply: reqwest::Response,
-    tx: &mpsc::Sender<Result<Bytes, BodyError>>,
+    tx: Option<&mpsc::Sender<Result<Bytes, BodyError>>>,
     capture: &mut CaptureBuffer,
     mut watch: Option<&mut StreamWatch>,
 ) -> RelayEnd {
     let idle = guard.state().config.idle_timeout;
     loop {
+        let agent_closed = async {
+            match tx {
+                Some(tx) => tx.closed().await,
+                None => std::future::pending().await,
+            }
+        };
         // Upstream first: a reply that has ended is complete even if the agent hung up
         // right after its last byte.
         let next = tokio::select! {
             biased;
             next = reply.chunk() => next,
-            () = tx.closed() => return RelayEnd::AgentGone,
+            () = agent_closed => return RelayEnd::AgentGone,
         };
         let chunk = match next {
             Ok(Some(chunk)) => chunk,
@@ -144,8 +184,10 @@ async fn pump(
             id: guard.start.id,
             data: chunk.clone(),
         });
-        if tx.send(Ok(chunk)).await.is_err() {
-            return RelayEnd::AgentGone;
+        if let Some(tx) = tx {
+            if tx.send(Ok(chunk)).await.is_err() {
+                return RelayEnd::AgentGone;
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use llmscope::capture::{CaptureEvent, ExchangeRecord, SessionId, Subscription};
 use llmscope::mock::MockUpstream;
-use llmscope::proxy::{ProxyConfig, Upstream};
+use llmscope::proxy::{ProxyConfig, ProxyControl, Upstream};
 use llmscope::recorder::Recording;
 use llmscope::store::{Store, StoredExchange};
 use tempfile::TempDir;
@@ -22,6 +22,7 @@ pub struct Harness {
     pub mock: MockUpstream,
     pub proxy_url: String,
     pub session: SessionId,
+    pub control: ProxyControl,
     /// The session database's directory, created by llmscope inside `scratch`.
     pub data_dir: PathBuf,
     scratch: TempDir,
@@ -50,6 +51,7 @@ impl Harness {
         let proxy_url = format!("http://{}", recording.local_addr());
         let session = recording.session;
         let events = recording.subscribe();
+        let control = recording.control();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(recording.serve_until(async {
             let _ = stopped.await;
@@ -58,6 +60,7 @@ impl Harness {
             mock,
             proxy_url,
             session,
+            control,
             data_dir,
             scratch,
             events,
@@ -72,18 +75,30 @@ impl Harness {
 
     /// The next finished exchange published by the proxy.
     pub async fn next_finished(&mut self) -> Arc<ExchangeRecord> {
+        self.next_event(|event| match event {
+            CaptureEvent::Finished(record) => Some(record.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The first event from now on that `pick` accepts.
+    pub async fn next_event<T>(&mut self, pick: impl Fn(&CaptureEvent) -> Option<T>) -> T {
         let wait = async {
             loop {
                 match self.events.recv().await {
-                    Some(CaptureEvent::Finished(record)) => return record,
-                    Some(_) => continue,
-                    None => panic!("capture bus closed before an exchange finished"),
+                    Some(event) => {
+                        if let Some(found) = pick(&event) {
+                            return found;
+                        }
+                    }
+                    None => panic!("capture bus closed before the awaited event"),
                 }
             }
         };
         tokio::time::timeout(WAIT, wait)
             .await
-            .expect("an exchange finishes in time")
+            .expect("the awaited capture event comes in time")
     }
 
     /// Stops the proxy, waits until the store has everything, and returns what it holds with

@@ -1,0 +1,232 @@
+//! Hold-on-error: a failed reply is parked instead of sent, the agent's connection stays open,
+//! and the user settles it — a resend whose reply succeeds goes to the waiting agent, or the
+//! original failure is forwarded (by the user, or when the hold time runs out).
+//!
+//! Only failures known before the first reply byte reaches the agent can be held: a non-2xx
+//! status, a transport failure before the head, and — read whole first — a small 2xx JSON
+//! reply whose body is an error object.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use http::{header, HeaderValue, Response};
+use tokio::sync::oneshot;
+
+use super::body::{full_body, AgentBody};
+use super::error_reply::failure_reply;
+use super::exchange::{ExchangeGuard, HeadSender};
+use super::headers::agent_response_headers;
+use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
+use super::upstream::classify_transport_error;
+use super::ProxyState;
+use crate::capture::{
+    classify_failure, CaptureEvent, CapturedResponse, ExchangeId, Failure, HoldOutcome,
+};
+
+/// 2xx JSON replies up to this size are read whole in hold mode to look for an error object;
+/// larger ones, and streams, go to the agent as they arrive.
+const ERROR_IN_200_PROBE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How the user (or the clock) settles a held exchange.
+enum Settle {
+    ForwardOriginal,
+    /// Hand the agent's connection to the resend `from`, whose reply succeeded.
+    Deliver {
+        from: ExchangeId,
+        give: oneshot::Sender<HeadSender>,
+    },
+}
+
+/// The held exchanges, oldest first.
+#[derive(Default)]
+pub struct HoldQueue {
+    held: Mutex<BTreeMap<ExchangeId, Held>>,
+}
+
+struct Held {
+    settle: oneshot::Sender<Settle>,
+    expires_at_ms: i64,
+}
+
+/// A held exchange as listed for the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSummary {
+    pub id: ExchangeId,
+    pub expires_at_ms: i64,
+}
+
+impl HoldQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ExchangeId, Held>> {
+        // Entries are inserted and removed whole; a panic cannot leave one half-written.
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn list(&self) -> Vec<HeldSummary> {
+        self.lock()
+            .iter()
+            .map(|(id, held)| HeldSummary {
+                id: *id,
+                expires_at_ms: held.expires_at_ms,
+            })
+            .collect()
+    }
+
+    fn take(&self, id: ExchangeId) -> Option<Held> {
+        self.lock().remove(&id)
+    }
+
+    /// Sends the original failure on to the agent; `false` when `id` is not held.
+    pub fn forward_original(&self, id: ExchangeId) -> bool {
+        self.take(id)
+            .is_some_and(|held| held.settle.send(Settle::ForwardOriginal).is_ok())
+    }
+}
+
+/// In hold mode: holds a failed reply, or relays a good one.
+pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, agent: HeadSender) {
+    let status = reply.status();
+    let probe = status.is_success()
+        && !is_event_stream(&reply)
+        && is_json(&reply)
+        && reply
+            .content_length()
+            .is_some_and(|n| n <= ERROR_IN_200_PROBE_BYTES);
+    if status.is_success() && !probe {
+        relay_reply(guard, reply, ReplySink::Agent(agent)).await;
+        return;
+    }
+    let headers = capture_head(&mut guard, &reply);
+    let agent_headers = agent_response_headers(reply.headers().clone());
+    let mut body = CaptureBuffer::new(guard.state().config.max_capture_bytes);
+    let mut reply = reply;
+    let idle = guard.state().config.idle_timeout;
+    loop {
+        match reply.chunk().await {
+            Ok(Some(chunk)) => body.push(&chunk),
+            Ok(None) => break,
+            Err(error) => {
+                // Nothing went to the agent yet, so it gets a clean error reply.
+                let failure = classify_transport_error(&error, false, idle);
+                let response = body.into_response(status.as_u16(), headers);
+                let reply = failure_reply(guard.start.dialect, &failure);
+                park(guard, Some(response), failure, reply, agent);
+                return;
+            }
+        }
+    }
+    let response = body.into_response(status.as_u16(), headers);
+    guard.bus().publish(CaptureEvent::ResponseChunk {
+        id: guard.start.id,
+        data: response.body.clone(),
+    });
+    let mut to_agent = Response::new(full_body(response.body.clone()));
+    *to_agent.status_mut() = status;
+    *to_agent.headers_mut() = agent_headers;
+    // The body may have been cut at the capture cap; say how long it really is.
+    if let Ok(len) = HeaderValue::from_str(&response.body.len().to_string()) {
+        to_agent.headers_mut().insert(header::CONTENT_LENGTH, len);
+    }
+    match classify_failure(status.as_u16(), &response.body, None) {
+        Some(failure) => park(guard, Some(response), failure, to_agent, agent),
+        None => {
+            let _ = agent.send(to_agent);
+            guard.finish(Some(response), None);
+        }
+    }
+}
+
+fn is_json(reply: &reqwest::Response) -> bool {
+    reply
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.contains("json"))
+}
+
+/// Records the failure and parks the agent with the reply it would have received.
+pub fn park(
+    guard: ExchangeGuard,
+    response: Option<CapturedResponse>,
+    failure: Failure,
+    original: Response<AgentBody>,
+    agent: HeadSender,
+) {
+    let state = guard.state_arc();
+    let id = guard.start.id;
+    let timeout = state.config.hold_timeout;
+    let expires_at_ms = chrono::Utc::now().timestamp_millis()
+        + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+    let (settle, settled) = oneshot::channel();
+    state.holds.lock().insert(
+        id,
+        Held {
+            settle,
+            expires_at_ms,
+        },
+    );
+    guard.finish(response, Some(failure));
+    state.bus.publish(CaptureEvent::Held { id, expires_at_ms });
+    tokio::spawn(watch_held(state, id, agent, original, settled, timeout));
+}
+
+/// Owns the held agent's connection until it is settled, the hold times out or the agent
+/// leaves, and records which.
+async fn watch_held(
+    state: std::sync::Arc<ProxyState>,
+    id: ExchangeId,
+    mut agent: HeadSender,
+    original: Response<AgentBody>,
+    settled: oneshot::Receiver<Settle>,
+    timeout: Duration,
+) {
+    let decision = tokio::select! {
+        settle = settled => settle.ok(),
+        () = tokio::time::sleep(timeout) => None,
+        () = agent.closed() => {
+            state.holds.take(id);
+            publish_ended(&state, id, HoldOutcome::AgentGone);
+            return;
+        }
+    };
+    let outcome = match decision {
+        Some(Settle::Deliver { from, give }) => match give.send(agent) {
+            Ok(()) => HoldOutcome::Delivered { from },
+            Err(agent) => {
+                let _ = agent.send(original);
+                HoldOutcome::ForwardedOriginal
+            }
+        },
+        Some(Settle::ForwardOriginal) => {
+            let _ = agent.send(original);
+            HoldOutcome::ForwardedOriginal
+        }
+        None => {
+            state.holds.take(id);
+            let _ = agent.send(original);
+            HoldOutcome::TimedOut
+        }
+    };
+    publish_ended(&state, id, outcome);
+}
+
+fn publish_ended(state: &ProxyState, id: ExchangeId, outcome: HoldOutcome) {
+    state.bus.publish(CaptureEvent::HoldEnded {
+        session: state.session,
+        id,
+        outcome,
+    });
+}
+
+/// Takes the agent held on `parent` for the successful resend `from`; `None` when nobody is
+/// held there any more.
+pub async fn claim_held_agent(
+    state: &ProxyState,
+    parent: ExchangeId,
+    from: ExchangeId,
+) -> Option<HeadSender> {
+    let held = state.holds.take(parent)?;
+    let (give, given) = oneshot::channel();
+    held.settle.send(Settle::Deliver { from, give }).ok()?;
+    given.await.ok()
+}
