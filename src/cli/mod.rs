@@ -2,6 +2,7 @@
 //! views for each. `main.rs` only parses and calls [`run`].
 
 mod demo;
+mod export;
 mod open;
 mod record;
 mod runtime;
@@ -45,6 +46,8 @@ pub enum Command {
     Open(OpenArgs),
     /// Everything at work with no API key: a built-in mock upstream and a scripted agent.
     Demo(DemoArgs),
+    /// Export a session as HAR 1.2, or one exchange as a curl command.
+    Export(export::ExportArgs),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
     #[command(hide = true)]
@@ -149,5 +152,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Open(args)) => runtime::block_on(open::run(args)),
         Some(Command::Demo(args)) => runtime::block_on(demo::run(args)),
         Some(Command::MockUpstream(args)) => runtime::block_on(demo::serve_mock(args)),
+        Some(Command::Export(args)) => export::run(&args),
     }
 }

@@ -104,7 +104,15 @@ impl Harness {
     /// Stops the proxy, waits until the store has everything, and returns what it holds with
     /// the data directory (deleted when the returned guard drops).
     pub async fn stop_and_load(self) -> (Vec<StoredExchange>, DataDir) {
+        let (exchanges, dir, _mock) = self.stop_keeping_mock().await;
+        (exchanges, dir)
+    }
+
+    /// Like [`stop_and_load`](Self::stop_and_load), but the mock upstream keeps running, for
+    /// tests that send to the session's upstream after the proxy is gone.
+    pub async fn stop_keeping_mock(self) -> (Vec<StoredExchange>, DataDir, MockUpstream) {
         let Self {
+            mock,
             stop,
             serving,
             data_dir,
@@ -127,7 +135,7 @@ impl Harness {
             path: data_dir,
             _scratch: scratch,
         };
-        (exchanges, dir)
+        (exchanges, dir, mock)
     }
 }
 

@@ -1,0 +1,212 @@
+use std::process::Command;
+
+use bytes::Bytes;
+
+use super::*;
+use crate::export::test_fixtures::{finished, start};
+
+const UPSTREAM: &str = "http://127.0.0.1:4000";
+
+fn command_for(uri: &str, edit: impl FnOnce(&mut crate::capture::ExchangeStart)) -> String {
+    let mut exchange = start(1, uri);
+    edit(&mut exchange);
+    curl_command(UPSTREAM, &finished(exchange, 200, Vec::new()))
+}
+
+fn set_body(exchange: &mut crate::capture::ExchangeStart, body: &[u8]) {
+    exchange.request.body = Bytes::copy_from_slice(body);
+}
+
+/// What curl would receive: the command runs in `sh` with `curl` replaced by a function that
+/// prints its arguments one per line between brackets, then its standard input.
+fn run_with_fake_curl(command: &str, env: &[(&str, &str)]) -> (Vec<String>, String) {
+    let fake = "curl() { for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; \
+                printf '%s' '--stdin--'; cat; }\n";
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{fake}{command}"))
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let (args, stdin) = text.split_once("--stdin--").expect("marker printed");
+    let args = args
+        .lines()
+        .map(|line| {
+            line.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string()
+        })
+        .collect();
+    (args, stdin.to_string())
+}
+
+#[test]
+fn body_with_quotes_and_dollars_reaches_curl_unchanged() {
+    let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"it's $HOME and `id` \\ \"q\""}]}"#;
+    let command = command_for("/v1/chat/completions", |e| set_body(e, body));
+    assert!(
+        command.contains("--data-binary @- <<'LLMSCOPE_BODY'"),
+        "{command}"
+    );
+    let (_, stdin) = run_with_fake_curl(&command, &[("HOME", "/nowhere")]);
+    // The heredoc adds one final newline, which JSON ignores.
+    assert_eq!(stdin, format!("{}\n", String::from_utf8_lossy(body)));
+}
+
+#[test]
+fn plain_text_body_without_final_newline_is_sent_byte_for_byte() {
+    let body = b"it's $1 -- LLMSCOPE_BODY\nno newline";
+    let command = command_for("/echo", |e| set_body(e, body));
+    let (args, stdin) = run_with_fake_curl(&command, &[]);
+    assert_eq!(stdin.as_bytes(), body);
+    assert!(args.contains(&"@-".to_string()));
+}
+
+#[test]
+fn heredoc_delimiter_avoids_the_body() {
+    let command = command_for("/echo", |e| set_body(e, b"LLMSCOPE_BODY\n"));
+    assert!(command.contains("<<'LLMSCOPE_BODY_1'"), "{command}");
+    let (_, stdin) = run_with_fake_curl(&command, &[]);
+    assert_eq!(stdin, "LLMSCOPE_BODY\n");
+}
+
+#[test]
+fn bearer_key_becomes_openai_api_key_placeholder() {
+    let command = command_for("/v1/chat/completions", |_| {});
+    assert!(
+        command.contains(r#"-H "authorization: Bearer $OPENAI_API_KEY""#),
+        "{command}"
+    );
+    let (args, _) = run_with_fake_curl(&command, &[("OPENAI_API_KEY", "sk-mine")]);
+    assert!(
+        args.contains(&"authorization: Bearer sk-mine".to_string()),
+        "{args:?}"
+    );
+}
+
+#[test]
+fn placeholders_follow_the_dialect_and_header() {
+    let command = command_for("/v1/messages", |e| {
+        e.request.headers = vec![
+            ("Authorization".into(), "Bearer <redacted>".into()),
+            ("x-api-key".into(), "<redacted>".into()),
+            ("api-key".into(), "<redacted>".into()),
+            ("X-Custom-Token".into(), "<redacted>".into()),
+            ("Cookie".into(), "session=<redacted>".into()),
+        ];
+    });
+    for expected in [
+        r#"-H "Authorization: Bearer $ANTHROPIC_API_KEY""#,
+        r#"-H "x-api-key: $ANTHROPIC_API_KEY""#,
+        r#"-H "api-key: $AZURE_OPENAI_API_KEY""#,
+        r#"-H "X-Custom-Token: $LLMSCOPE_SECRET_X_CUSTOM_TOKEN""#,
+        r#"-H "Cookie: $LLMSCOPE_SECRET_COOKIE""#,
+    ] {
+        assert!(command.contains(expected), "{expected} not in {command}");
+    }
+    assert!(command.starts_with(
+        "# llmscope records no credentials: set ANTHROPIC_API_KEY, AZURE_OPENAI_API_KEY, \
+         LLMSCOPE_SECRET_X_CUSTOM_TOKEN, LLMSCOPE_SECRET_COOKIE before running this.\n"
+    ));
+}
+
+#[test]
+fn secret_header_is_a_placeholder_even_when_the_record_was_not_redacted() {
+    let command = command_for("/v1/chat/completions", |e| {
+        e.request.headers = vec![
+            ("authorization".into(), "Bearer sk-PLANTED".into()),
+            ("x-goog-api-key".into(), "AIza-PLANTED".into()),
+        ];
+    });
+    assert!(!command.contains("PLANTED"), "{command}");
+    assert!(command.contains("$LLMSCOPE_SECRET_X_GOOG_API_KEY"));
+}
+
+#[test]
+fn streamed_request_gets_no_buffering() {
+    let body = br#"{"model":"gpt-4o","stream":true,"messages":[]}"#;
+    let command = command_for("/v1/chat/completions", |e| set_body(e, body));
+    assert!(command.starts_with("# llmscope"), "{command}");
+    assert!(command.contains("\ncurl -N 'http://127.0.0.1:4000/v1/chat/completions'"));
+    let plain = command_for("/v1/chat/completions", |_| {});
+    assert!(!plain.contains(" -N "), "{plain}");
+}
+
+#[test]
+fn query_string_is_kept_and_key_parameters_become_variables() {
+    let command = command_for("/v1/chat/completions?x=1&api-version=2024-10-21", |_| {});
+    assert!(
+        command.contains("'http://127.0.0.1:4000/v1/chat/completions?x=1&api-version=2024-10-21'")
+    );
+    let secret = command_for(
+        "/v1beta/models/g:generateContent?key=AIza-PLANTED&alt=sse",
+        |_| {},
+    );
+    assert!(!secret.contains("PLANTED"), "{secret}");
+    let (args, _) = run_with_fake_curl(&secret, &[("LLMSCOPE_SECRET_QUERY_KEY", "k1")]);
+    assert!(
+        args.contains(
+            &"http://127.0.0.1:4000/v1beta/models/g:generateContent?key=k1&alt=sse".to_string()
+        ),
+        "{args:?}"
+    );
+}
+
+#[test]
+fn method_flag_only_when_curl_would_not_imply_it() {
+    let post = command_for("/v1/chat/completions", |_| {});
+    assert!(!post.contains("-X"), "{post}");
+    let get = command_for("/v1/models", |e| {
+        e.request.method = "GET".into();
+        set_body(e, b"");
+    });
+    assert!(
+        !get.contains("-X") && !get.contains("--data-binary"),
+        "{get}"
+    );
+    let delete = command_for("/v1/files/f", |e| {
+        e.request.method = "DELETE".into();
+        set_body(e, b"");
+    });
+    assert!(delete.contains("curl -X 'DELETE' 'http://"), "{delete}");
+}
+
+#[test]
+fn host_length_and_hop_by_hop_headers_are_left_to_curl() {
+    let command = command_for("/v1/chat/completions", |e| {
+        e.request
+            .headers
+            .push(("Connection".into(), "keep-alive".into()));
+        e.request
+            .headers
+            .push(("Accept-Encoding".into(), "gzip, br".into()));
+        e.request.headers.push(("x-empty".into(), String::new()));
+        e.request.headers.push(("x-note".into(), "Bob's".into()));
+    });
+    let (args, _) = run_with_fake_curl(&command, &[]);
+    assert!(!args
+        .iter()
+        .any(|a| a.starts_with("host:") || a.starts_with("content-length:")));
+    assert!(!args
+        .iter()
+        .any(|a| a.starts_with("Connection") || a.starts_with("Accept-Encoding")));
+    assert!(args.contains(&"--compressed".to_string()));
+    assert!(args.contains(&"x-empty;".to_string()));
+    assert!(args.contains(&"x-note: Bob's".to_string()));
+}
+
+#[test]
+fn binary_body_is_read_from_a_file_the_reader_saves() {
+    let command = command_for("/v1/audio/transcriptions", |e| {
+        set_body(e, &[0xff, 0x00, 0x10])
+    });
+    assert!(command.contains("--data-binary @body.bin"), "{command}");
+    assert!(command.contains("# The request body is binary (3 bytes)"));
+}
