@@ -20,7 +20,10 @@ pub fn is_secret_header(name: &str) -> bool {
         "x-goog-api-key",
     ];
     const PARTS: &[&str] = &["api-key", "apikey", "token", "secret", "password", "auth"];
-    EXACT.contains(&name.as_str()) || PARTS.iter().any(|part| name.contains(part))
+    // Gateways invent their own key headers (`x-portkey-virtual-key`, `x-goog-api-key`).
+    EXACT.contains(&name.as_str())
+        || PARTS.iter().any(|part| name.contains(part))
+        || name.ends_with("key")
 }
 
 /// Returns the headers with every secret value replaced. An auth scheme (`Bearer`, `Basic`)
@@ -85,5 +88,6 @@ mod tests {
         assert!(!is_secret_header("anthropic-version"));
         assert!(!is_secret_header("x-session-id"));
         assert!(is_secret_header("Proxy-Authorization"));
+        assert!(is_secret_header("X-Portkey-Virtual-Key"));
     }
 }

@@ -115,6 +115,13 @@ pub struct ProxyArgs {
     /// Reply bodies are recorded up to this size; the agent always receives all of it
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_capture_bytes: usize,
+    /// Start with hold-on-error on: failed replies wait for a fix instead of reaching the agent
+    #[arg(long)]
+    pub hold_errors: bool,
+    /// Seconds a failed reply is held before the original error is sent on. Keep it under the
+    /// agent's own request timeout (600 s for the OpenAI and Anthropic SDKs)
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    pub hold_timeout: u64,
 }
 
 impl ProxyArgs {
@@ -129,6 +136,15 @@ impl ProxyArgs {
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
         config.max_request_bytes = self.max_request_bytes;
         config.max_capture_bytes = self.max_capture_bytes;
+        config.hold_errors = self.hold_errors;
+        config.hold_timeout = Duration::from_secs(self.hold_timeout);
+        if self.hold_timeout >= 600 {
+            eprintln!(
+                "llmscope: WARNING: --hold-timeout {}s is as long as or longer than the 600 s \
+                 most agents wait for a reply; the agent may give up before a held error is settled",
+                self.hold_timeout
+            );
+        }
         Ok(config)
     }
 }

@@ -12,7 +12,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -23,6 +23,11 @@ use super::upstream::build_client;
 use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
 use crate::capture::{CaptureBus, Failure, FailureClass, SessionId};
 use crate::llm::Dialect;
+
+/// Time allowed for a client to send a request head. hyper also counts the idle time between
+/// requests on a kept-alive connection against it, so it doubles as the idle timeout; 75 s is
+/// nginx's keep-alive default, which HTTP clients' pools are used to.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// A bound proxy, ready to serve.
 pub struct Proxy {
@@ -131,8 +136,12 @@ fn is_transient_accept_error(error: &std::io::Error) -> bool {
 async fn serve_connection(state: Arc<ProxyState>, stream: tokio::net::TcpStream) {
     let service = service_fn(move |request| handle(state.clone(), request));
     // Malformed requests are answered 400 by hyper and the connection closed; nothing to add.
+    // A client that trickles its request head (or sends nothing) is cut off instead of
+    // holding a connection forever.
     let _ = http1::Builder::new()
         .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service)
         .await;
 }
