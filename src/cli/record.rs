@@ -30,7 +30,9 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
         recording.local_addr()
     );
     let printer = tokio::spawn(print_exchanges(recording.subscribe()));
+    let health = tokio::spawn(report_capture_health(recording.store_health()));
     recording.serve_until(shutdown_signal()).await?;
+    health.abort();
     // The bus is closed now, so the printer ends once it has printed what was queued.
     let _ = printer.await;
     Ok(())
@@ -43,6 +45,26 @@ pub fn warn_if_exposed(listen: &std::net::SocketAddr) {
             "llmscope: WARNING: listening on {listen}, beyond this machine: anyone who reaches \
              this port can use your upstream credentials"
         );
+    }
+}
+
+/// Says when writing to the database starts failing (disk full, file not writable) and when
+/// it recovers; the proxy keeps forwarding either way.
+async fn report_capture_health(health: std::sync::Arc<crate::store::StoreHealth>) {
+    let mut failing = false;
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        let now = health.is_failing();
+        if now != failing {
+            if now {
+                let reason = health.last_error().unwrap_or_else(|| "unknown error".into());
+                eprintln!("llmscope: capture failing, exchanges are queued in memory: {reason}");
+            } else {
+                eprintln!("llmscope: capture resumed; queued exchanges written");
+            }
+            failing = now;
+        }
     }
 }
 
