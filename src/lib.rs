@@ -5,6 +5,7 @@ pub mod capture;
 pub mod cli;
 pub mod demo;
 pub mod export;
+pub mod fix;
 pub mod llm;
 pub mod mock;
 pub mod proxy;

@@ -1,0 +1,60 @@
+//! The quick fixes: one per real-world 400 that a user can repair by editing the request.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::capture::{is_secret_header, REDACTED};
+
+/// One edit of a request. Serialized with a `fix` tag (`{"fix":"cap_max_tokens","max":4096}`)
+/// because rules that hold one are stored as JSON with the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fix", rename_all = "snake_case")]
+pub enum QuickFix {
+    /// Drops the oldest user turns (with everything up to the next user message), keeping
+    /// system prompts and never separating a tool call from its result.
+    DropOldestTurns { turns: usize },
+    /// Removes a top-level field of the body.
+    RemoveParam { name: String },
+    /// Lowers the output-token limit (`max_tokens`, `max_completion_tokens` or
+    /// `max_output_tokens`, as the dialect names it) to at most `max`.
+    CapMaxTokens { max: u64 },
+    /// Removes tool results that answer no tool call where the API expects it.
+    RemoveOrphanToolResults,
+    /// Answers every unanswered tool call with a placeholder result right after it.
+    AddMissingToolResults,
+    /// Sets the body's `model`, adding it when the agent left it out.
+    SetModel { model: String },
+    /// Sets `tool_choice` to the dialect's "auto".
+    SetToolChoiceAuto,
+    /// Makes every tool's parameter schema an object schema with `properties`.
+    RepairToolSchemas,
+    /// Sets a header (replacing one of the same name).
+    AddHeader { name: String, value: String },
+}
+
+impl fmt::Display for QuickFix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DropOldestTurns { turns: 1 } => f.write_str("drop the oldest turn"),
+            Self::DropOldestTurns { turns } => write!(f, "drop the {turns} oldest turns"),
+            Self::RemoveParam { name } => write!(f, "remove `{name}`"),
+            Self::CapMaxTokens { max } => write!(f, "cap max_tokens at {max}"),
+            Self::RemoveOrphanToolResults => f.write_str("remove tool results that answer no call"),
+            Self::AddMissingToolResults => {
+                f.write_str("add placeholder results for unanswered tool calls")
+            }
+            Self::SetModel { model } => write!(f, "set model to `{model}`"),
+            Self::SetToolChoiceAuto => f.write_str("set tool_choice to auto"),
+            Self::RepairToolSchemas => f.write_str("repair tool schemas (object with properties)"),
+            Self::AddHeader { name, value } if value.is_empty() => {
+                write!(f, "add header `{name}` (fill in its value)")
+            }
+            // A menu line is on screen and in screenshots: never show a credential.
+            Self::AddHeader { name, .. } if is_secret_header(name) => {
+                write!(f, "add header `{name}: {REDACTED}`")
+            }
+            Self::AddHeader { name, value } => write!(f, "add header `{name}: {value}`"),
+        }
+    }
+}
