@@ -289,9 +289,15 @@ async fn request_over_the_size_cap_is_refused_with_a_413_in_the_agents_dialect()
     let body = json(&reply.bytes().await.expect("body"));
     assert_eq!(body["type"], "error");
     let message = body["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("larger than the 1024 byte limit"), "{message}");
+    assert!(
+        message.contains("larger than the 1024 byte limit"),
+        "{message}"
+    );
     assert!(h.mock.received().is_empty(), "nothing reached the upstream");
     let record = h.next_finished().await;
-    assert_eq!(record.failure.as_ref().map(|f| f.class), Some(FailureClass::HttpError(413)));
+    assert_eq!(
+        record.failure.as_ref().map(|f| f.class),
+        Some(FailureClass::HttpError(413))
+    );
     h.stop_and_load().await;
 }

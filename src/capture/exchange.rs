@@ -208,6 +208,11 @@ pub enum CaptureEvent {
     Finished(Arc<ExchangeRecord>),
     /// A failed reply was parked instead of sent (hold-on-error); the agent is still waiting.
     Held { id: ExchangeId, expires_at_ms: i64 },
+    /// The user changed the rules applied to later requests (JSON list of rules).
+    RulesChanged {
+        session: SessionId,
+        rules: Arc<serde_json::Value>,
+    },
     /// A held exchange was settled and the agent got its answer (or left).
     HoldEnded {
         session: SessionId,
@@ -252,14 +257,16 @@ impl fmt::Display for HoldOutcome {
 }
 
 impl CaptureEvent {
-    pub fn exchange_id(&self) -> ExchangeId {
+    /// The exchange the event is about; `None` for session-wide events.
+    pub fn exchange_id(&self) -> Option<ExchangeId> {
         match self {
-            Self::Started(s) => s.id,
+            Self::Started(s) => Some(s.id),
             Self::ResponseHead { id, .. }
             | Self::ResponseChunk { id, .. }
             | Self::Held { id, .. }
-            | Self::HoldEnded { id, .. } => *id,
-            Self::Finished(r) => r.id(),
+            | Self::HoldEnded { id, .. } => Some(*id),
+            Self::Finished(r) => Some(r.id()),
+            Self::RulesChanged { .. } => None,
         }
     }
 

@@ -58,7 +58,9 @@ async fn report_capture_health(health: std::sync::Arc<crate::store::StoreHealth>
         let now = health.is_failing();
         if now != failing {
             if now {
-                let reason = health.last_error().unwrap_or_else(|| "unknown error".into());
+                let reason = health
+                    .last_error()
+                    .unwrap_or_else(|| "unknown error".into());
                 eprintln!("llmscope: capture failing, exchanges are queued in memory: {reason}");
             } else {
                 eprintln!("llmscope: capture resumed; queued exchanges written");

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use super::exchange::spawn_resend;
 use super::hold::HeldSummary;
 use super::ProxyState;
-use crate::capture::{ExchangeId, HeaderList};
+use crate::capture::{is_secret_header, CaptureEvent, ExchangeId, HeaderList, REDACTED};
+use crate::fix::{Rule, RuleAction};
 
 /// A request to send again, usually edited by the user. Header values that still read
 /// `<redacted>` are sent with the parent's real value.
@@ -61,8 +62,34 @@ impl ProxyControl {
         self.state.holds.forward_original(id)
     }
 
+    /// Replaces the rules applied to every later agent request, and records them with the
+    /// session.
+    pub fn set_rules(&self, rules: Vec<Rule>) {
+        let redacted: Vec<Rule> = rules.iter().cloned().map(redact_rule).collect();
+        let stored = serde_json::to_value(&redacted).unwrap_or_default();
+        self.state.rules.replace(rules);
+        self.state.bus.publish(CaptureEvent::RulesChanged {
+            session: self.state.session,
+            rules: Arc::new(stored),
+        });
+    }
+
+    pub fn rules(&self) -> Vec<Rule> {
+        self.state.rules.list()
+    }
+
     /// Held exchanges, oldest first.
     pub fn held(&self) -> Vec<HeldSummary> {
         self.state.holds.list()
     }
+}
+
+/// A rule as it may be written down: a credential it sets is replaced by the redaction mark.
+fn redact_rule(mut rule: Rule) -> Rule {
+    if let RuleAction::SetHeader { name, value } = &mut rule.action {
+        if is_secret_header(name) {
+            *value = REDACTED.to_string();
+        }
+    }
+    rule
 }

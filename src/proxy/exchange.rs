@@ -124,21 +124,33 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         Ok(collected) => (collected.to_bytes(), None),
         Err(error) => (Bytes::new(), Some(error)),
     };
-    let headers = upstream_request_headers(parts.headers);
+    let mut headers = upstream_request_headers(parts.headers);
+    let mut body = body;
+    let mut request = CapturedRequest {
+        method: parts.method.to_string(),
+        uri,
+        headers: redact_headers(header_list(&headers)),
+        body: body.clone(),
+    };
+    let mut rewrite = None;
+    if read_failure.is_none() {
+        if let Some(rewritten) = state.rules.rewrite(dialect, &request, &headers) {
+            let forwarded = rewritten.captured(&request);
+            headers = rewritten.headers;
+            body = rewritten.body;
+            request = forwarded;
+            rewrite = Some(Arc::new(rewritten.rewrite));
+        }
+    }
     let start = ExchangeStart {
         id: state.next_exchange_id(),
         session: state.session,
         started_at_ms,
         dialect,
         model: request_model(&body),
-        request: CapturedRequest {
-            method: parts.method.to_string(),
-            uri,
-            headers: redact_headers(header_list(&headers)),
-            body: body.clone(),
-        },
+        request,
         lineage: Lineage::default(),
-        rewrite: None,
+        rewrite,
     };
     let guard = ExchangeGuard::new(state.clone(), start, clock);
     if let Some(error) = read_failure {

@@ -65,6 +65,7 @@ impl Proxy {
             active: ActiveExchanges::default(),
             holds: Default::default(),
             secrets: Default::default(),
+            rules: Default::default(),
         });
         Ok(Self { listener, state })
     }

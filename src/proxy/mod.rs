@@ -13,6 +13,7 @@ mod headers;
 mod hold;
 mod listener;
 mod relay;
+mod rules;
 mod secrets;
 mod upstream;
 
@@ -92,6 +93,7 @@ struct ProxyState {
     hold: AtomicBool,
     holds: hold::HoldQueue,
     secrets: secrets::RecentSecrets,
+    rules: rules::RuleSet,
 }
 
 impl ProxyState {

@@ -102,6 +102,25 @@ impl Store {
         .collect()
     }
 
+    /// The rules a session had in force when it ended (or now, if it runs), as stored JSON.
+    pub fn rules(&self, session: SessionId) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT rule FROM rules WHERE session_id = ?1 ORDER BY id")
+            .during("read rules", &self.path)?;
+        let rows = stmt
+            .query_map(params![session.0], |row| row.get::<_, String>(0))
+            .during("read rules", &self.path)?;
+        rows.map(|row| {
+            let text = row.during("read rules", &self.path)?;
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("a stored rule of session {session} is not JSON: {e}"),
+            })
+        })
+        .collect()
+    }
+
     /// One exchange, bodies decoded; `None` if the session has no such exchange.
     pub fn exchange(
         &self,

@@ -90,6 +90,7 @@ impl Store {
                     id,
                     outcome,
                 } => write_hold_outcome(&tx, *session, *id, *outcome),
+                CaptureEvent::RulesChanged { session, rules } => write_rules(&tx, *session, rules),
                 _ => Ok(()),
             };
             written.during("record exchanges", &self.path)?;
@@ -139,6 +140,32 @@ fn insert_start(conn: &Connection, start: &ExchangeStart) -> rusqlite::Result<()
         original_body.as_ref().map_or(0, |b| b.codec.tag()),
         original_body.as_ref().and_then(|b| b.stored()),
     ])?;
+    Ok(())
+}
+
+/// Replaces a session's rules with `rules` (a JSON list of rules, each with `id` and
+/// `enabled`), so that the record says which rules were in force.
+fn write_rules(
+    conn: &Connection,
+    session: SessionId,
+    rules: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM rules WHERE session_id = ?1")?
+        .execute(params![session.0])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO rules (session_id, id, enabled, rule) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, rule) in rules.as_array().into_iter().flatten().enumerate() {
+        let id = rule
+            .get("id")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(position as u64);
+        let enabled = rule
+            .get("enabled")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true);
+        insert.execute(params![session.0, id, enabled, rule.to_string()])?;
+    }
     Ok(())
 }
 

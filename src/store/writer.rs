@@ -210,7 +210,10 @@ impl Writer {
     fn accept(&mut self, event: CaptureEvent) {
         if !matches!(
             event,
-            CaptureEvent::Started(_) | CaptureEvent::Finished(_) | CaptureEvent::HoldEnded { .. }
+            CaptureEvent::Started(_)
+                | CaptureEvent::Finished(_)
+                | CaptureEvent::HoldEnded { .. }
+                | CaptureEvent::RulesChanged { .. }
         ) {
             return;
         }

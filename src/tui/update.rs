@@ -98,7 +98,9 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
         }
         CaptureEvent::Finished(record) => finish(app, record),
         // Shown once the hold queue view lands.
-        CaptureEvent::Held { .. } | CaptureEvent::HoldEnded { .. } => {}
+        CaptureEvent::Held { .. }
+        | CaptureEvent::HoldEnded { .. }
+        | CaptureEvent::RulesChanged { .. } => {}
     }
 }
 
