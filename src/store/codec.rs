@@ -16,6 +16,8 @@ pub(super) enum Codec {
     Raw,
     /// One zstd frame per body.
     Zstd,
+    /// A delta against an earlier request body (see `delta.rs`).
+    Delta,
 }
 
 impl Codec {
@@ -23,6 +25,7 @@ impl Codec {
         match self {
             Self::Raw => 0,
             Self::Zstd => 1,
+            Self::Delta => 2,
         }
     }
 
@@ -30,6 +33,7 @@ impl Codec {
         match tag {
             0 => Some(Self::Raw),
             1 => Some(Self::Zstd),
+            2 => Some(Self::Delta),
             _ => None,
         }
     }
@@ -74,6 +78,7 @@ pub(super) fn encode(raw: &[u8]) -> EncodedBody {
 pub(super) fn decode(codec: Codec, stored: &[u8], expected_len: u64) -> Result<Vec<u8>, String> {
     let bytes = match codec {
         Codec::Raw => stored.to_vec(),
+        Codec::Delta => return Err("a delta needs its reference body to decode".into()),
         Codec::Zstd => {
             let decoder = zstd::stream::read::Decoder::new(stored)
                 .map_err(|e| format!("zstd frame unreadable: {e}"))?;
@@ -133,7 +138,7 @@ mod tests {
 
     #[test]
     fn codec_tags_round_trip_and_unknown_tags_are_refused() {
-        for codec in [Codec::Raw, Codec::Zstd] {
+        for codec in [Codec::Raw, Codec::Zstd, Codec::Delta] {
             assert_eq!(Codec::from_tag(codec.tag()), Some(codec));
         }
         assert_eq!(Codec::from_tag(99), None);

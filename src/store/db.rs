@@ -1,12 +1,14 @@
 //! Opening the session database: a private directory and file, WAL, an integrity check, the
 //! schema, and the clean-up after a crashed run.
 
+use std::cell::RefCell;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::Connection;
 
+use super::delta::{DecodedBodies, DeltaReferences};
 use super::error::{SqliteContext, StoreError};
 use super::{recover, schema};
 
@@ -24,6 +26,10 @@ const INTEGRITY_PROBLEMS_SHOWN: u32 = 3;
 pub struct Store {
     pub(super) conn: Connection,
     pub(super) path: PathBuf,
+    /// Recent request bodies written through this connection, the references for deltas.
+    pub(super) references: RefCell<DeltaReferences>,
+    /// Request bodies this connection decoded recently, to follow delta chains cheaply.
+    pub(super) decoded: RefCell<DecodedBodies>,
 }
 
 impl std::fmt::Debug for Store {
@@ -40,7 +46,12 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         create_private_file(&path)?;
         let conn = Connection::open(&path).during("open", &path)?;
-        let store = Store { conn, path };
+        let store = Store {
+            conn,
+            path,
+            references: RefCell::default(),
+            decoded: RefCell::default(),
+        };
         store.configure()?;
         store.check_integrity()?;
         schema::migrate(&store.conn, &store.path)?;

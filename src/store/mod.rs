@@ -9,6 +9,7 @@
 
 mod codec;
 mod db;
+mod delta;
 mod error;
 mod query;
 mod recover;

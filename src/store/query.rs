@@ -7,6 +7,7 @@ use rusqlite::{params, Row};
 
 use super::codec::{self, Codec};
 use super::db::Store;
+use super::delta::{decode_delta, MAX_DEPTH};
 use super::error::{SqliteContext, StoreError};
 use super::{ExchangeSummary, SessionSummary, StoredExchange};
 use crate::capture::{
@@ -25,7 +26,7 @@ const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, s
 const BODY_COLUMNS: &str =
     "request_headers, response_headers, request_body_codec, response_body_codec,
     original_request_headers, original_request_codec, request_body, response_body,
-    original_request_body";
+    original_request_body, request_body_ref";
 
 impl Store {
     /// Every session, newest first, with counts of its exchanges.
@@ -184,12 +185,17 @@ impl Store {
         };
         let request_headers = parse_headers(&row.request_headers)
             .map_err(|e| bad(format!("request headers: {e}")))?;
-        let request_body = decode_body(
-            row.request_body_codec,
-            row.request_body,
-            summary.request_bytes,
-        )
-        .map_err(|e| bad(format!("request body: {e}")))?;
+        let request_body = self
+            .request_body(
+                session,
+                summary.id,
+                row.request_body_codec,
+                row.request_body,
+                summary.request_bytes,
+                row.request_body_ref,
+                0,
+            )
+            .map_err(|e| bad(format!("request body: {e}")))?;
         let response = match summary.status {
             None => None,
             Some(status) => {
@@ -241,7 +247,7 @@ impl Store {
                 method: summary.method,
                 uri: summary.uri,
                 headers: request_headers,
-                body: Bytes::from(request_body),
+                body: request_body,
             },
             lineage: summary.lineage,
             rewrite,
@@ -259,6 +265,69 @@ impl Store {
             },
             state: summary.state,
         })
+    }
+}
+
+impl Store {
+    /// Decodes a request body, following its delta reference (bounded by the chain depth the
+    /// writer allows, so a damaged reference cannot loop). Recently decoded bodies are kept,
+    /// so reading a session in order decodes each body once.
+    #[allow(clippy::too_many_arguments)]
+    fn request_body(
+        &self,
+        session: SessionId,
+        id: ExchangeId,
+        tag: i64,
+        stored: Option<Vec<u8>>,
+        expected_len: u64,
+        reference: Option<ExchangeId>,
+        depth: u32,
+    ) -> Result<Bytes, String> {
+        if let Some(body) = self.decoded.borrow().get(session, id) {
+            return Ok(body);
+        }
+        let body = if Codec::from_tag(tag) == Some(Codec::Delta) {
+            let reference = reference.ok_or("delta without a reference")?;
+            if depth > MAX_DEPTH {
+                return Err("delta chain longer than llmscope writes".into());
+            }
+            let base = self.reference_body(session, reference, depth)?;
+            decode_delta(stored.as_deref().unwrap_or_default(), &base, expected_len)?
+        } else {
+            decode_body(tag, stored, expected_len)?
+        };
+        let body = Bytes::from(body);
+        self.decoded.borrow_mut().insert(session, id, body.clone());
+        Ok(body)
+    }
+
+    fn reference_body(
+        &self,
+        session: SessionId,
+        reference: ExchangeId,
+        depth: u32,
+    ) -> Result<Bytes, String> {
+        if let Some(body) = self.decoded.borrow().get(session, reference) {
+            return Ok(body);
+        }
+        let (tag, stored, len, next) = self
+            .conn
+            .prepare_cached(
+                "SELECT request_body_codec, request_body, request_body_len, request_body_ref
+                   FROM exchanges WHERE session_id = ?1 AND id = ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![session.0, reference.0], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Option<Vec<u8>>>(1)?,
+                        row.get::<_, u64>(2)?,
+                        row.get::<_, Option<u64>>(3)?.map(ExchangeId),
+                    ))
+                })
+            })
+            .map_err(|e| format!("reference {reference} unreadable: {e}"))?;
+        self.request_body(session, reference, tag, stored, len, next, depth + 1)
     }
 }
 
@@ -285,6 +354,7 @@ struct FullRow {
     request_body: Option<Vec<u8>>,
     response_body: Option<Vec<u8>>,
     original_request_body: Option<Vec<u8>>,
+    request_body_ref: Option<ExchangeId>,
 }
 
 fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)> {
@@ -336,6 +406,7 @@ fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
         request_body: row.get(26)?,
         response_body: row.get(27)?,
         original_request_body: row.get(28)?,
+        request_body_ref: row.get::<_, Option<u64>>(29)?.map(ExchangeId),
     })
 }
 

@@ -11,6 +11,9 @@ use super::error::{SqliteContext, StoreError};
 
 /// v1: sessions, exchanges and the rules of a session.
 ///
+/// A request body stored as a delta (codec 2) names its reference in `request_body_ref`, an
+/// earlier exchange of the same session.
+///
 /// In `exchanges` the small columns come first and the bodies last: SQLite decodes a row's
 /// columns in order, so list views that stop before the bodies never read their overflow
 /// pages. Bodies carry a codec tag (see `codec.rs`); an empty body is NULL. `origin` and
@@ -49,6 +52,7 @@ CREATE TABLE exchanges (
     rewrite_applied        TEXT,
     original_request_len   INTEGER,
     request_body_len       INTEGER NOT NULL,
+    request_body_ref       INTEGER,
     response_body_captured INTEGER,
     response_body_len      INTEGER,
     request_headers        TEXT NOT NULL,

@@ -3,6 +3,7 @@
 //! Writes take SQLite's write lock at `BEGIN` (IMMEDIATE), so waiting for another process is
 //! governed by the busy timeout instead of failing half-way through a batch.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,6 +11,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use super::codec;
 use super::db::Store;
+use super::delta::DeltaReferences;
 use super::error::{SqliteContext, StoreError};
 use super::SessionInfo;
 use crate::capture::{
@@ -56,21 +58,43 @@ impl Store {
     /// Stores a request as `in_flight`. A row that already exists (its finish arrived first)
     /// is left as it is.
     pub fn record_start(&self, start: &ExchangeStart) -> Result<(), StoreError> {
-        insert_start(&self.conn, start).during("record an exchange start", &self.path)
+        let written = insert_start(&self.conn, &self.references, start)
+            .during("record an exchange start", &self.path);
+        self.forget_references_unless(written.is_ok());
+        written
     }
 
     /// Stores how an exchange ended, inserting the whole exchange if its start was never
     /// written.
     pub fn record_finish(&self, record: &ExchangeRecord) -> Result<(), StoreError> {
+        let written = self.write_finish_tx(record);
+        self.forget_references_unless(written.is_ok());
+        written
+    }
+
+    fn write_finish_tx(&self, record: &ExchangeRecord) -> Result<(), StoreError> {
         let tx = self.write_tx("record an exchange")?;
-        write_finish(&tx, record).during("record an exchange", &self.path)?;
+        write_finish(&tx, &self.references, record).during("record an exchange", &self.path)?;
         tx.commit().during("record an exchange", &self.path)
+    }
+
+    /// A failed write may have rolled back rows that delta references point at.
+    fn forget_references_unless(&self, written: bool) {
+        if !written {
+            self.references.borrow_mut().clear();
+        }
     }
 
     /// Applies a batch of events of `session` in one transaction and returns how many
     /// exchanges it finished. Reply heads and chunks are for live views and are skipped; so
     /// is a start whose finish is in the same batch, since the finish writes the whole row.
     pub fn record_events(&self, events: &[CaptureEvent]) -> Result<u64, StoreError> {
+        let written = self.write_events(events);
+        self.forget_references_unless(written.is_ok());
+        written
+    }
+
+    fn write_events(&self, events: &[CaptureEvent]) -> Result<u64, StoreError> {
         let finished: HashSet<(SessionId, ExchangeId)> = events
             .iter()
             .filter_map(|event| match event {
@@ -82,9 +106,9 @@ impl Store {
         for event in events {
             let written = match event {
                 CaptureEvent::Started(start) if !finished.contains(&(start.session, start.id)) => {
-                    insert_start(&tx, start)
+                    insert_start(&tx, &self.references, start)
                 }
-                CaptureEvent::Finished(record) => write_finish(&tx, record),
+                CaptureEvent::Finished(record) => write_finish(&tx, &self.references, record),
                 CaptureEvent::HoldEnded {
                     session,
                     id,
@@ -105,18 +129,25 @@ impl Store {
     }
 }
 
-fn insert_start(conn: &Connection, start: &ExchangeStart) -> rusqlite::Result<()> {
+fn insert_start(
+    conn: &Connection,
+    references: &RefCell<DeltaReferences>,
+    start: &ExchangeStart,
+) -> rusqlite::Result<()> {
     let request = &start.request;
-    let body = codec::encode(&request.body);
+    let encoded = references
+        .borrow()
+        .encode(start.session, &request.uri, start.id, &request.body);
+    let body = encoded.body;
     let rewrite = start.rewrite.as_deref();
     let original_body = rewrite.map(|r| codec::encode(&r.original.body));
     conn.prepare_cached(
         "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, model,
              state, origin, parent_id, rewrite_applied, original_request_len, request_body_len,
              request_headers, request_body_codec, request_body, original_request_headers,
-             original_request_codec, original_request_body)
+             original_request_codec, original_request_body, request_body_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19)
+                 ?19, ?20)
          ON CONFLICT (session_id, id) DO NOTHING",
     )?
     .execute(params![
@@ -139,7 +170,9 @@ fn insert_start(conn: &Connection, start: &ExchangeStart) -> rusqlite::Result<()
         rewrite.map(|r| headers_json(&r.original.headers)),
         original_body.as_ref().map_or(0, |b| b.codec.tag()),
         original_body.as_ref().and_then(|b| b.stored()),
+        encoded.reference.map(|r| r.0),
     ])?;
+    references.borrow_mut().remember(encoded.candidate);
     Ok(())
 }
 
@@ -189,9 +222,13 @@ fn write_hold_outcome(
 }
 
 /// Updating first means the (often large) request body is compressed once, at its start.
-fn write_finish(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<()> {
+fn write_finish(
+    conn: &Connection,
+    references: &RefCell<DeltaReferences>,
+    record: &ExchangeRecord,
+) -> rusqlite::Result<()> {
     if update_outcome(conn, record)? == 0 {
-        insert_start(conn, &record.start)?;
+        insert_start(conn, references, &record.start)?;
         update_outcome(conn, record)?;
     }
     Ok(())

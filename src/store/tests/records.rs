@@ -328,3 +328,65 @@ fn resend_lineage_rule_rewrite_and_hold_outcome_round_trip() {
         br#"{"model":"gpt-4o"}"#
     );
 }
+
+#[test]
+fn a_growing_conversation_is_stored_small_and_reads_back_exactly() {
+    let (tmp, store, session) = open();
+    let mut raw_total = 0usize;
+    let mut bodies = Vec::new();
+    for turn in 1..=120u64 {
+        let messages: Vec<String> = (0..turn)
+            .map(|n| {
+                format!(
+                    r#"{{"role":"user","content":"turn {n}: {}"}}"#,
+                    "text ".repeat(200)
+                )
+            })
+            .collect();
+        let body = format!(
+            r#"{{"model":"m","messages":[{}],"tools":[{}]}}"#,
+            messages.join(","),
+            r#"{"name":"bash","description":"runs a command in a shell"}"#.repeat(200)
+        );
+        raw_total += body.len();
+        // A small side call on the same path between turns, as opencode's title requests.
+        let title = format!(r#"{{"model":"m","messages":["title {turn}"]}}"#);
+        let start = sample_start(session, turn * 2, body.clone().into_bytes());
+        let side = sample_start(session, turn * 2 + 1, title.into_bytes());
+        store
+            .record_events(&[
+                CaptureEvent::Started(std::sync::Arc::new(start)),
+                CaptureEvent::Started(std::sync::Arc::new(side)),
+            ])
+            .expect("written");
+        bodies.push(body);
+    }
+    drop(store);
+    let on_disk: u64 = fs::read_dir(tmp.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").metadata().expect("meta").len())
+        .sum();
+    assert!(
+        (on_disk as f64) < raw_total as f64 * 0.05,
+        "{on_disk} bytes on disk for {raw_total} raw"
+    );
+    let store = Store::open(tmp.path()).expect("reopen");
+    let all = store.exchanges(session).expect("read back");
+    let mains: Vec<_> = all
+        .iter()
+        .filter(|e| e.record.start.id.0 % 2 == 0)
+        .collect();
+    assert_eq!(mains.len(), bodies.len());
+    for (stored, body) in mains.iter().zip(&bodies) {
+        assert_eq!(stored.record.start.request.body.as_ref(), body.as_bytes());
+    }
+    // One from the middle, read alone, follows its chain.
+    let middle = store
+        .exchange(session, ExchangeId(120))
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        middle.record.start.request.body.as_ref(),
+        bodies[59].as_bytes()
+    );
+}
