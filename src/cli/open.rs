@@ -47,6 +47,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         live: false,
         capture_health: None,
         hold: false,
+        control: false,
     };
     let ctx = TuiContext {
         status,
@@ -54,6 +55,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         events: None,
         loader: Arc::new(StoreLoader::open(&dir, session)?),
         capture_health: None,
+        control: None,
     };
     tui::run(ctx).await?;
     Ok(())

@@ -22,6 +22,7 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
 /// Runs the screen over a live recording until the user quits, then stops the proxy and
 /// closes the session.
 pub async fn run_live(recording: Recording) -> Result<()> {
+    let control = recording.control();
     let status = StatusInfo {
         listen: Some(recording.local_addr().to_string()),
         upstream: Some(recording.upstream().to_string()),
@@ -31,7 +32,8 @@ pub async fn run_live(recording: Recording) -> Result<()> {
             .moved_aside
             .as_ref()
             .map(|p| format!("damaged database moved to {}", p.display())),
-        hold: false,
+        hold: control.hold_enabled(),
+        control: true,
     };
     let loader = StoreLoader::open(&recording.data_dir, recording.session)?;
     let ctx = TuiContext {
@@ -40,6 +42,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
         events: Some(recording.subscribe()),
         loader: Arc::new(loader),
         capture_health: Some(recording.store_health()),
+        control: Some(control),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {

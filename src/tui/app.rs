@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use crate::capture::{ExchangeId, Failure, SessionId};
 
 use super::detail::{DetailView, LiveExchange, RecentRecords};
-use super::rows::{ExchangeRow, RowTable};
+use super::editor::EditorState;
+use super::rows::{ExchangeRow, HoldMark, RowTable};
+use super::view::diff::RequestDiff;
 
 /// What the status line says about the session and the capture behind it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +23,9 @@ pub struct StatusInfo {
     pub capture_health: Option<String>,
     /// Whether hold-on-error is on.
     pub hold: bool,
+    /// Whether a live proxy is behind the screen, so it can resend and hold; false when
+    /// browsing a past session.
+    pub control: bool,
 }
 
 /// Which part of the screen keys act on.
@@ -133,6 +138,18 @@ pub struct Banner {
     pub diagnosis: Option<String>,
 }
 
+/// A one-line message at the bottom of the screen: what a key did, or why it could not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+    /// When it was shown (Unix ms); it goes away a few seconds later.
+    pub shown_at_ms: i64,
+}
+
+/// How long a notice stays on screen.
+pub const NOTICE_MS: i64 = 8_000;
+
 /// What the request and response panes have to show for the selected exchange.
 #[derive(Debug, Clone, Default)]
 pub enum Detail {
@@ -190,6 +207,15 @@ pub struct App {
     pub size: (u16, u16),
     /// Set once the user asked to quit.
     pub quitting: bool,
+    /// The request editor, while open; it takes the place of the list and the panes.
+    pub editor: Option<Box<EditorState>>,
+    pub notice: Option<Notice>,
+    /// The request pane shows the diff from the parent request instead of the request.
+    pub show_diff: bool,
+    /// The diff of the selected resend, once both requests are in memory.
+    pub diff: Option<RequestDiff>,
+    /// A resend just started: select it when its row appears.
+    pub select_when_seen: Option<ExchangeId>,
 }
 
 impl App {
@@ -221,7 +247,42 @@ impl App {
             now_ms,
             size,
             quitting: false,
+            editor: None,
+            notice: None,
+            show_diff: false,
+            diff: None,
+            select_when_seen: None,
         }
+    }
+
+    /// Shows `text` on the message line.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error,
+            shown_at_ms: self.now_ms,
+        });
+    }
+
+    /// The agent's exchange that `id` was (perhaps repeatedly) resent from, or `id` itself.
+    /// Resends link to it, so the agent held there gets a good reply.
+    pub fn lineage_root(&self, id: ExchangeId) -> ExchangeId {
+        let mut at = id;
+        // Bounded: a parent always has a smaller id, but a damaged record must not loop.
+        for _ in 0..64 {
+            match self.rows.get(at).and_then(|row| row.parent) {
+                Some(parent) if parent < at => at = parent,
+                _ => break,
+            }
+        }
+        at
+    }
+
+    /// The hold state that concerns `id`: its own, or that of the exchange it was resent from.
+    pub fn hold_of(&self, id: ExchangeId) -> Option<(ExchangeId, &HoldMark)> {
+        [id, self.lineage_root(id)]
+            .into_iter()
+            .find_map(|at| self.rows.get(at)?.hold.as_ref().map(|mark| (at, mark)))
     }
 
     pub fn selected_row(&self) -> Option<&ExchangeRow> {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
+use crate::proxy::ResendRequest;
 
 /// Everything that can change the TUI's state. The loop turns terminal input, the capture
 /// bus, the clock and finished background work into these and hands them to
@@ -32,6 +33,15 @@ pub enum AppEvent {
     /// The capture side's health changed: `Some("capture failing: disk full")`, or `None` once
     /// it recovered.
     CaptureHealth(Option<String>),
+    /// A [`Command::Resend`] started: `child` is the new exchange, linked to `parent`.
+    ResendStarted { parent: ExchangeId, child: ExchangeId },
+    /// A [`Command::Resend`] was refused before anything was sent (a bad method or header,
+    /// or no proxy to send through); `reason` is shown on the message line.
+    ResendFailed { parent: ExchangeId, reason: String },
+    /// Hold-on-error is now on or off, as the proxy reports after [`Command::SetHold`].
+    HoldChanged(bool),
+    /// A [`Command::ForwardHeld`] ran: `forwarded` is false when `id` was no longer held.
+    ForwardDone { id: ExchangeId, forwarded: bool },
 }
 
 /// Work that [`update`](super::update) asks the loop to do, because it is slow or touches the
@@ -44,4 +54,16 @@ pub enum Command {
     LoadDetail(ExchangeId),
     /// Leave the TUI: restore the terminal and return from [`run`](super::run).
     Quit,
+    /// Send `request` through the proxy as a new exchange linked to `parent`; if the agent of
+    /// `parent` is held and the reply succeeds, that agent gets it. Answered with
+    /// [`AppEvent::ResendStarted`] or [`AppEvent::ResendFailed`].
+    Resend {
+        parent: ExchangeId,
+        request: ResendRequest,
+    },
+    /// Turn hold-on-error on or off; answered with [`AppEvent::HoldChanged`].
+    SetHold(bool),
+    /// Send the held exchange's original failure on to its agent; answered with
+    /// [`AppEvent::ForwardDone`].
+    ForwardHeld(ExchangeId),
 }

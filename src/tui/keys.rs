@@ -7,6 +7,7 @@ use super::event::Command;
 use super::layout;
 use super::update::select;
 use super::view::{list, text_pane};
+use super::{actions, editor_keys};
 
 pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
     if key.kind == KeyEventKind::Release {
@@ -14,6 +15,9 @@ pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
     }
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return quit(app, commands);
+    }
+    if app.editor.is_some() {
+        return editor_keys::handle_key(app, key, commands);
     }
     if app.filter_input.is_some() {
         return filter_key(app, key.code);
@@ -50,6 +54,11 @@ pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
                 select_position(app, usize::MAX);
             }
         }
+        KeyCode::Char('e') => actions::open_editor(app),
+        KeyCode::Char('r') => actions::resend_unchanged(app, commands),
+        KeyCode::Char('H') => actions::toggle_hold(app, commands),
+        KeyCode::Char('F') => actions::forward_held(app, commands),
+        KeyCode::Char('D') => actions::toggle_diff(app),
         KeyCode::Char('d') => {
             if let Some(banner) = app.banner.take() {
                 app.dismissed.insert(banner.id);

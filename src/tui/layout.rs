@@ -17,19 +17,26 @@ pub struct Areas {
     pub list: Rect,
     pub request: Rect,
     pub response: Rect,
+    /// List and panes together: where the editor goes.
+    pub main: Rect,
+    /// The message line at the bottom; zero height when there is no message.
+    pub notice: Rect,
 }
 
 pub fn areas(screen: Rect, app: &App) -> Areas {
-    let banner_height = banner::height(app.banner.as_ref());
-    // Reading a pane needs the rows more than the list does.
-    let list_share = if app.focus == Focus::List { 40 } else { 30 };
-    let [status, banner, list, panes] = Layout::vertical([
+    let banner_height = banner::height(app);
+    let notice_height = u16::from(app.notice.is_some());
+    let [status, banner, main, notice] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_height),
-        Constraint::Percentage(list_share),
         Constraint::Min(0),
+        Constraint::Length(notice_height),
     ])
     .areas(screen);
+    // Reading a pane needs the rows more than the list does.
+    let list_share = if app.focus == Focus::List { 40 } else { 30 };
+    let [list, panes] =
+        Layout::vertical([Constraint::Percentage(list_share), Constraint::Min(0)]).areas(main);
     let (request, response) = if panes.width >= SIDE_BY_SIDE {
         let [request, response] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
@@ -52,6 +59,8 @@ pub fn areas(screen: Rect, app: &App) -> Areas {
         list,
         request,
         response,
+        main,
+        notice,
     }
 }
 

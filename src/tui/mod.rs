@@ -9,25 +9,33 @@
 //! The TUI never blocks the capture path: it reads the bus through its own subscription, whose
 //! live chunks the bus may skip when the TUI falls behind.
 
+mod actions;
 mod app;
 mod detail;
+mod editor;
+mod editor_keys;
 mod event;
+pub mod fix_adapter;
 mod keys;
 mod layout;
 pub mod llm_adapter;
+mod proxy_commands;
+mod request_text;
 mod rows;
 mod terminal;
 mod update;
 pub mod view;
 
-pub use app::{App, Banner, Detail, Filter, Focus, PaneState, StatusInfo, ViewMode};
+pub use app::{App, Banner, Detail, Filter, Focus, Notice, PaneState, StatusInfo, ViewMode};
 pub use detail::{
     DetailView, LiveExchange, LiveHead, PaneContent, PaneText, RecentRecords, RECENT_RECORDS,
 };
+pub use editor::{EditorPrompt, EditorState, JsonStatus};
 pub use event::{AppEvent, Command};
+pub use proxy_commands::run_command;
 pub use rows::{
     row_from_start, row_from_summary, row_update_from_record, row_update_usage, ExchangeRow,
-    RowTable,
+    HoldMark, RowTable,
 };
 pub use terminal::{run, DetailLoader, TuiContext, TuiError};
 pub use update::update;

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Failure};
+use crate::capture::{
+    ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Failure, HoldOutcome,
+};
 use crate::llm::{Dialect, Usage};
 use crate::store::ExchangeSummary;
 
@@ -31,6 +33,32 @@ pub struct ExchangeRow {
     pub tokens_in: Option<u64>,
     pub tokens_out: Option<u64>,
     pub state: ExchangeState,
+    /// The exchange this one was resent from.
+    pub parent: Option<ExchangeId>,
+    /// Set once the proxy held this exchange's failure.
+    pub hold: Option<HoldMark>,
+}
+
+/// Where a held exchange stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldMark {
+    /// The agent is waiting, until `expires_at_ms` (Unix ms) at the latest.
+    Waiting { expires_at_ms: i64 },
+    /// Settled while this screen watched.
+    Ended(HoldOutcome),
+    /// Settled, as a past session recorded it (`delivered`, `forwarded`, …).
+    Recorded(String),
+}
+
+impl HoldMark {
+    pub fn is_waiting(&self) -> bool {
+        matches!(self, Self::Waiting { .. })
+    }
+
+    /// Whole seconds left before the hold times out, at `now_ms`.
+    pub fn seconds_left(expires_at_ms: i64, now_ms: i64) -> i64 {
+        ((expires_at_ms - now_ms).max(0) + 999) / 1000
+    }
 }
 
 impl ExchangeRow {
@@ -63,6 +91,8 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         tokens_in: None,
         tokens_out: None,
         state: ExchangeState::InFlight,
+        parent: start.lineage.parent,
+        hold: None,
     }
 }
 
@@ -84,6 +114,8 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         tokens_in: None,
         tokens_out: None,
         state: summary.state,
+        parent: summary.lineage.parent,
+        hold: summary.hold_outcome.clone().map(HoldMark::Recorded),
     }
 }
 
@@ -103,6 +135,7 @@ pub fn row_update_from_record(row: &mut ExchangeRow, record: &ExchangeRecord) {
     row.first_byte_ms = record.timing.first_byte_ms;
     row.duration_ms = record.timing.duration_ms;
     row.state = ExchangeState::Complete;
+    row.parent = start.lineage.parent;
 }
 
 /// Copies the token counts of a decoded reply into the row.
@@ -146,6 +179,11 @@ impl RowTable {
 
     pub fn in_flight_count(&self) -> usize {
         self.in_flight
+    }
+
+    /// Every row, shown or not, in arrival order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ExchangeRow> {
+        self.rows.iter()
     }
 
     pub fn get(&self, id: ExchangeId) -> Option<&ExchangeRow> {
@@ -266,6 +304,8 @@ pub(crate) mod tests {
             tokens_in: Some(1200),
             tokens_out: Some(45),
             state: ExchangeState::Complete,
+            parent: None,
+            hold: None,
         }
     }
 

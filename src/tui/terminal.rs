@@ -4,6 +4,7 @@
 //! Never blocks the runtime: input arrives through crossterm's async `EventStream`, records
 //! load on blocking threads, and bursts of capture events are applied once per frame.
 
+use std::collections::VecDeque;
 use std::io::{self, Stdout};
 use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,10 +20,12 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, Subscription};
+use crate::proxy::ProxyControl;
 use crate::store::StoreHealth;
 
 use super::app::{App, StatusInfo};
 use super::event::{AppEvent, Command};
+use super::proxy_commands::{read_only_answer, run_command};
 use super::rows::ExchangeRow;
 use super::update::update;
 use super::view::draw;
@@ -51,6 +54,8 @@ pub struct TuiContext {
     pub loader: Arc<dyn DetailLoader>,
     /// The store writer's health, shown in the status line while capture is failing.
     pub capture_health: Option<Arc<StoreHealth>>,
+    /// The running proxy, for resend and hold; `None` when browsing a past session.
+    pub control: Option<ProxyControl>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +84,9 @@ async fn event_loop(
     ctx: TuiContext,
 ) -> Result<(), TuiError> {
     let size = terminal.size().map_err(TuiError::Setup)?;
-    let mut app = App::new(ctx.status, ctx.rows, now_ms(), (size.width, size.height));
+    let mut status = ctx.status;
+    status.control = ctx.control.is_some();
+    let mut app = App::new(status, ctx.rows, now_ms(), (size.width, size.height));
     let mut capture = ctx.events;
     let mut health = HealthWatch {
         source: ctx.capture_health,
@@ -89,7 +96,10 @@ async fn event_loop(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let (loaded_tx, mut loaded_rx) = mpsc::unbounded_channel();
-    let mut loads = DetailLoads::new(ctx.loader, loaded_tx);
+    let mut executor = Executor {
+        loads: DetailLoads::new(ctx.loader, loaded_tx),
+        control: ctx.control,
+    };
     let mut pending: Vec<CaptureEvent> = Vec::new();
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
@@ -98,12 +108,12 @@ async fn event_loop(
         width: size.width,
         height: size.height,
     };
-    if loads.run(update(&mut app, start)) {
+    if executor.apply(&mut app, start) {
         return Ok(());
     }
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
-            if flush(&mut app, &mut pending, &mut loads) {
+            if flush(&mut app, &mut pending, &mut executor) {
                 return Ok(());
             }
             terminal
@@ -123,7 +133,7 @@ async fn event_loop(
             },
             loaded = loaded_rx.recv() => match loaded {
                 Some(Loaded::Event(event)) => {
-                    loads.finished();
+                    executor.loads.finished();
                     Some(event)
                 }
                 Some(Loaded::Panicked(message)) => return Err(TuiError::LoaderPanicked(message)),
@@ -131,7 +141,7 @@ async fn event_loop(
             },
             _ = ticker.tick() => {
                 if let Some(changed) = health.changed() {
-                    if loads.run(update(&mut app, changed)) {
+                    if executor.apply(&mut app, changed) {
                         return Ok(());
                     }
                 }
@@ -146,7 +156,7 @@ async fn event_loop(
                             break;
                         }
                     }
-                    if pending.len() >= MAX_PENDING && flush(&mut app, &mut pending, &mut loads) {
+                    if pending.len() >= MAX_PENDING && flush(&mut app, &mut pending, &mut executor) {
                         return Ok(());
                     }
                     dirty = true;
@@ -162,7 +172,7 @@ async fn event_loop(
         if let Some(event) = event {
             // Capture events that arrived first are applied first, so a key acts on what the
             // user could already see.
-            if flush(&mut app, &mut pending, &mut loads) || loads.run(update(&mut app, event)) {
+            if flush(&mut app, &mut pending, &mut executor) || executor.apply(&mut app, event) {
                 return Ok(());
             }
             dirty = true;
@@ -171,12 +181,42 @@ async fn event_loop(
 }
 
 /// Applies the capture events gathered since the last frame; returns whether to quit.
-fn flush(app: &mut App, pending: &mut Vec<CaptureEvent>, loads: &mut DetailLoads) -> bool {
+fn flush(app: &mut App, pending: &mut Vec<CaptureEvent>, executor: &mut Executor) -> bool {
     if pending.is_empty() {
         return false;
     }
     let batch = AppEvent::CaptureBatch(std::mem::take(pending));
-    loads.run(update(app, batch))
+    executor.apply(app, batch)
+}
+
+/// Carries out what `update` asks for: loads on a blocking thread, proxy commands at once
+/// (each only starts its work), with the proxy's answer fed straight back to `update`.
+struct Executor {
+    loads: DetailLoads,
+    control: Option<ProxyControl>,
+}
+
+impl Executor {
+    /// Applies `event` and runs the commands it gives; returns whether to quit.
+    fn apply(&mut self, app: &mut App, event: AppEvent) -> bool {
+        let mut queue: VecDeque<Command> = update(app, event).into();
+        while let Some(command) = queue.pop_front() {
+            match command {
+                Command::Quit => return true,
+                Command::LoadDetail(id) => self.loads.request(id),
+                command => {
+                    let answer = match &self.control {
+                        Some(control) => run_command(control, command),
+                        None => read_only_answer(&command),
+                    };
+                    if let Some(event) = answer {
+                        queue.extend(update(app, event));
+                    }
+                }
+            }
+        }
+        false
+    }
 }
 
 /// Turns the store writer's health into a status-line note when it changes.
@@ -240,16 +280,12 @@ impl DetailLoads {
         }
     }
 
-    /// Carries out commands; returns whether one of them was [`Command::Quit`].
-    fn run(&mut self, commands: Vec<Command>) -> bool {
-        for command in commands {
-            match command {
-                Command::Quit => return true,
-                Command::LoadDetail(id) if self.running => self.queued = Some(id),
-                Command::LoadDetail(id) => self.start(id),
-            }
+    fn request(&mut self, id: ExchangeId) {
+        if self.running {
+            self.queued = Some(id);
+        } else {
+            self.start(id);
         }
-        false
     }
 
     fn start(&mut self, id: ExchangeId) {

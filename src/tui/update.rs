@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HoldOutcome};
 
-use super::app::{App, Banner, Detail};
+use super::app::{App, Banner, Detail, NOTICE_MS};
 use super::detail::{self, DetailView, LiveExchange, LiveHead};
 use super::event::{AppEvent, Command};
-use super::rows::{row_from_start, row_update_from_record, row_update_usage};
+use super::rows::{row_from_start, row_update_from_record, row_update_usage, HoldMark};
+use super::view::diff::RequestDiff;
 use super::view::list;
 use super::{keys, layout, llm_adapter};
 
@@ -18,7 +19,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
     match event {
         AppEvent::Key(key) => keys::handle_key(app, key, &mut commands),
         AppEvent::Resize { width, height } => app.size = (width, height),
-        AppEvent::Tick { now_ms } => app.now_ms = now_ms,
+        AppEvent::Tick { now_ms } => tick(app, now_ms),
         AppEvent::Capture(event) => apply_capture(app, event),
         AppEvent::CaptureBatch(events) => {
             for event in events {
@@ -34,18 +35,69 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             }
         }
         AppEvent::DetailFailed { id, reason } => {
+            if let Some(diff) = app.diff.as_mut().filter(|d| d.parent == id) {
+                *diff = RequestDiff::waiting(
+                    diff.child,
+                    id,
+                    format!("{id} cannot be compared: {reason}"),
+                    false,
+                );
+            }
             if matches!(app.detail, Detail::Loading(loading) if loading == id) {
                 app.detail = Detail::Unavailable { id, reason };
             }
         }
         AppEvent::CaptureHealth(health) => app.status.capture_health = health,
+        AppEvent::ResendStarted { parent, child } => {
+            app.notify(format!("sent {child}, a resend of {parent}"), false);
+            if app.rows.get(child).is_some() {
+                app.follow = false;
+                select(app, child);
+            } else {
+                app.select_when_seen = Some(child);
+            }
+        }
+        AppEvent::ResendFailed { parent, reason } => {
+            app.notify(format!("resend of {parent} not sent: {reason}"), true);
+        }
+        AppEvent::HoldChanged(on) => {
+            app.status.hold = on;
+            let words = if on {
+                "hold-on-error on: failed replies wait here for a fix"
+            } else {
+                "hold-on-error off (exchanges already held stay held)"
+            };
+            app.notify(words, false);
+        }
+        AppEvent::ForwardDone { id, forwarded } => {
+            if forwarded {
+                app.notify(format!("{id}'s original error went to the agent"), false);
+            } else {
+                app.notify(format!("{id} is not held any more"), true);
+            }
+        }
     }
     if app.quitting {
         return commands;
     }
     keep_selection_in_view(app);
     sync_detail(app, &mut commands);
+    sync_diff(app, &mut commands);
     commands
+}
+
+fn tick(app: &mut App, now_ms: i64) {
+    app.now_ms = now_ms;
+    if let Some(editor) = &mut app.editor {
+        editor.check_if_pending();
+    }
+    if app
+        .notice
+        .as_ref()
+        .is_some_and(|n| now_ms - n.shown_at_ms > NOTICE_MS)
+    {
+        app.notice = None;
+    }
 }
 
 /// Makes `id` the selected exchange; the panes start again from the top.
@@ -64,7 +116,11 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
             app.rows.upsert(row_from_start(&start), &app.filter);
             app.live.insert(id, LiveExchange::new(start));
             let shown = app.rows.visible_position(id).is_some();
-            if shown && (app.follow || app.selected.is_none()) {
+            if app.select_when_seen == Some(id) {
+                app.select_when_seen = None;
+                app.follow = false;
+                select(app, id);
+            } else if shown && (app.follow || app.selected.is_none()) {
                 select(app, id);
             }
         }
@@ -97,10 +153,13 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
             mark_stale_if_selected(app, id);
         }
         CaptureEvent::Finished(record) => finish(app, record),
-        // Shown once the hold queue view lands.
-        CaptureEvent::Held { .. }
-        | CaptureEvent::HoldEnded { .. }
-        | CaptureEvent::RulesChanged { .. } => {}
+        CaptureEvent::Held { id, expires_at_ms } => {
+            app.rows.update(id, &app.filter, |row| {
+                row.hold = Some(HoldMark::Waiting { expires_at_ms });
+            });
+        }
+        CaptureEvent::HoldEnded { id, outcome, .. } => hold_ended(app, id, outcome),
+        CaptureEvent::RulesChanged { .. } => {}
     }
 }
 
@@ -154,19 +213,46 @@ fn update_banner(app: &mut App, record: &ExchangeRecord) {
         }
         Some(_) => {}
         None => {
-            // "The same call" is method + path for now; once resend exists, a resent exchange
-            // is linked to its parent and that link decides instead.
-            let path = |uri: &str| uri.split_once('?').map_or(uri, |(p, _)| p).to_string();
-            let fixed = app.banner.as_ref().is_some_and(|banner| {
-                banner.id < id
+            let Some(banner) = &app.banner else {
+                return;
+            };
+            let fixed = if record.start.lineage.parent.is_some() {
+                // A resend fixes the failure it descends from, or one descending from the
+                // same agent request.
+                app.lineage_root(id) == app.lineage_root(banner.id)
+            } else {
+                // An agent's own retry: "the same call" is method + path, unless the failure
+                // is held, which only its own lineage can fix.
+                let path = |uri: &str| uri.split_once('?').map_or(uri, |(p, _)| p).to_string();
+                let held = app
+                    .hold_of(banner.id)
+                    .is_some_and(|(_, mark)| mark.is_waiting());
+                !held
+                    && banner.id < id
                     && banner.method == request.method
                     && path(&banner.uri) == path(&request.uri)
-            });
+            };
             if fixed {
                 app.banner = None;
             }
         }
     }
+}
+
+/// A held exchange was settled: its row says how, and a delivered fix lowers its banner.
+fn hold_ended(app: &mut App, id: ExchangeId, outcome: HoldOutcome) {
+    app.rows.update(id, &app.filter, |row| {
+        row.hold = Some(HoldMark::Ended(outcome));
+    });
+    let concerns_banner = app
+        .banner
+        .as_ref()
+        .is_some_and(|banner| app.lineage_root(banner.id) == id);
+    if matches!(outcome, HoldOutcome::Delivered { .. }) && concerns_banner {
+        app.banner = None;
+    }
+    let error = !matches!(outcome, HoldOutcome::Delivered { .. });
+    app.notify(format!("{id}: {outcome}"), error);
 }
 
 fn mark_stale_if_selected(app: &mut App, id: ExchangeId) {
@@ -210,4 +296,47 @@ fn sync_detail(app: &mut App, commands: &mut Vec<Command>) {
         app.detail = Detail::Loading(id);
         commands.push(Command::LoadDetail(id));
     }
+}
+
+/// Keeps the diff of the selected resend ready while the diff view is on; a parent no longer
+/// in memory is loaded once the selected exchange itself is.
+fn sync_diff(app: &mut App, commands: &mut Vec<Command>) {
+    let pair = app
+        .selected_row()
+        .and_then(|row| Some((row.id, row.parent?)));
+    let Some((child, parent)) = pair.filter(|_| app.show_diff) else {
+        app.diff = None;
+        return;
+    };
+    let current = app
+        .diff
+        .as_ref()
+        .filter(|d| d.child == child && d.parent == parent);
+    if current.is_some_and(|d| !d.pending) {
+        return;
+    }
+    let asked = current.is_some_and(|d| d.parent_asked);
+    let start_of = |id: ExchangeId| match app.live.get(&id) {
+        Some(live) => Some(live.start.clone()),
+        None => app.recent.get(id).map(|r| r.start.clone()),
+    };
+    let waiting = |text: String| Some(RequestDiff::waiting(child, parent, text, true));
+    app.diff = match (start_of(child), start_of(parent)) {
+        (Some(child_start), Some(parent_start)) => {
+            Some(RequestDiff::build(&parent_start, &child_start))
+        }
+        (None, _) => waiting(format!("loading {child}…")),
+        (Some(_), None) if asked => return,
+        // One load at a time: the selected exchange's own comes first.
+        (Some(_), None) if !matches!(app.detail, Detail::Ready(_)) => {
+            waiting(format!("loading {child}…"))
+        }
+        (Some(_), None) => {
+            commands.push(Command::LoadDetail(parent));
+            waiting(format!("loading {parent} to compare…")).map(|mut diff| {
+                diff.parent_asked = true;
+                diff
+            })
+        }
+    };
 }

@@ -1,5 +1,6 @@
 //! The error banner: the newest failure, in red, with the upstream's own words and a likely
-//! cause, until the user dismisses it or the same call succeeds.
+//! cause, until the user dismisses it or the same call succeeds. While the failed exchange (or
+//! the agent request it was resent from) is held, a line counts down the agent's wait.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -8,16 +9,66 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::body;
-use crate::capture::FailureClass;
-use crate::tui::app::Banner;
+use crate::capture::{ExchangeId, FailureClass};
+use crate::tui::app::{App, Banner};
+use crate::tui::rows::HoldMark;
 
-/// Rows the banner takes: what failed, the message, and the diagnosis when there is one.
-pub fn height(banner: Option<&Banner>) -> u16 {
-    banner.map_or(0, |b| 2 + u16::from(b.diagnosis.is_some()))
+/// Rows the banner takes: what failed, the message, the diagnosis when there is one, and the
+/// hold line when the failure is held.
+pub fn height(app: &App) -> u16 {
+    app.banner.as_ref().map_or(0, |b| {
+        2 + u16::from(b.diagnosis.is_some()) + u16::from(app.hold_of(b.id).is_some())
+    })
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, banner: &Banner) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(banner) = &app.banner else {
+        return;
+    };
     let base = Style::default().fg(Color::White).bg(Color::Red);
+    let mut lines = failure_lines(banner, base);
+    if let Some((held, mark)) = app.hold_of(banner.id) {
+        lines.push(hold_line(banner.id, held, mark, app.now_ms, base));
+    }
+    frame.render_widget(Paragraph::new(lines).style(base), area);
+}
+
+/// "⏸ held — the agent is waiting, 97 s left · e edit · r resend · F forward", or how the
+/// hold ended.
+fn hold_line(
+    shown: ExchangeId,
+    held: ExchangeId,
+    mark: &HoldMark,
+    now_ms: i64,
+    base: Style,
+) -> Line<'static> {
+    let whose = if held == shown {
+        String::new()
+    } else {
+        format!("{held} ")
+    };
+    let strong = base.add_modifier(Modifier::BOLD);
+    match mark {
+        HoldMark::Waiting { expires_at_ms } => {
+            let left = HoldMark::seconds_left(*expires_at_ms, now_ms);
+            Line::from(vec![
+                Span::styled(
+                    format!(" ⏸ {whose}held — the agent is waiting, {left} s left "),
+                    strong.bg(Color::Magenta),
+                ),
+                Span::styled(" · e edit · r resend · F forward", base),
+            ])
+        }
+        HoldMark::Ended(outcome) => {
+            Line::styled(format!("   {whose}hold ended: {outcome}"), strong)
+        }
+        HoldMark::Recorded(outcome) => {
+            Line::styled(format!("   {whose}hold ended: {outcome}"), strong)
+        }
+    }
+}
+
+fn failure_lines(banner: &Banner, base: Style) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(
@@ -39,7 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, banner: &Banner) {
             base.fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ));
     }
-    frame.render_widget(Paragraph::new(lines).style(base), area);
+    lines
 }
 
 /// The class as the banner names it, with the status when the class does not already say it

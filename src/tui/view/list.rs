@@ -1,5 +1,7 @@
 //! The exchange list: one row per exchange, failed rows red, exchanges in flight yellow with
-//! their running time. Only the rows on screen are built, whatever the list's length.
+//! their running time, held ones with the seconds their agent still waits (`⏸ 97s`), resends
+//! with a link to their parent (`↳#3`). Only the rows on screen are built, whatever the
+//! list's length.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -8,9 +10,9 @@ use ratatui::widgets::{Block, Row, Table};
 use ratatui::Frame;
 
 use super::units;
-use crate::capture::ExchangeState;
+use crate::capture::{ExchangeState, HoldOutcome};
 use crate::tui::app::{App, Focus};
-use crate::tui::rows::ExchangeRow;
+use crate::tui::rows::{ExchangeRow, HoldMark};
 
 /// From this width the list has separate time and class columns.
 const WIDE: u16 = 110;
@@ -146,8 +148,40 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
     }
 }
 
+/// The path, after the marks for a resend and a hold.
+fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
+    let mut cell = String::new();
+    if let Some(parent) = row.parent {
+        cell.push_str(&format!("↳{parent} "));
+    }
+    match &row.hold {
+        Some(HoldMark::Waiting { expires_at_ms }) => {
+            let left = HoldMark::seconds_left(*expires_at_ms, now_ms);
+            cell.push_str(&format!("⏸ {left}s "));
+        }
+        Some(HoldMark::Ended(outcome)) => {
+            cell.push_str(&format!("[{}] ", outcome_tag(outcome)));
+        }
+        Some(HoldMark::Recorded(outcome)) => cell.push_str(&format!("[{outcome}] ")),
+        None => {}
+    }
+    cell.push_str(&row.uri);
+    cell
+}
+
+/// A hold's outcome in a few characters for the list.
+fn outcome_tag(outcome: &HoldOutcome) -> String {
+    match outcome {
+        HoldOutcome::Delivered { from } => format!("fixed by {from}"),
+        HoldOutcome::ForwardedOriginal => "error forwarded".to_string(),
+        HoldOutcome::TimedOut => "hold timed out".to_string(),
+        HoldOutcome::AgentGone => "agent gone".to_string(),
+    }
+}
+
 fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
     let id = row.id.0.to_string();
+    let path = path_cell(row, now_ms);
     let model = row.model.clone().unwrap_or_default();
     let status = match (row.status, row.state) {
         (Some(status), _) => status.to_string(),
@@ -188,7 +222,7 @@ fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
             id,
             units::clock(row.started_at_ms),
             row.method.clone(),
-            row.uri.clone(),
+            path,
             model,
             status.clone(),
             class.clone(),
@@ -198,18 +232,23 @@ fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
         Columns::Normal => vec![
             id,
             row.method.clone(),
-            row.uri.clone(),
+            path,
             model,
             result(),
             latency,
             tokens,
         ],
-        Columns::Narrow => vec![id, row.uri.clone(), result(), latency],
+        Columns::Narrow => vec![id, path, result(), latency],
     }
 }
 
 fn row_style(row: &ExchangeRow, selected: bool) -> Style {
-    let base = if row.is_failed() {
+    let held = row.hold.as_ref().is_some_and(HoldMark::is_waiting);
+    let base = if held {
+        Style::default()
+            .fg(Color::Magenta)
+            .add_modifier(Modifier::BOLD)
+    } else if row.is_failed() {
         Style::default().fg(Color::Red)
     } else {
         match row.state {

@@ -2,8 +2,11 @@
 
 pub mod banner;
 pub mod body;
+pub mod diff;
+pub mod editor;
 pub mod help;
 pub mod list;
+pub mod notice_line;
 pub mod request_pane;
 pub mod response_pane;
 pub mod status_line;
@@ -25,12 +28,21 @@ use super::layout;
 pub fn draw(app: &App, frame: &mut Frame) {
     let areas = layout::areas(frame.area(), app);
     status_line::draw(frame, areas.status, app);
-    if let Some(banner) = &app.banner {
-        banner::draw(frame, areas.banner, banner);
+    banner::draw(frame, areas.banner, app);
+    if let Some(editor) = &app.editor {
+        editor::draw(frame, areas.main, editor);
+    } else {
+        list::draw(frame, areas.list, app);
+        if app.show_diff {
+            diff::draw(frame, areas.request, app);
+        } else {
+            request_pane::draw(frame, areas.request, app);
+        }
+        response_pane::draw(frame, areas.response, app);
     }
-    list::draw(frame, areas.list, app);
-    request_pane::draw(frame, areas.request, app);
-    response_pane::draw(frame, areas.response, app);
+    if let Some(notice) = &app.notice {
+        notice_line::draw(frame, areas.notice, notice);
+    }
     if app.show_help {
         help::draw(frame, frame.area());
     }

@@ -69,7 +69,9 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
         1,
         Span::styled(format!("{in_flight} in flight "), flight_style),
     ));
-    let hold = if status.hold {
+    let hold = if !status.control {
+        Span::styled("│ read-only ", plain)
+    } else if status.hold {
         Span::styled(
             "│ hold ON ",
             Style::default()
@@ -119,6 +121,7 @@ mod tests {
             live: true,
             capture_health: Some("capture failing: disk full".into()),
             hold: true,
+            control: true,
         }
     }
 

@@ -1,0 +1,138 @@
+//! What the fixing keys of the main screen do: edit (`e`), resend unchanged (`r`), hold
+//! on/off (`H`), forward a held error (`F`) and the diff from the parent (`D`).
+
+use std::sync::Arc;
+
+use crate::capture::{ExchangeId, ExchangeStart};
+use crate::proxy::ResendRequest;
+
+use super::app::App;
+use super::editor::EditorState;
+use super::event::Command;
+use super::rows::HoldMark;
+
+const READ_ONLY: &str = "read-only session: resend and hold need the live proxy";
+
+/// The selected exchange's request as recorded, when it is in memory.
+pub(crate) fn selected_start(app: &App) -> Option<Arc<ExchangeStart>> {
+    let id = app.selected?;
+    match app.live.get(&id) {
+        Some(live) => Some(live.start.clone()),
+        None => app.recent.get(id).map(|record| record.start.clone()),
+    }
+}
+
+/// `e`: opens the editor on the selected exchange's request.
+pub(crate) fn open_editor(app: &mut App) {
+    let Some(start) = selectable_start(app) else {
+        return;
+    };
+    let parent = app.lineage_root(start.id);
+    match EditorState::open(&start, parent) {
+        Some(editor) => {
+            app.editor = Some(Box::new(editor));
+            app.notice = None;
+        }
+        None => app.notify(
+            format!(
+                "{}'s body is not text and cannot be edited; r resends it unchanged",
+                start.id
+            ),
+            true,
+        ),
+    }
+}
+
+/// `r`: sends the selected exchange's request again as it was recorded.
+pub(crate) fn resend_unchanged(app: &mut App, commands: &mut Vec<Command>) {
+    let Some(start) = selectable_start(app) else {
+        return;
+    };
+    let request = &start.request;
+    let parent = app.lineage_root(start.id);
+    commands.push(Command::Resend {
+        parent,
+        request: ResendRequest {
+            method: request.method.clone(),
+            uri: request.uri.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+        },
+    });
+    app.notify(format!("resending {} unchanged…", start.id), false);
+}
+
+/// The selected exchange's start, or a notice saying why there is none to act on.
+fn selectable_start(app: &mut App) -> Option<Arc<ExchangeStart>> {
+    if !app.status.control {
+        app.notify(READ_ONLY, true);
+        return None;
+    }
+    let Some(id) = app.selected else {
+        app.notify("select an exchange first", true);
+        return None;
+    };
+    let start = selected_start(app);
+    if start.is_none() {
+        app.notify(format!("{id} is still loading; try again"), true);
+    }
+    start
+}
+
+/// `H`: turns hold-on-error on or off. The status line changes at once; the proxy's answer
+/// confirms it.
+pub(crate) fn toggle_hold(app: &mut App, commands: &mut Vec<Command>) {
+    if !app.status.control {
+        app.notify(READ_ONLY, true);
+        return;
+    }
+    app.status.hold = !app.status.hold;
+    commands.push(Command::SetHold(app.status.hold));
+}
+
+/// `F`: the held exchange behind the selection, or else the one held longest, gets its
+/// original error sent on to its agent.
+pub(crate) fn forward_held(app: &mut App, commands: &mut Vec<Command>) {
+    if !app.status.control {
+        app.notify(READ_ONLY, true);
+        return;
+    }
+    match held_target(app) {
+        Some(id) => {
+            commands.push(Command::ForwardHeld(id));
+            app.notify(format!("forwarding {id}'s original error…"), false);
+        }
+        None => app.notify("nothing is held", true),
+    }
+}
+
+fn held_target(app: &App) -> Option<ExchangeId> {
+    let selected = app
+        .selected
+        .and_then(|id| app.hold_of(id))
+        .filter(|(_, mark)| mark.is_waiting())
+        .map(|(id, _)| id);
+    selected.or_else(|| oldest_waiting(app))
+}
+
+/// The held exchange whose hold runs out first.
+fn oldest_waiting(app: &App) -> Option<ExchangeId> {
+    app.rows
+        .iter()
+        .filter_map(|row| match row.hold {
+            Some(HoldMark::Waiting { expires_at_ms }) => Some((expires_at_ms, row.id)),
+            _ => None,
+        })
+        .min()
+        .map(|(_, id)| id)
+}
+
+/// `D`: shows or hides the diff of a resend against its parent in the request pane.
+pub(crate) fn toggle_diff(app: &mut App) {
+    app.show_diff = !app.show_diff;
+    app.request_pane.scroll = 0;
+    let is_resend = app.selected_row().is_some_and(|row| row.parent.is_some());
+    if app.show_diff && !is_resend {
+        app.notify("the diff shows what a resend changed: select a resend (↳)", false);
+    }
+}
