@@ -42,4 +42,6 @@ pub use update::update;
 pub use view::draw;
 
 #[cfg(test)]
+mod resend_scenarios;
+#[cfg(test)]
 mod scenarios;

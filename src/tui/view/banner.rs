@@ -56,7 +56,7 @@ fn hold_line(
                     format!(" ⏸ {whose}held — the agent is waiting, {left} s left "),
                     strong.bg(Color::Magenta),
                 ),
-                Span::styled(" · e edit · r resend · F forward", base),
+                Span::styled("· e edit · r resend · F forward", base),
             ])
         }
         HoldMark::Ended(outcome) => {
