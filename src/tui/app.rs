@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::capture::{ExchangeId, Failure, SessionId};
+use crate::fix::Rule;
 
 use super::detail::{DetailView, LiveExchange, RecentRecords};
 use super::editor::EditorState;
 use super::rows::{ExchangeRow, HoldMark, RowTable};
+use super::rules::SentFixes;
 use super::view::diff::RequestDiff;
 
 /// What the status line says about the session and the capture behind it.
@@ -216,6 +218,15 @@ pub struct App {
     pub diff: Option<RequestDiff>,
     /// A resend just started: select it when its row appears.
     pub select_when_seen: Option<ExchangeId>,
+    /// The rules the proxy applies to agent requests, as this screen last set them.
+    pub rules: Vec<Rule>,
+    pub show_rules: bool,
+    /// The highlighted rule in the rules list.
+    pub rules_cursor: usize,
+    /// Quick fixes of a resend sent but not yet started.
+    pub sent_fixes: Option<SentFixes>,
+    /// Quick fixes each resend was sent with, until kept as rules with `K`.
+    pub kept_fixes: HashMap<ExchangeId, SentFixes>,
 }
 
 impl App {
@@ -252,6 +263,11 @@ impl App {
             show_diff: false,
             diff: None,
             select_when_seen: None,
+            rules: Vec::new(),
+            show_rules: false,
+            rules_cursor: 0,
+            sent_fixes: None,
+            kept_fixes: HashMap::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use tui_textarea::TextArea;
 
 use crate::capture::{ExchangeId, ExchangeStart};
+use crate::fix::QuickFix;
 use crate::llm::Dialect;
 use crate::proxy::ResendRequest;
 
@@ -74,6 +75,9 @@ pub struct EditorState {
     pub menu: Option<FixMenu>,
     /// One line for the user: a fix applied, a header problem on send.
     pub note: Option<String>,
+    /// Quick fixes applied to the text, in order: what `K` can keep as rules once the
+    /// resend succeeds.
+    pub applied: Vec<QuickFix>,
     /// Size of the text when opened, to decide how eagerly to validate.
     size: usize,
     says_json: bool,
@@ -102,6 +106,7 @@ impl EditorState {
             prompt: None,
             menu: None,
             note: None,
+            applied: Vec::new(),
             size: text.len(),
             says_json,
         };

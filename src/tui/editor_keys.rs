@@ -7,6 +7,7 @@ use super::app::App;
 use super::editor::{EditorPrompt, FixMenu, JsonStatus};
 use super::event::Command;
 use super::fix_adapter;
+use super::rules::SentFixes;
 
 pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
     let Some(editor) = app.editor.as_mut() else {
@@ -73,6 +74,9 @@ fn send(app: &mut App, commands: &mut Vec<Command>, confirmed: bool) {
         request.body = editor.original_body.clone();
     }
     let (parent, source) = (editor.parent, editor.source);
+    let applied = std::mem::take(&mut editor.applied);
+    app.sent_fixes = (!applied.is_empty())
+        .then(|| SentFixes::new(app, parent, applied, request.headers.clone()));
     commands.push(Command::Resend { parent, request });
     app.editor = None;
     let from = if parent == source {
@@ -88,8 +92,18 @@ fn open_menu(app: &mut App) {
     let Some(editor) = app.editor.as_mut() else {
         return;
     };
+    // Offered against the body as edited so far, so an applied fix is not offered again.
+    let body = editor
+        .parse()
+        .ok()
+        .filter(|_| matches!(editor.json, JsonStatus::Valid))
+        .map(|edited| edited.body.into_bytes());
     let menu = match app.recent.get(editor.source) {
-        Some(record) => match fix_adapter::offers(record, last_good_model.as_deref()) {
+        Some(record) => match fix_adapter::offers(
+            record,
+            body.as_deref().unwrap_or(&record.start.request.body),
+            last_good_model.as_deref(),
+        ) {
             Ok(offers) if offers.is_empty() => FixMenu {
                 offers,
                 empty_reason: Some("no quick fix for this failure".to_string()),
@@ -133,12 +147,21 @@ fn apply_fix(app: &mut App, index: usize) {
         return;
     };
     editor.menu = None;
-    match fix_adapter::apply(&offer, editor.dialect, &editor.text()) {
-        Ok(applied) => {
+    let applied = fix_adapter::apply(
+        &offer,
+        editor.dialect,
+        editor.textarea.lines(),
+        &editor.method,
+        &editor.uri,
+    );
+    match applied {
+        Ok(applied) if applied.changed => {
             editor.set_text(&applied.text);
             editor.check();
             editor.note = Some(applied.summary);
+            editor.applied.push(offer.fix);
         }
+        Ok(applied) => editor.note = Some(applied.summary),
         Err(reason) => editor.note = Some(format!("{}: {reason}", offer.label)),
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
+use crate::fix::Rule;
 use crate::proxy::ResendRequest;
 
 /// Everything that can change the TUI's state. The loop turns terminal input, the capture
@@ -46,7 +47,7 @@ pub enum AppEvent {
 
 /// Work that [`update`](super::update) asks the loop to do, because it is slow or touches the
 /// world outside the state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Fetch the full record of an exchange that is neither in flight nor among the recently
     /// finished ones kept in memory; answered with [`AppEvent::DetailLoaded`] or
@@ -66,4 +67,6 @@ pub enum Command {
     /// Send the held exchange's original failure on to its agent; answered with
     /// [`AppEvent::ForwardDone`].
     ForwardHeld(ExchangeId),
+    /// Replace the rules the proxy applies to every later agent request with `rules`.
+    SetRules(Vec<Rule>),
 }

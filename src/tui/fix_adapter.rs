@@ -1,17 +1,19 @@
-//! The TUI's only door to the quick-fix engine (`crate::fix`), so the editor's menu does not
-//! depend on the engine's signatures.
-//!
-//! STUB: the fix engine has not landed in this tree yet; no fixes are offered and the menu
-//! says so. Wiring it means filling in [`offers`] and [`apply`].
+//! The TUI's only door to the quick-fix engine (`crate::fix`): which fixes the editor's menu
+//! offers for a failure, and applying one to the editor's text. Changing the engine's
+//! signatures touches this file only.
 
 use crate::capture::ExchangeRecord;
-use crate::llm::Dialect;
+use crate::fix::{self, EditableRequest, FixContext, QuickFix};
+use crate::llm::{self, Dialect};
+
+use super::request_text::{self, EditedRequest};
 
 /// One fix the menu lists.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixOffer {
     /// What the fix does, as the menu shows it.
     pub label: String,
+    pub fix: QuickFix,
 }
 
 /// What applying a fix to the editor's text gave.
@@ -19,14 +21,68 @@ pub struct FixOffer {
 pub struct Applied {
     pub text: String,
     pub summary: String,
+    pub changed: bool,
 }
 
-/// The fixes for `record`'s failure, best first, or why there are none.
-pub fn offers(_record: &ExchangeRecord, _last_good_model: Option<&str>) -> Result<Vec<FixOffer>, String> {
-    Err("quick fixes are not available yet in this build".to_string())
+/// The fixes for `record`'s failure that would change `body` (the body as edited so far),
+/// best first; `Err` says why none can be offered.
+pub fn offers(
+    record: &ExchangeRecord,
+    body: &[u8],
+    last_good_model: Option<&str>,
+) -> Result<Vec<FixOffer>, String> {
+    let Some(failure) = &record.failure else {
+        return Err(format!("{} did not fail: nothing to fix", record.id()));
+    };
+    let status = record.response.as_ref().map(|r| r.status);
+    let Some(diagnosis) = llm::diagnose(status, &failure.message) else {
+        return Err("llmscope does not recognise this failure; edit the request by hand".into());
+    };
+    let context = FixContext {
+        last_good_model: last_good_model.map(str::to_string),
+        upstream_message: Some(failure.message.clone()),
+    };
+    let fixes = fix::suggest_fixes(&diagnosis.kind, record.start.dialect, body, &context);
+    Ok(fixes
+        .into_iter()
+        .map(|fix| FixOffer {
+            label: fix.to_string(),
+            fix,
+        })
+        .collect())
 }
 
-/// Applies `offer` to the editor's `text`, keeping its request line and headers.
-pub fn apply(_offer: &FixOffer, _dialect: Dialect, _text: &str) -> Result<Applied, String> {
-    Err("quick fixes are not available yet in this build".to_string())
+/// Applies `offer` to the editor's `text`; the request line and headers stay as typed (but
+/// for a header fix), the body is pretty-printed again.
+pub fn apply(
+    offer: &FixOffer,
+    dialect: Dialect,
+    text: &[String],
+    method: &str,
+    uri: &str,
+) -> Result<Applied, String> {
+    let edited = request_text::parse_lines(text, method, uri).map_err(|e| e.to_string())?;
+    let body = fix::from_editor_text(&edited.body)
+        .map_err(|error| format!("fix the body's JSON first (body {error})"))?;
+    let mut request = EditableRequest {
+        headers: edited.headers.clone(),
+        body,
+    };
+    let outcome =
+        fix::apply_fix(&offer.fix, dialect, &mut request).map_err(|error| error.to_string())?;
+    Ok(Applied {
+        text: render(&edited, &request),
+        summary: outcome.summary,
+        changed: outcome.changed,
+    })
+}
+
+fn render(edited: &EditedRequest, request: &EditableRequest) -> String {
+    let mut text = format!("{} {}\n", edited.method, edited.uri);
+    for (name, value) in &request.headers {
+        text.push_str(&format!("{name}: {value}\n"));
+    }
+    text.push('\n');
+    text.push_str(&fix::to_editor_text(&request.body));
+    text
 }

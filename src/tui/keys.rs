@@ -7,7 +7,7 @@ use super::event::Command;
 use super::layout;
 use super::update::select;
 use super::view::{list, text_pane};
-use super::{actions, editor_keys};
+use super::{actions, editor_keys, rules};
 
 pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
     if key.kind == KeyEventKind::Release {
@@ -21,6 +21,9 @@ pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
     }
     if app.filter_input.is_some() {
         return filter_key(app, key.code);
+    }
+    if app.show_rules {
+        return rules::handle_key(app, key, commands);
     }
     if app.show_help {
         match key.code {
@@ -59,6 +62,11 @@ pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
         KeyCode::Char('H') => actions::toggle_hold(app, commands),
         KeyCode::Char('F') => actions::forward_held(app, commands),
         KeyCode::Char('D') => actions::toggle_diff(app),
+        KeyCode::Char('K') => rules::keep_as_rules(app, commands),
+        KeyCode::Char('R') => {
+            app.show_rules = true;
+            app.rules_cursor = app.rules_cursor.min(app.rules.len().saturating_sub(1));
+        }
         KeyCode::Char('d') => {
             if let Some(banner) = app.banner.take() {
                 app.dismissed.insert(banner.id);

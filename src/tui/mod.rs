@@ -22,6 +22,7 @@ pub mod llm_adapter;
 mod proxy_commands;
 mod request_text;
 mod rows;
+mod rules;
 mod terminal;
 mod update;
 pub mod view;
@@ -41,6 +42,8 @@ pub use terminal::{run, DetailLoader, TuiContext, TuiError};
 pub use update::update;
 pub use view::draw;
 
+#[cfg(test)]
+mod fix_scenarios;
 #[cfg(test)]
 mod resend_scenarios;
 #[cfg(test)]

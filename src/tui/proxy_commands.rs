@@ -1,4 +1,4 @@
-//! Carrying out the commands that act on the running proxy: resend, hold, forward. Each is
+//! Carrying out the commands that act on the running proxy: resend, hold, forward, rules. Each is
 //! quick (a resend only starts here; its exchange arrives on the capture bus), so the loop
 //! runs them inline and feeds the answer back to `update`.
 
@@ -25,6 +25,10 @@ pub fn run_command(control: &ProxyControl, command: Command) -> Option<AppEvent>
             id,
             forwarded: control.forward_held(id),
         }),
+        Command::SetRules(rules) => {
+            control.set_rules(rules);
+            None
+        }
         Command::LoadDetail(_) | Command::Quit => None,
     }
 }
@@ -41,6 +45,6 @@ pub fn read_only_answer(command: &Command) -> Option<AppEvent> {
             id: *id,
             forwarded: false,
         }),
-        Command::LoadDetail(_) | Command::Quit => None,
+        Command::SetRules(_) | Command::LoadDetail(_) | Command::Quit => None,
     }
 }

@@ -87,6 +87,9 @@ async fn event_loop(
     let mut status = ctx.status;
     status.control = ctx.control.is_some();
     let mut app = App::new(status, ctx.rows, now_ms(), (size.width, size.height));
+    if let Some(control) = &ctx.control {
+        app.rules = control.rules();
+    }
     let mut capture = ctx.events;
     let mut health = HealthWatch {
         source: ctx.capture_health,

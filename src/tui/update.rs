@@ -50,6 +50,9 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
         AppEvent::CaptureHealth(health) => app.status.capture_health = health,
         AppEvent::ResendStarted { parent, child } => {
             app.notify(format!("sent {child}, a resend of {parent}"), false);
+            if let Some(sent) = app.sent_fixes.take().filter(|s| s.parent == parent) {
+                app.kept_fixes.insert(child, sent);
+            }
             if app.rows.get(child).is_some() {
                 app.follow = false;
                 select(app, child);
@@ -58,6 +61,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             }
         }
         AppEvent::ResendFailed { parent, reason } => {
+            app.sent_fixes = None;
             app.notify(format!("resend of {parent} not sent: {reason}"), true);
         }
         AppEvent::HoldChanged(on) => {
@@ -185,6 +189,9 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
         }
     }
     update_banner(app, &record);
+    if record.failure.is_none() && app.kept_fixes.contains_key(&id) {
+        app.notify(format!("{id} worked: K keeps its quick fix as a rule"), false);
+    }
     if app.selected == Some(id) {
         let request = llm_adapter::decode_request(record.start.dialect, &record.start.request.body);
         let view = DetailView::from_record(&record, request.as_ref(), decoded.as_ref());
@@ -251,8 +258,14 @@ fn hold_ended(app: &mut App, id: ExchangeId, outcome: HoldOutcome) {
     if matches!(outcome, HoldOutcome::Delivered { .. }) && concerns_banner {
         app.banner = None;
     }
-    let error = !matches!(outcome, HoldOutcome::Delivered { .. });
-    app.notify(format!("{id}: {outcome}"), error);
+    let (error, keep) = match outcome {
+        HoldOutcome::Delivered { from } if app.kept_fixes.contains_key(&from) => {
+            (false, " · K keeps the quick fix as a rule")
+        }
+        HoldOutcome::Delivered { .. } => (false, ""),
+        _ => (true, ""),
+    };
+    app.notify(format!("{id}: {outcome}{keep}"), error);
 }
 
 fn mark_stale_if_selected(app: &mut App, id: ExchangeId) {

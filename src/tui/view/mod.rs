@@ -9,6 +9,7 @@ pub mod list;
 pub mod notice_line;
 pub mod request_pane;
 pub mod response_pane;
+pub mod rules;
 pub mod status_line;
 pub mod text_pane;
 pub mod units;
@@ -42,6 +43,9 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
     if let Some(notice) = &app.notice {
         notice_line::draw(frame, areas.notice, notice);
+    }
+    if app.show_rules {
+        rules::draw(frame, frame.area(), app);
     }
     if app.show_help {
         help::draw(frame, frame.area());
