@@ -133,6 +133,9 @@ pub(crate) fn toggle_diff(app: &mut App) {
     app.request_pane.scroll = 0;
     let is_resend = app.selected_row().is_some_and(|row| row.parent.is_some());
     if app.show_diff && !is_resend {
-        app.notify("the diff shows what a resend changed: select a resend (↳)", false);
+        app.notify(
+            "the diff shows what a resend changed: select a resend (↳)",
+            false,
+        );
     }
 }

@@ -120,8 +120,10 @@ impl EditorState {
         self.textarea.select_all();
         self.textarea.cut();
         self.textarea.insert_str(text);
-        self.textarea
-            .move_cursor(tui_textarea::CursorMove::Jump(cursor.0 as u16, cursor.1 as u16));
+        self.textarea.move_cursor(tui_textarea::CursorMove::Jump(
+            cursor.0 as u16,
+            cursor.1 as u16,
+        ));
         self.size = text.len();
         self.edited();
     }
@@ -187,7 +189,12 @@ mod tests {
     use crate::tui::view::test_util::start;
 
     fn editor(body: &str) -> EditorState {
-        let start = start(3, "/v1/chat/completions", Dialect::OpenAiChat, body.as_bytes());
+        let start = start(
+            3,
+            "/v1/chat/completions",
+            Dialect::OpenAiChat,
+            body.as_bytes(),
+        );
         EditorState::open(&start, ExchangeId(3)).unwrap_or_else(|| panic!("text body"))
     }
 
@@ -196,7 +203,9 @@ mod tests {
         let mut editor = editor(r#"{"model":"m"}"#);
         assert_eq!(editor.json, JsonStatus::Valid);
         assert!(!editor.modified);
-        editor.textarea.move_cursor(tui_textarea::CursorMove::Bottom);
+        editor
+            .textarea
+            .move_cursor(tui_textarea::CursorMove::Bottom);
         editor.textarea.insert_str(",");
         editor.edited();
         let JsonStatus::Invalid {
@@ -213,7 +222,9 @@ mod tests {
     fn large_bodies_are_checked_on_the_next_tick() {
         let big = format!(r#"{{"messages":["{}"]}}"#, "x".repeat(VALIDATE_NOW_BYTES));
         let mut editor = editor(&big);
-        editor.textarea.move_cursor(tui_textarea::CursorMove::Bottom);
+        editor
+            .textarea
+            .move_cursor(tui_textarea::CursorMove::Bottom);
         editor.textarea.insert_str("oops");
         editor.edited();
         assert_eq!(editor.json, JsonStatus::Valid, "not checked yet");

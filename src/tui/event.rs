@@ -35,7 +35,10 @@ pub enum AppEvent {
     /// it recovered.
     CaptureHealth(Option<String>),
     /// A [`Command::Resend`] started: `child` is the new exchange, linked to `parent`.
-    ResendStarted { parent: ExchangeId, child: ExchangeId },
+    ResendStarted {
+        parent: ExchangeId,
+        child: ExchangeId,
+    },
     /// A [`Command::Resend`] was refused before anything was sent (a bad method or header,
     /// or no proxy to send through); `reason` is shown on the message line.
     ResendFailed { parent: ExchangeId, reason: String },

@@ -32,7 +32,10 @@ fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
 }
 
 fn finished(app: &mut App, record: ExchangeRecord) {
-    update(app, AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))));
+    update(
+        app,
+        AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))),
+    );
 }
 
 fn editor_text(app: &App) -> String {
@@ -53,10 +56,16 @@ fn ctrl_f_offers_the_context_length_fixes_and_a_digit_applies_one() {
     press(&mut app, KeyCode::Char('1'));
     let text = editor_text(&app);
     assert!(!text.contains("turn one"), "{text}");
-    assert!(text.contains("You are terse.") && text.contains("turn three"), "{text}");
+    assert!(
+        text.contains("You are terse.") && text.contains("turn three"),
+        "{text}"
+    );
     assert!(text.starts_with("POST /v1/chat/completions\ncontent-type: application/json\n"));
     let screen = render_text(&app, 120, 40);
-    assert!(screen.contains("✔ JSON ok") && screen.contains("· dropped"), "{screen}");
+    assert!(
+        screen.contains("✔ JSON ok") && screen.contains("· dropped"),
+        "{screen}"
+    );
     let applied = app.editor.as_ref().map(|e| e.applied.clone());
     assert!(matches!(
         applied.as_deref(),
@@ -67,11 +76,17 @@ fn ctrl_f_offers_the_context_length_fixes_and_a_digit_applies_one() {
 #[test]
 fn a_failure_with_no_diagnosis_says_so_in_the_menu() {
     let mut app = live_app();
-    finished(&mut app, sample_record(1, LONG_CHAT, 500, b"upstream exploded"));
+    finished(
+        &mut app,
+        sample_record(1, LONG_CHAT, 500, b"upstream exploded"),
+    );
     press(&mut app, KeyCode::Char('e'));
     key(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
     let screen = render_text(&app, 120, 40);
-    assert!(screen.contains("does not recognise this failure"), "{screen}");
+    assert!(
+        screen.contains("does not recognise this failure"),
+        "{screen}"
+    );
     press(&mut app, KeyCode::Esc);
     assert!(app.editor.as_ref().is_some_and(|e| e.menu.is_none()));
 }
@@ -86,7 +101,10 @@ fn a_fix_that_worked_is_kept_as_a_rule_and_can_be_switched_off() {
         .map(|&b| b as char)
         .collect::<String>()
         .replace("gpt-4o", "gpt-4o-typo");
-    finished(&mut app, sample_record(2, typo.as_bytes(), 400, UNKNOWN_MODEL));
+    finished(
+        &mut app,
+        sample_record(2, typo.as_bytes(), 400, UNKNOWN_MODEL),
+    );
     press(&mut app, KeyCode::Char('e'));
     key(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
     assert!(render_text(&app, 120, 40).contains("set model to `gpt-4o`"));
@@ -140,5 +158,9 @@ fn a_fix_that_worked_is_kept_as_a_rule_and_can_be_switched_off() {
     assert!(render_text(&app, 120, 40).contains("[ ]  1"));
     press(&mut app, KeyCode::Esc);
     assert!(!app.show_rules);
-    assert_eq!(press(&mut app, KeyCode::Char('K')), Vec::<Command>::new(), "kept once");
+    assert_eq!(
+        press(&mut app, KeyCode::Char('K')),
+        Vec::<Command>::new(),
+        "kept once"
+    );
 }

@@ -51,11 +51,7 @@ pub enum HeadError {
 
 /// Splits the editor's lines into request line, headers and body. The request line is
 /// optional: without one, `method` and `uri` are the ones recorded.
-pub fn parse_lines(
-    lines: &[String],
-    method: &str,
-    uri: &str,
-) -> Result<EditedRequest, HeadError> {
+pub fn parse_lines(lines: &[String], method: &str, uri: &str) -> Result<EditedRequest, HeadError> {
     let blank = lines.iter().position(|l| l.trim().is_empty());
     let head_end = blank.unwrap_or(lines.len());
     let mut head = lines[..head_end].iter().enumerate();
@@ -83,7 +79,9 @@ pub fn parse_lines(
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(HeadError::Header { line: index + 1 });
         }
-        edited.headers.push((name.to_string(), value.trim().to_string()));
+        edited
+            .headers
+            .push((name.to_string(), value.trim().to_string()));
     }
     if let Some(blank) = blank {
         edited.body = lines[blank + 1..].join("\n");

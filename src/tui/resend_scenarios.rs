@@ -47,7 +47,10 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn finished(app: &mut App, record: ExchangeRecord) {
-    update(app, AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))));
+    update(
+        app,
+        AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))),
+    );
 }
 
 /// A failed agent exchange #1, selected.
@@ -72,7 +75,11 @@ fn replace_model(app: &mut App, old: &str, new: &str) {
         .editor
         .as_ref()
         .and_then(|e| {
-            let at = e.textarea.lines().iter().position(|l| l.contains("\"model\""))?;
+            let at = e
+                .textarea
+                .lines()
+                .iter()
+                .position(|l| l.contains("\"model\""))?;
             at.checked_sub(e.textarea.cursor().0)
         })
         .expect("the editor shows the model below the cursor");
@@ -92,7 +99,10 @@ fn edit_then_ctrl_s_resends_the_edited_body_and_headers() {
     press(&mut app, KeyCode::Char('e'));
     let screen = render_text(&app, 120, 40);
     assert!(screen.contains("Edit #1 → resend"), "{screen}");
-    assert!(screen.contains("\"model\": \"mock-400-context\""), "{screen}");
+    assert!(
+        screen.contains("\"model\": \"mock-400-context\""),
+        "{screen}"
+    );
     assert!(screen.contains("✔ JSON ok"), "{screen}");
     press(&mut app, KeyCode::End);
     press(&mut app, KeyCode::Enter);
@@ -105,8 +115,15 @@ fn edit_then_ctrl_s_resends_the_edited_body_and_headers() {
         panic!("{commands:?}");
     };
     assert_eq!(*parent, ExchangeId(1));
-    assert_eq!(request.body.as_ref(), FIXED, "compact JSON, as agents send it");
-    assert_eq!((request.method.as_str(), request.uri.as_str()), ("POST", "/v1/chat/completions"));
+    assert_eq!(
+        request.body.as_ref(),
+        FIXED,
+        "compact JSON, as agents send it"
+    );
+    assert_eq!(
+        (request.method.as_str(), request.uri.as_str()),
+        ("POST", "/v1/chat/completions")
+    );
     assert_eq!(
         request.headers,
         vec![
@@ -152,7 +169,12 @@ fn invalid_json_shows_where_and_sending_it_asks_first() {
     let line = app
         .editor
         .as_ref()
-        .and_then(|e| e.textarea.lines().iter().position(|l| l.contains("\"model\"")))
+        .and_then(|e| {
+            e.textarea
+                .lines()
+                .iter()
+                .position(|l| l.contains("\"model\""))
+        })
         .expect("model line");
     for _ in 0..line {
         press(&mut app, KeyCode::Down);
@@ -161,7 +183,8 @@ fn invalid_json_shows_where_and_sending_it_asks_first() {
     press(&mut app, KeyCode::Backspace);
     let screen = render_text(&app, 120, 40);
     assert!(
-        screen.contains("✖ JSON error at body line 3, column 3 (editor line 7): expected `,` or `}`"),
+        screen
+            .contains("✖ JSON error at body line 3, column 3 (editor line 7): expected `,` or `}`"),
         "{screen}"
     );
 
@@ -173,18 +196,29 @@ fn invalid_json_shows_where_and_sending_it_asks_first() {
     let [Command::Resend { request, .. }] = commands.as_slice() else {
         panic!("{commands:?}");
     };
-    assert!(request.body.starts_with(b"{\n  \"model\": \"mock-400-context\"\n"), "sent as typed");
+    assert!(
+        request
+            .body
+            .starts_with(b"{\n  \"model\": \"mock-400-context\"\n"),
+        "sent as typed"
+    );
 }
 
 #[test]
 fn h_turns_hold_on_and_the_status_line_says_so() {
     let mut app = live_app();
     assert!(render_text(&app, 120, 40).contains("hold off"));
-    assert_eq!(press(&mut app, KeyCode::Char('H')), vec![Command::SetHold(true)]);
+    assert_eq!(
+        press(&mut app, KeyCode::Char('H')),
+        vec![Command::SetHold(true)]
+    );
     assert!(render_text(&app, 120, 40).contains("hold ON"));
     update(&mut app, AppEvent::HoldChanged(true));
     assert!(render_text(&app, 120, 40).contains("hold-on-error on"));
-    assert_eq!(press(&mut app, KeyCode::Char('H')), vec![Command::SetHold(false)]);
+    assert_eq!(
+        press(&mut app, KeyCode::Char('H')),
+        vec![Command::SetHold(false)]
+    );
 }
 
 #[test]
@@ -207,23 +241,37 @@ fn a_held_failure_counts_down_until_a_delivered_fix_clears_it() {
 
     finished(&mut app, resend_record(2, 1, FAILING, 400));
     let screen = render_text(&app, 120, 40);
-    assert!(screen.contains("✖ HTTP 400") && screen.contains("· #2 "), "{screen}");
-    assert!(screen.contains("⏸ #1 held — the agent is waiting"), "the resend's banner keeps the hold: {screen}");
+    assert!(
+        screen.contains("✖ HTTP 400") && screen.contains("· #2 "),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("⏸ #1 held — the agent is waiting"),
+        "the resend's banner keeps the hold: {screen}"
+    );
 
     let agent_retry = sample_record(3, FIXED, 200, b"{}");
     finished(&mut app, agent_retry);
-    assert!(app.banner.is_some(), "another call succeeding does not settle a held one");
+    assert!(
+        app.banner.is_some(),
+        "another call succeeding does not settle a held one"
+    );
 
     let ended = CaptureEvent::HoldEnded {
         session: crate::capture::SessionId(1),
         id: ExchangeId(1),
-        outcome: HoldOutcome::Delivered { from: ExchangeId(4) },
+        outcome: HoldOutcome::Delivered {
+            from: ExchangeId(4),
+        },
     };
     update(&mut app, AppEvent::Capture(ended));
     let screen = render_text(&app, 120, 40);
     assert!(app.banner.is_none(), "{screen}");
     assert!(screen.contains("[fixed by #4]"), "{screen}");
-    assert!(screen.contains("#1: fixed by #4, its reply went to the agent"), "{screen}");
+    assert!(
+        screen.contains("#1: fixed by #4, its reply went to the agent"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -262,9 +310,15 @@ fn f_forwards_the_selected_held_exchange_or_the_oldest() {
     }
     finished(&mut app, sample_record(3, FIXED, 200, b"{}"));
     assert_eq!(app.selected, Some(ExchangeId(3)));
-    assert_eq!(press(&mut app, KeyCode::Char('F')), vec![Command::ForwardHeld(ExchangeId(1))]);
+    assert_eq!(
+        press(&mut app, KeyCode::Char('F')),
+        vec![Command::ForwardHeld(ExchangeId(1))]
+    );
     press(&mut app, KeyCode::Up);
-    assert_eq!(press(&mut app, KeyCode::Char('F')), vec![Command::ForwardHeld(ExchangeId(2))]);
+    assert_eq!(
+        press(&mut app, KeyCode::Char('F')),
+        vec![Command::ForwardHeld(ExchangeId(2))]
+    );
     update(
         &mut app,
         AppEvent::ForwardDone {
@@ -279,7 +333,10 @@ fn f_forwards_the_selected_held_exchange_or_the_oldest() {
 fn a_resend_links_to_its_parent_and_d_shows_what_changed() {
     let mut app = app_with_failure();
     finished(&mut app, resend_record(2, 1, FIXED, 200));
-    assert!(app.banner.is_none(), "a successful resend clears its parent's banner");
+    assert!(
+        app.banner.is_none(),
+        "a successful resend clears its parent's banner"
+    );
     let screen = render_text(&app, 120, 40);
     assert!(screen.contains("↳#1 /v1/chat/completions"), "{screen}");
 
@@ -287,8 +344,12 @@ fn a_resend_links_to_its_parent_and_d_shows_what_changed() {
     let screen = render_text(&app, 120, 40);
     assert!(screen.contains("diff from parent"), "{screen}");
     assert!(screen.contains("diff #1 → #2"), "{screen}");
-    let minus = screen.lines().find(|l| l.contains("-   \"model\": \"mock-400-context\","));
-    let plus = screen.lines().find(|l| l.contains("+   \"model\": \"mock-ok\","));
+    let minus = screen
+        .lines()
+        .find(|l| l.contains("-   \"model\": \"mock-400-context\","));
+    let plus = screen
+        .lines()
+        .find(|l| l.contains("+   \"model\": \"mock-ok\","));
     assert!(minus.is_some() && plus.is_some(), "{screen}");
     press(&mut app, KeyCode::Char('D'));
     assert!(!render_text(&app, 120, 40).contains("diff from parent"));
@@ -304,7 +365,11 @@ fn resending_a_resend_links_to_the_agents_request() {
         panic!("{commands:?}");
     };
     assert_eq!(*parent, ExchangeId(1), "the held agent waits on #1");
-    assert_eq!(request.body.as_ref(), FAILING, "unchanged: the recorded bytes");
+    assert_eq!(
+        request.body.as_ref(),
+        FAILING,
+        "unchanged: the recorded bytes"
+    );
 }
 
 #[test]
@@ -328,7 +393,14 @@ fn typing_into_a_76_kb_body_stays_fast_and_checks_on_the_tick() {
     let body = fixture["body"].to_string();
     assert!(body.len() > 70_000);
     let mut app = live_app();
-    let record = record_with(1, "/v1/messages", body.as_bytes(), 400, "application/json", TOO_LONG);
+    let record = record_with(
+        1,
+        "/v1/messages",
+        body.as_bytes(),
+        400,
+        "application/json",
+        TOO_LONG,
+    );
     finished(&mut app, record);
     press(&mut app, KeyCode::Char('e'));
     for _ in 0..40 {

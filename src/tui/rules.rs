@@ -48,9 +48,9 @@ pub(crate) fn keep_as_rules(app: &mut App, commands: &mut Vec<Command>) {
         return;
     }
     let succeeded = |app: &App, id: &ExchangeId| {
-        app.rows
-            .get(*id)
-            .is_some_and(|row| row.status.is_some_and(|s| (200..300).contains(&s)) && !row.is_failed())
+        app.rows.get(*id).is_some_and(|row| {
+            row.status.is_some_and(|s| (200..300).contains(&s)) && !row.is_failed()
+        })
     };
     let target = app
         .selected

@@ -190,7 +190,10 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
     }
     update_banner(app, &record);
     if record.failure.is_none() && app.kept_fixes.contains_key(&id) {
-        app.notify(format!("{id} worked: K keeps its quick fix as a rule"), false);
+        app.notify(
+            format!("{id} worked: K keeps its quick fix as a rule"),
+            false,
+        );
     }
     if app.selected == Some(id) {
         let request = llm_adapter::decode_request(record.start.dialect, &record.start.request.body);

@@ -82,6 +82,14 @@ impl Harness {
         .await
     }
 
+    /// The next capture event, whatever it is.
+    pub async fn next_any(&mut self) -> CaptureEvent {
+        tokio::time::timeout(WAIT, self.events.recv())
+            .await
+            .expect("a capture event comes in time")
+            .expect("the capture bus is open")
+    }
+
     /// The first event from now on that `pick` accepts.
     pub async fn next_event<T>(&mut self, pick: impl Fn(&CaptureEvent) -> Option<T>) -> T {
         let wait = async {

@@ -129,14 +129,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         }
     };
     let title = Line::from(" Request · diff from parent (D: back) ");
-    text_pane::draw(
-        frame,
-        area,
-        title,
-        lines,
-        app.request_pane.scroll,
-        focused,
-    );
+    text_pane::draw(frame, area, title, lines, app.request_pane.scroll, focused);
 }
 
 #[cfg(test)]
@@ -149,8 +142,17 @@ mod tests {
         let new = "POST /v1\n\n{\n  \"model\": \"b\",\n  \"x\": 1\n}";
         let lines: Vec<String> = diff_lines(old, new).iter().map(|l| l.to_string()).collect();
         assert_eq!(lines[0], "1 lines removed, 1 added");
-        assert!(lines.contains(&"    4 -   \"model\": \"a\",".to_string()), "{lines:?}");
-        assert!(lines.contains(&"    4 +   \"model\": \"b\",".to_string()), "{lines:?}");
-        assert_eq!(diff_lines(old, old)[0].to_string(), "no change: resent as it was");
+        assert!(
+            lines.contains(&"    4 -   \"model\": \"a\",".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"    4 +   \"model\": \"b\",".to_string()),
+            "{lines:?}"
+        );
+        assert_eq!(
+            diff_lines(old, old)[0].to_string(),
+            "no change: resent as it was"
+        );
     }
 }

@@ -23,7 +23,10 @@ pub fn draw(frame: &mut Frame, area: Rect, editor: &EditorState) {
     };
     let keys = Line::from(" Ctrl-S send · Esc cancel · Ctrl-F quick fixes ").right_aligned();
     let block = Block::bordered()
-        .title(Line::styled(link, Style::default().add_modifier(Modifier::BOLD)))
+        .title(Line::styled(
+            link,
+            Style::default().add_modifier(Modifier::BOLD),
+        ))
         .title(keys)
         .border_style(Style::default().fg(Color::Cyan));
     let inner = block.inner(area);

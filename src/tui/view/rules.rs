@@ -25,7 +25,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .enumerate()
         .map(|(n, rule)| {
             let mark = if rule.enabled { "[x]" } else { "[ ]" };
-            let mut style = if rule.enabled { Style::default() } else { dim() };
+            let mut style = if rule.enabled {
+                Style::default()
+            } else {
+                dim()
+            };
             if n == app.rules_cursor {
                 style = style.add_modifier(Modifier::REVERSED);
             }
