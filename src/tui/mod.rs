@@ -43,6 +43,8 @@ pub use update::update;
 pub use view::draw;
 
 #[cfg(test)]
+mod editor_scenarios;
+#[cfg(test)]
 mod fix_scenarios;
 #[cfg(test)]
 mod resend_scenarios;
