@@ -37,6 +37,8 @@ pub struct ExchangeRow {
     pub parent: Option<ExchangeId>,
     /// Set once the proxy held this exchange's failure.
     pub hold: Option<HoldMark>,
+    /// Rules changed the agent's request before it was forwarded.
+    pub rewritten: bool,
 }
 
 /// Where a held exchange stands.
@@ -93,6 +95,7 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         state: ExchangeState::InFlight,
         parent: start.lineage.parent,
         hold: None,
+        rewritten: start.rewrite.is_some(),
     }
 }
 
@@ -116,6 +119,7 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         state: summary.state,
         parent: summary.lineage.parent,
         hold: summary.hold_outcome.clone().map(HoldMark::Recorded),
+        rewritten: summary.rewritten,
     }
 }
 
@@ -136,6 +140,7 @@ pub fn row_update_from_record(row: &mut ExchangeRow, record: &ExchangeRecord) {
     row.duration_ms = record.timing.duration_ms;
     row.state = ExchangeState::Complete;
     row.parent = start.lineage.parent;
+    row.rewritten = start.rewrite.is_some();
 }
 
 /// Copies the token counts of a decoded reply into the row.
@@ -306,6 +311,7 @@ pub(crate) mod tests {
             state: ExchangeState::Complete,
             parent: None,
             hold: None,
+            rewritten: false,
         }
     }
 

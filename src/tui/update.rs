@@ -53,8 +53,9 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             if let Some(sent) = app.sent_fixes.take().filter(|s| s.parent == parent) {
                 app.kept_fixes.insert(child, sent);
             }
+            // Following stays as it was: the resend is usually the newest exchange anyway,
+            // and a failure held after it must still come into view.
             if app.rows.get(child).is_some() {
-                app.follow = false;
                 select(app, child);
             } else {
                 app.select_when_seen = Some(child);
@@ -122,7 +123,6 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
             let shown = app.rows.visible_position(id).is_some();
             if app.select_when_seen == Some(id) {
                 app.select_when_seen = None;
-                app.follow = false;
                 select(app, id);
             } else if shown && (app.follow || app.selected.is_none()) {
                 select(app, id);

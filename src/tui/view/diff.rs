@@ -109,9 +109,20 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<Line<'static>> {
     }
     lines.insert(
         0,
-        Line::styled(format!("{removed} lines removed, {added} added"), dim()),
+        Line::styled(
+            format!("{} removed, {added} added", lines_word(removed)),
+            dim(),
+        ),
     );
     lines
+}
+
+fn lines_word(n: usize) -> String {
+    if n == 1 {
+        "1 line".to_string()
+    } else {
+        format!("{n} lines")
+    }
 }
 
 /// The request pane in diff mode.
@@ -141,7 +152,7 @@ mod tests {
         let old = "POST /v1\n\n{\n  \"model\": \"a\",\n  \"x\": 1\n}";
         let new = "POST /v1\n\n{\n  \"model\": \"b\",\n  \"x\": 1\n}";
         let lines: Vec<String> = diff_lines(old, new).iter().map(|l| l.to_string()).collect();
-        assert_eq!(lines[0], "1 lines removed, 1 added");
+        assert_eq!(lines[0], "1 line removed, 1 added");
         assert!(
             lines.contains(&"    4 -   \"model\": \"a\",".to_string()),
             "{lines:?}"

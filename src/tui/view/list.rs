@@ -1,6 +1,6 @@
 //! The exchange list: one row per exchange, failed rows red, exchanges in flight yellow with
 //! their running time, held ones with the seconds their agent still waits (`⏸ 97s`), resends
-//! with a link to their parent (`↳#3`). Only the rows on screen are built, whatever the
+//! with a link to their parent (`↳#3`), requests that rules changed with `⚙`. Only the rows on screen are built, whatever the
 //! list's length.
 
 use ratatui::layout::{Constraint, Rect};
@@ -151,6 +151,9 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
 /// The path, after the marks for a resend and a hold.
 fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
     let mut cell = String::new();
+    if row.rewritten {
+        cell.push_str("⚙ ");
+    }
     if let Some(parent) = row.parent {
         cell.push_str(&format!("↳{parent} "));
     }
@@ -340,6 +343,29 @@ mod tests {
             app.rows.get(ExchangeId(4)).map(|r| r.is_failed()),
             Some(true)
         );
+    }
+
+    #[test]
+    fn resends_holds_and_rule_changes_are_marked_in_the_path() {
+        let mut resend = row(5, "/v1/chat/completions", Some(200));
+        resend.parent = Some(ExchangeId(4));
+        let mut held = row(6, "/v1/chat/completions", Some(400));
+        held.hold = Some(HoldMark::Waiting {
+            expires_at_ms: 1_700_000_100_000 + 42_500,
+        });
+        let mut ruled = row(7, "/v1/chat/completions", Some(200));
+        ruled.rewritten = true;
+        let screen = render_text(&app(vec![resend, held, ruled]), 140, 30);
+        for expected in [
+            "↳#4 /v1/chat/completions",
+            "⏸ 43s /v1/chat/completions",
+            "⚙ /v1/chat/completions",
+        ] {
+            assert!(
+                screen.contains(expected),
+                "missing {expected:?} in\n{screen}"
+            );
+        }
     }
 
     #[test]

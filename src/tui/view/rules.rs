@@ -10,7 +10,7 @@ use super::body::{dim, sanitize};
 use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let width = area.width.saturating_sub(4).min(100);
+    let width = area.width.saturating_sub(4).min(140);
     let rows = app.rules.len().max(1) as u16 + 3;
     let height = area.height.saturating_sub(2).min(rows);
     let popup = Rect {
