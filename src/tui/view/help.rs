@@ -48,8 +48,13 @@ pub const KEYS: &[(&str, &str)] = &[
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect) {
-    let width = (area.width.saturating_sub(4)).min(72);
-    let height = (area.height.saturating_sub(2)).min(KEYS.len() as u16 + 2);
+    // Every key must be readable on 80x24: when one column does not fit, two columns share
+    // the width (descriptions cut short rather than keys left out).
+    let rows_free = usize::from(area.height.saturating_sub(4));
+    let columns = if KEYS.len() > rows_free { 2 } else { 1 };
+    let rows = KEYS.len().div_ceil(columns);
+    let width = (area.width.saturating_sub(4)).min(72 * columns as u16);
+    let height = (area.height.saturating_sub(2)).min(rows as u16 + 2);
     let popup = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
         y: area.y + (area.height.saturating_sub(height)) / 2,
@@ -59,13 +64,24 @@ pub fn draw(frame: &mut Frame, area: Rect) {
     let key_style = Style::default()
         .fg(Color::Yellow)
         .add_modifier(Modifier::BOLD);
-    let lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {key:<10} "), key_style),
-                Span::raw(*what),
-            ])
+    let column_width = usize::from(width.saturating_sub(2)) / columns;
+    let cell = |(key, what): &(&str, &str)| {
+        let what: String = what.chars().take(column_width.saturating_sub(13)).collect();
+        vec![
+            Span::styled(format!(" {key:<10} "), key_style),
+            Span::raw(format!(
+                "{what:<width$}",
+                width = column_width.saturating_sub(12)
+            )),
+        ]
+    };
+    let lines: Vec<Line> = (0..rows)
+        .map(|row| {
+            let spans = (0..columns)
+                .filter_map(|column| KEYS.get(column * rows + row))
+                .flat_map(cell)
+                .collect::<Vec<_>>();
+            Line::from(spans)
         })
         .collect();
     frame.render_widget(Clear, popup);
@@ -84,6 +100,19 @@ mod tests {
     use super::*;
     use crate::tui::view::test_util::render_text;
     use crate::tui::{App, StatusInfo};
+
+    #[test]
+    fn every_key_shows_on_eighty_by_twenty_four() {
+        let mut app = App::new(StatusInfo::default(), Vec::new(), 0, (80, 24));
+        app.show_help = true;
+        let screen = render_text(&app, 80, 24);
+        for (key, _) in KEYS {
+            assert!(
+                screen.contains(&format!(" {key:<10} ")),
+                "missing {key} in\n{screen}"
+            );
+        }
+    }
 
     #[test]
     fn help_lists_every_key() {
