@@ -56,6 +56,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         loader: Arc::new(StoreLoader::open(&dir, session)?),
         capture_health: None,
         control: None,
+        export_dir: dir.join("exports").join(session.to_string()),
     };
     tui::run(ctx).await?;
     Ok(())

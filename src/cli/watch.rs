@@ -43,6 +43,10 @@ pub async fn run_live(recording: Recording) -> Result<()> {
         loader: Arc::new(loader),
         capture_health: Some(recording.store_health()),
         control: Some(control),
+        export_dir: recording
+            .data_dir
+            .join("exports")
+            .join(recording.session.to_string()),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {

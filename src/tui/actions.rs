@@ -139,3 +139,19 @@ pub(crate) fn toggle_diff(app: &mut App) {
         );
     }
 }
+
+/// `y`: a curl command replaying the selected exchange against the upstream, for the
+/// clipboard and a file. Secrets become shell variables (see `export::curl_command`).
+pub(crate) fn copy_curl(app: &mut App, commands: &mut Vec<Command>) {
+    let Some(id) = app.selected else {
+        app.notify("select an exchange first", true);
+        return;
+    };
+    let Some(record) = app.recent.get(id).cloned() else {
+        app.notify(format!("{id} has not finished (or is still loading); try again"), true);
+        return;
+    };
+    let upstream = app.status.upstream.clone().unwrap_or_default();
+    let text = crate::export::curl_command(&upstream, &record);
+    commands.push(Command::CopyCurl { id, text });
+}

@@ -46,6 +46,11 @@ pub enum AppEvent {
     HoldChanged(bool),
     /// A [`Command::ForwardHeld`] ran: `forwarded` is false when `id` was no longer held.
     ForwardDone { id: ExchangeId, forwarded: bool },
+    /// A [`Command::CopyCurl`] ran: the file written, or why it could not be.
+    CurlCopied {
+        id: ExchangeId,
+        file: Result<std::path::PathBuf, String>,
+    },
 }
 
 /// Work that [`update`](super::update) asks the loop to do, because it is slow or touches the
@@ -72,4 +77,7 @@ pub enum Command {
     ForwardHeld(ExchangeId),
     /// Replace the rules the proxy applies to every later agent request with `rules`.
     SetRules(Vec<Rule>),
+    /// Put `text` (a curl command replaying exchange `id`) on the clipboard through the
+    /// terminal (OSC 52) and into a file; answered with [`AppEvent::CurlCopied`].
+    CopyCurl { id: ExchangeId, text: String },
 }

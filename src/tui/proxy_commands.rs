@@ -29,7 +29,7 @@ pub fn run_command(control: &ProxyControl, command: Command) -> Option<AppEvent>
             control.set_rules(rules);
             None
         }
-        Command::LoadDetail(_) | Command::Quit => None,
+        Command::LoadDetail(_) | Command::Quit | Command::CopyCurl { .. } => None,
     }
 }
 
@@ -45,6 +45,9 @@ pub fn read_only_answer(command: &Command) -> Option<AppEvent> {
             id: *id,
             forwarded: false,
         }),
-        Command::SetRules(_) | Command::LoadDetail(_) | Command::Quit => None,
+        Command::SetRules(_)
+        | Command::LoadDetail(_)
+        | Command::Quit
+        | Command::CopyCurl { .. } => None,
     }
 }

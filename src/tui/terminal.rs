@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Stdout};
+use std::path::PathBuf;
 use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -56,6 +57,8 @@ pub struct TuiContext {
     pub capture_health: Option<Arc<StoreHealth>>,
     /// The running proxy, for resend and hold; `None` when browsing a past session.
     pub control: Option<ProxyControl>,
+    /// Where `y` writes curl commands.
+    pub export_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +105,7 @@ async fn event_loop(
     let mut executor = Executor {
         loads: DetailLoads::new(ctx.loader, loaded_tx),
         control: ctx.control,
+        export_dir: ctx.export_dir,
     };
     let mut pending: Vec<CaptureEvent> = Vec::new();
     let mut dirty = true;
@@ -192,11 +196,35 @@ fn flush(app: &mut App, pending: &mut Vec<CaptureEvent>, executor: &mut Executor
     executor.apply(app, batch)
 }
 
+/// Writes the curl command to an owner-only file and asks the terminal to put it on the
+/// clipboard (OSC 52 works over SSH and in tmux with `set-clipboard on`; terminals without it
+/// ignore the sequence, and the file is still there).
+fn copy_curl(dir: &std::path::Path, id: ExchangeId, text: &str) -> Result<PathBuf, String> {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let path = dir.join(format!("curl-{}.sh", id.0));
+    let write = || -> io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(&path)?.write_all(text.as_bytes())
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut stdout = io::stdout();
+    // Best effort: the file is the copy that always works.
+    let _ = write!(stdout, "\x1b]52;c;{encoded}\x07").and_then(|()| stdout.flush());
+    Ok(path)
+}
+
 /// Carries out what `update` asks for: loads on a blocking thread, proxy commands at once
 /// (each only starts its work), with the proxy's answer fed straight back to `update`.
 struct Executor {
     loads: DetailLoads,
     control: Option<ProxyControl>,
+    export_dir: PathBuf,
 }
 
 impl Executor {
@@ -207,6 +235,10 @@ impl Executor {
             match command {
                 Command::Quit => return true,
                 Command::LoadDetail(id) => self.loads.request(id),
+                Command::CopyCurl { id, text } => {
+                    let file = copy_curl(&self.export_dir, id, &text);
+                    queue.extend(update(app, AppEvent::CurlCopied { id, file }));
+                }
                 command => {
                     let answer = match &self.control {
                         Some(control) => run_command(control, command),

@@ -81,6 +81,13 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
                 app.notify(format!("{id} is not held any more"), true);
             }
         }
+        AppEvent::CurlCopied { id, file } => match file {
+            Ok(path) => app.notify(
+                format!("curl for {id} copied to the clipboard and saved to {}", path.display()),
+                false,
+            ),
+            Err(reason) => app.notify(format!("curl for {id} not saved: {reason}"), true),
+        },
     }
     if app.quitting {
         return commands;
