@@ -160,6 +160,7 @@ fn main() {
     args.exit_unless_bench("frame");
     common::now_ns();
     let mut report = Report::new("frame", &["figure", "p50", "p99", "target", "result"]);
+    report.wait_for_quiet(&args);
     let count = args.pick(500, 100);
     let limit = Duration::from_secs(args.pick(20, 5));
     // `--show` prints each case's last frame to stderr, to see what was measured.

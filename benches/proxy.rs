@@ -12,9 +12,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::http::{post, AsyncConn, Conn};
+use common::http::{post, Conn};
+use common::load::{self, load, stream};
 use common::peers::{on_path, Peer};
 use common::stats::{fmt_us, round2, round4, Samples, Summary};
 use common::upstream::{FakeUpstream, SseDelays};
@@ -72,6 +73,7 @@ fn main() {
             "result",
         ],
     );
+    report.wait_for_quiet(&args);
     let upstream = FakeUpstream::start().expect("fake upstream starts");
     let url = upstream.url();
     progress!("fake upstream on {url}");
@@ -207,51 +209,7 @@ fn wait_store(target: &Target, limit: Duration) -> Option<Duration> {
     caught_up
 }
 
-/// One keep-alive connection that reconnects when the server ends it, as clients do.
-struct Client {
-    name: &'static str,
-    addr: SocketAddr,
-    conn: Conn,
-    failures: u32,
-}
-
-impl Client {
-    fn new(name: &'static str, addr: SocketAddr) -> Self {
-        Self {
-            name,
-            addr,
-            conn: Conn::connect(addr).expect("connect"),
-            failures: 0,
-        }
-    }
-
-    /// The time `request` took, or `None` if it failed (the connection is then renewed).
-    fn timed(&mut self, request: &[u8]) -> Option<Duration> {
-        let t = Instant::now();
-        let reply = self.conn.request(request);
-        let took = t.elapsed();
-        match reply {
-            Ok(r) if r.status == 200 => Some(took),
-            other => {
-                self.failures += 1;
-                assert!(
-                    self.failures <= 100,
-                    "{}: requests keep failing: {other:?}",
-                    self.name
-                );
-                if self.failures == 1 {
-                    progress!("{}: reconnecting after {other:?}", self.name);
-                }
-                self.conn = Conn::connect(self.addr).expect("reconnect");
-                None
-            }
-        }
-    }
-}
-
-/// Sequential requests alternating between the upstream directly and `target` (which goes
-/// first swaps every pair), so both see the machine in the same state: `warmup` pairs
-/// unmeasured, then up to `count` pairs or until `limit`. Returns (direct, target).
+/// [`load::paired`] against `target`, counting what it was sent.
 fn paired(
     direct: SocketAddr,
     target: &mut Target,
@@ -261,32 +219,17 @@ fn paired(
     count: usize,
     limit: Duration,
 ) -> (Summary, Summary) {
-    let direct_request = post(direct, path, "application/json", body);
-    let target_request = post(target.addr, path, "application/json", body);
-    let mut a = Client::new("direct", direct);
-    let mut b = Client::new(target.name, target.addr);
-    let mut sa = Samples::with_capacity(count);
-    let mut sb = Samples::with_capacity(count);
-    let deadline = Instant::now() + limit;
-    let mut pairs = 0;
-    while pairs < warmup + count && Instant::now() < deadline {
-        let (ta, tb) = if pairs % 2 == 0 {
-            let ta = a.timed(&direct_request);
-            (ta, b.timed(&target_request))
-        } else {
-            let tb = b.timed(&target_request);
-            (a.timed(&direct_request), tb)
-        };
-        target.sent += 1;
-        if let (Some(ta), Some(tb)) = (ta, tb) {
-            if pairs >= warmup {
-                sa.push(ta);
-                sb.push(tb);
-            }
-            pairs += 1;
-        }
-    }
-    (sa.summary(), sb.summary())
+    let (d, v, sent) = load::paired(
+        direct,
+        (target.name, target.addr),
+        path,
+        body,
+        warmup,
+        count,
+        limit,
+    );
+    target.sent += sent;
+    (d, v)
 }
 
 /// A measured figure per target: the target's own numbers and those of the direct requests
@@ -400,74 +343,6 @@ fn latency(
     figures.insert("latency_1kb_sequential".into(), paired_json(&results));
 }
 
-/// `connections` keep-alive connections on one thread, each sending as fast as replies come.
-fn load(
-    addr: SocketAddr,
-    request: Vec<u8>,
-    connections: usize,
-    warmup: Duration,
-    measure: Duration,
-) -> (f64, Summary, u64, u64) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("load runtime");
-    runtime.block_on(async move {
-        let request = std::sync::Arc::new(request);
-        let start = Instant::now();
-        let measure_from = start + warmup;
-        let end = measure_from + measure;
-        let mut tasks = Vec::new();
-        for _ in 0..connections {
-            let request = request.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut samples = Samples::with_capacity(100_000);
-                let mut sent = 0u64;
-                let mut errors = 0u64;
-                let mut conn = None;
-                while Instant::now() < end {
-                    if conn.is_none() {
-                        conn = AsyncConn::connect(addr).await.ok();
-                        if conn.is_none() {
-                            errors += 1;
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                            continue;
-                        }
-                    }
-                    let c = conn.as_mut().expect("connected");
-                    let t = Instant::now();
-                    let reply = c.request(&request).await;
-                    let done = Instant::now();
-                    sent += 1;
-                    match reply {
-                        Ok(r) if r.status == 200 => {
-                            if t >= measure_from && done <= end {
-                                samples.push(done - t);
-                            }
-                        }
-                        _ => {
-                            errors += 1;
-                            conn = None;
-                        }
-                    }
-                }
-                (samples, sent, errors)
-            }));
-        }
-        let mut all = Samples::with_capacity(1_000_000);
-        let mut sent = 0;
-        let mut errors = 0;
-        for task in tasks {
-            let (samples, s, e) = task.await.expect("load task");
-            sent += s;
-            errors += e;
-            all.extend(&samples);
-        }
-        let rate = all.len() as f64 / measure.as_secs_f64();
-        (rate, all.summary(), sent, errors)
-    })
-}
-
 fn throughput(
     args: &Args,
     targets: &mut [Target],
@@ -477,11 +352,12 @@ fn throughput(
     let warmup = Duration::from_millis(args.pick(1000, 500));
     let measure = Duration::from_millis(args.pick(10_000, 2_000));
     let body = small_body();
-    let mut results: Vec<(&'static str, f64, Summary, u64)> = Vec::new();
+    let mut results: Vec<(&'static str, f64, Summary, u64, Option<f64>)> = Vec::new();
     let mut after_run = None;
     for target in targets.iter_mut() {
         let request = post(target.addr, PATH, "application/json", &body);
         progress!("throughput: {} ({CONNECTIONS} connections)", target.name);
+        let cpu_before = target.peer.as_ref().and_then(Peer::cpu_seconds);
         let (rate, summary, sent, errors) =
             load(target.addr, request, CONNECTIONS, warmup, measure);
         target.sent += sent;
@@ -498,23 +374,31 @@ fn throughput(
                 rss.map_or("?".to_string(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
             ));
         }
+        // CPU per request over the whole run (warm-up included; for llmscope until its store
+        // caught up), from the peer's own counters: how much machine each proxy spends on a
+        // request, whatever else was running.
+        let cpu_us = match (cpu_before, target.peer.as_ref().and_then(Peer::cpu_seconds)) {
+            (Some(a), Some(b)) if sent > 0 => Some((b - a) * 1e6 / sent as f64),
+            _ => None,
+        };
         if errors > 0 {
             report.note(format!(
                 "throughput: {} had {errors} failed requests",
                 target.name
             ));
         }
-        results.push((target.name, rate, summary, errors));
+        results.push((target.name, rate, summary, errors, cpu_us));
     }
     let get = |name: &str| results.iter().find(|r| r.0 == name);
     let via = get("llmscope").expect("llmscope measured").1;
     let direct = get("direct").expect("direct measured").1;
     let nginx = get("nginx").map(|r| r.1);
     let mut json_targets = Map::new();
-    for (name, rate, s, errors) in &results {
+    for (name, rate, s, errors, cpu_us) in &results {
         json_targets.insert(
             name.to_string(),
-            json!({"req_per_s": round2(*rate), "latency": s.json(), "errors": errors}),
+            json!({"req_per_s": round2(*rate), "latency": s.json(), "errors": errors,
+                   "cpu_us_per_request": cpu_us.map(round2)}),
         );
     }
     json_targets.insert("llmscope_over_direct".into(), json!(round4(via / direct)));
@@ -543,6 +427,12 @@ fn throughput(
         "",
         "info",
     ));
+    report.row(row(
+        &format!("CPU time of the proxy per request at {CONNECTIONS} connections"),
+        cells(targets, |t| get(t.name)?.4.map(fmt_us)),
+        "",
+        "info",
+    ));
     if let Some(after_run) = after_run {
         let mut values = vec!["—".to_string(); 5];
         values[1] = after_run;
@@ -557,19 +447,6 @@ fn throughput(
         "throughput_32_connections".into(),
         Value::Object(json_targets),
     );
-}
-
-/// One stream: per-event delays from the upstream's write to this read.
-fn stream(addr: SocketAddr, path: &str) -> Result<SseDelays, String> {
-    let body = br#"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"write a haiku"}]}"#;
-    let request = post(addr, path, "application/json", body);
-    let mut conn = Conn::connect(addr).map_err(|e| e.to_string())?;
-    let mut delays = SseDelays::default();
-    let reply = conn.request_with(&request, |bytes| delays.push(bytes, common::now_ns()));
-    match reply {
-        Ok(r) if r.status == 200 => Ok(delays),
-        other => Err(format!("{other:?}")),
-    }
 }
 
 fn sse(args: &Args, targets: &mut [Target], report: &mut Report, figures: &mut Map<String, Value>) {

@@ -151,6 +151,7 @@ fn main() {
     args.exit_unless_bench("store");
     common::now_ns();
     let mut report = Report::new("store", &["figure", "value", "target", "result"]);
+    report.wait_for_quiet(&args);
     let mut figures = Map::new();
     if args.wants("size") {
         size(&args, &mut report, &mut figures);

@@ -8,10 +8,12 @@
 
 pub mod agent;
 pub mod http;
+pub mod load;
 pub mod peers;
 pub mod stats;
 pub mod upstream;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -101,6 +103,108 @@ pub fn elapsed_s() -> f64 {
     now_ns() as f64 / 1e9
 }
 
+/// Share of all CPU time spent busy over `window`, from /proc/stat (all processes).
+pub fn cpu_busy(window: std::time::Duration) -> Option<f64> {
+    fn sample() -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu = stat.lines().next()?;
+        let v: Vec<u64> = cpu
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal ...
+        let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+        Some((idle, v.iter().sum()))
+    }
+    let (idle0, total0) = sample()?;
+    std::thread::sleep(window);
+    let (idle1, total1) = sample()?;
+    let total = total1.saturating_sub(total0).max(1);
+    Some(1.0 - idle1.saturating_sub(idle0) as f64 / total as f64)
+}
+
+/// Other work on the machine (another build, say) skews every figure. Waits up to `max_wait`
+/// for the CPUs to be mostly idle and returns the busy share last seen, for the report.
+pub fn wait_for_quiet(max_wait: std::time::Duration) -> f64 {
+    let start = Instant::now();
+    loop {
+        let busy = cpu_busy(std::time::Duration::from_millis(500)).unwrap_or(0.0);
+        if busy < 0.10 || start.elapsed() >= max_wait {
+            if busy >= 0.10 {
+                progress!(
+                    "the machine is {:.0}% busy with other work; measuring anyway",
+                    busy * 100.0
+                );
+            }
+            return busy;
+        }
+        if start.elapsed().as_secs() % 10 == 0 {
+            progress!(
+                "waiting for other work to finish ({:.0}% busy)",
+                busy * 100.0
+            );
+        }
+    }
+}
+
+/// CPU ticks (1/100 s) used by peers that have exited, for [`ForeignCpu`].
+static PEER_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Called by a peer just before it is stopped.
+pub fn add_peer_cpu(seconds: f64) {
+    PEER_TICKS.fetch_add((seconds * 100.0) as u64, Ordering::Relaxed);
+}
+
+/// user + nice + system ticks of the whole machine (interrupt time left out: the kernel does
+/// not charge it to processes either).
+fn machine_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .take(3)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    Some(v.iter().sum())
+}
+
+fn own_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// How much CPU other processes on the machine (another session's build, say) used while a
+/// bench ran: the machine's CPU time minus this process's and its peers'.
+struct ForeignCpu {
+    machine: u64,
+    own: u64,
+    peers: u64,
+}
+
+impl ForeignCpu {
+    fn start() -> Self {
+        Self {
+            machine: machine_ticks().unwrap_or(0),
+            own: own_ticks().unwrap_or(0),
+            peers: PEER_TICKS.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Seconds of CPU used by others since `start`.
+    fn seconds(&self) -> f64 {
+        let machine = machine_ticks().unwrap_or(0).saturating_sub(self.machine);
+        let own = own_ticks().unwrap_or(0).saturating_sub(self.own);
+        let peers = PEER_TICKS
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.peers);
+        machine.saturating_sub(own + peers) as f64 / 100.0
+    }
+}
+
 /// The machine the numbers were taken on.
 pub fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -138,6 +242,10 @@ impl Verdict {
 /// The table and the JSON line of one bench binary.
 pub struct Report {
     bench: &'static str,
+    /// CPU busy share (all processes) just before measuring, from [`wait_for_quiet`].
+    busy_before: Option<f64>,
+    foreign: ForeignCpu,
+    started_s: f64,
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
@@ -149,6 +257,9 @@ impl Report {
     pub fn new(bench: &'static str, headers: &[&str]) -> Self {
         Self {
             bench,
+            busy_before: None,
+            foreign: ForeignCpu::start(),
+            started_s: elapsed_s(),
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
             notes: Vec::new(),
@@ -168,6 +279,20 @@ impl Report {
         let note = note.into();
         progress!("note: {note}");
         self.notes.push(note);
+    }
+
+    /// Waits (bounded) for a quiet machine and keeps how busy it was.
+    pub fn wait_for_quiet(&mut self, args: &Args) {
+        let busy = wait_for_quiet(std::time::Duration::from_secs(args.pick(120, 5)));
+        if busy >= 0.10 {
+            self.note(format!(
+                "other processes kept the CPUs {:.0}% busy when measuring started",
+                busy * 100.0
+            ));
+        }
+        self.busy_before = Some(busy);
+        self.foreign = ForeignCpu::start();
+        self.started_s = elapsed_s();
     }
 
     pub fn figure(&mut self, key: &str, value: Value) {
@@ -206,7 +331,16 @@ impl Report {
     }
 
     /// Prints the table, the notes and, last, the JSON line.
-    pub fn finish(self, args: &Args) {
+    pub fn finish(mut self, args: &Args) {
+        let foreign_s = self.foreign.seconds();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let foreign_share = foreign_s / ((elapsed_s() - self.started_s).max(0.001) * cores);
+        if foreign_share >= 0.02 {
+            self.note(format!(
+                "other processes used {foreign_s:.1} CPU-seconds while this ran ({:.0}% of the machine): figures may be skewed",
+                foreign_share * 100.0
+            ));
+        }
         println!();
         println!(
             "## {} ({})",
@@ -234,6 +368,12 @@ impl Report {
             "quick": args.quick,
             "machine": machine(),
             "elapsed_s": stats::round2(elapsed_s()),
+            "cpu_busy_before": self.busy_before.map(stats::round4),
+            "foreign_cpu_s": stats::round2(foreign_s),
+            "foreign_cpu_share": stats::round4(foreign_share),
+            "loadavg_at_end": std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next().map(str::to_string)),
             "targets": self.targets,
             "figures": self.figures,
         });

@@ -278,6 +278,31 @@ impl Peer {
         Some((field("VmRSS:")?, field("VmHWM:")?))
     }
 
+    /// CPU time (user + system) the peer has used so far, its child processes included
+    /// (nginx's workers are children of its master).
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let pid = self.pid();
+        let mut ticks = proc_ticks(pid)?.1;
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let Some(child) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                if let Some((ppid, t)) = proc_ticks(child) {
+                    if ppid == pid {
+                        ticks += t;
+                    }
+                }
+            }
+        }
+        // USER_HZ is 100 on Linux whatever the kernel's HZ.
+        Some(ticks as f64 / 100.0)
+    }
+
     /// The child's stderr so far, for error messages.
     pub fn stderr_log(&self) -> String {
         read_log(&self.dir.path().join("stderr.log"))
@@ -286,6 +311,9 @@ impl Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        if let Some(seconds) = self.cpu_seconds() {
+            super::add_peer_cpu(seconds);
+        }
         // SIGTERM first: nginx's master then stops its workers, and llmscope closes its session.
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -301,6 +329,19 @@ impl Drop for Peer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// (parent pid, utime + stime in ticks) from /proc/PID/stat.
+fn proc_ticks(pid: u32) -> Option<(u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(0) ppid(1) ... utime(11) stime(12).
+    let ppid = fields.get(1)?.parse().ok()?;
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((ppid, utime + stime))
 }
 
 fn is_root() -> bool {
