@@ -66,6 +66,8 @@ fn start(id: u64, body: Bytes) -> ExchangeStart {
             ],
             body,
         },
+        lineage: Default::default(),
+        rewrite: None,
     }
 }
 
@@ -186,6 +188,7 @@ fn main() {
         live: true,
         capture_health: None,
         hold: false,
+        control: true,
     };
     let mut app = App::new(status, rows, NOW_MS, SIZE);
     let built = t.elapsed();

@@ -56,6 +56,8 @@ fn start(session: SessionId, id: u64, body: Bytes) -> ExchangeStart {
             ],
             body,
         },
+        lineage: Default::default(),
+        rewrite: None,
     }
 }
 
