@@ -124,7 +124,23 @@ pub fn classify_failure(
             .problem()
             .map(|message| Failure::new(FailureClass::StreamError, message));
     }
+    if !may_be_error_object(body) {
+        return None;
+    }
     llm::error_object_message(body).map(|message| Failure::new(FailureClass::ErrorIn200, message))
+}
+
+/// Whether a 2xx body could be an error object, without parsing it: error objects are small
+/// and name `error` near the start (`{"error":…}`, `{"type":"error","error":…}`). Parsing every
+/// successful reply, megabytes at times, just to find out was a measurable cost per exchange.
+fn may_be_error_object(body: &[u8]) -> bool {
+    const LOOK: usize = 256;
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start.filter(|&i| body[i] == b'{') else {
+        return false;
+    };
+    let head = &body[start..body.len().min(start + LOOK)];
+    head.windows(7).any(|w| w == b"\"error\"")
 }
 
 /// The upstream's own explanation in an error body, in any dialect llmscope knows; falls back
@@ -169,6 +185,13 @@ mod tests {
         let failure = classify_failure(200, body, None).expect("a failure");
         assert_eq!(failure.class, FailureClass::ErrorIn200);
         assert_eq!(failure.message, "quota exceeded");
+    }
+
+    #[test]
+    fn anthropic_error_object_in_200_is_found() {
+        let body = br#"  {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let failure = classify_failure(200, body, None).expect("a failure");
+        assert_eq!(failure.message, "Overloaded");
     }
 
     #[test]

@@ -119,6 +119,12 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
         pump(&guard, reply, tx.as_ref(), &mut capture, watch.as_mut()).await
     };
 
+    // A whole non-stream reply needs nothing more from llmscope: let the agent see its end now
+    // rather than after the classification below.
+    let tx = match end {
+        RelayEnd::Complete if !is_sse => None,
+        _ => tx,
+    };
     let response = capture.into_response(status.as_u16(), captured_headers);
     let verdict = watch.as_ref().map(StreamWatch::verdict);
     // Only breaks the upstream did not announce itself need llmscope to tell the agent.

@@ -4,6 +4,7 @@
 //! a session, or deltas against the previous request, which agents resend with a growing
 //! prefix) can replace zstd for new rows while old rows stay readable.
 
+use std::cell::RefCell;
 use std::io::Read;
 
 /// zstd's default level: fast enough for the writer thread to keep up with streaming replies.
@@ -60,7 +61,7 @@ pub(super) fn encode(raw: &[u8]) -> EncodedBody {
             bytes: Vec::new(),
         };
     }
-    match zstd::bulk::compress(raw, ZSTD_LEVEL) {
+    match compress(raw) {
         Ok(compressed) if compressed.len() < raw.len() => EncodedBody {
             codec: Codec::Zstd,
             bytes: compressed,
@@ -71,6 +72,24 @@ pub(super) fn encode(raw: &[u8]) -> EncodedBody {
             bytes: raw.to_vec(),
         },
     }
+}
+
+thread_local! {
+    /// One zstd context per thread (in practice: the writer thread), because creating one per
+    /// body cost more than compressing a small body (it probes the CPU, slow in a VM).
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match slot.as_mut() {
+            Some(compressor) => compressor,
+            None => slot.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL)?),
+        };
+        compressor.compress(raw)
+    })
 }
 
 /// Decodes a stored body that must come out `expected_len` bytes long. The length bounds the
