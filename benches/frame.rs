@@ -188,6 +188,7 @@ fn main() {
         live: true,
         capture_health: None,
         hold: false,
+        intercept: None,
         control: true,
     };
     let mut app = App::new(status, rows, NOW_MS, SIZE);

@@ -188,8 +188,8 @@ impl ExchangeRecord {
     }
 }
 
-/// What the proxy publishes about exchanges, in order per exchange:
-/// `Started`, then optionally `ResponseHead` and `ResponseChunk`s, then exactly one `Finished`.
+/// What the proxy publishes about exchanges, in order per exchange: `Intercepted` when the
+/// request was paused before forwarding, `Started`, then optionally `ResponseHead` and `ResponseChunk`s, then exactly one `Finished`.
 #[derive(Debug, Clone)]
 pub enum CaptureEvent {
     /// A request was read from the agent and is about to be forwarded.
@@ -206,6 +206,13 @@ pub enum CaptureEvent {
     ResponseChunk { id: ExchangeId, data: Bytes },
     /// The exchange ended, successfully or not. Never dropped.
     Finished(Arc<ExchangeRecord>),
+    /// An agent request matching the intercept pattern was paused before forwarding; the agent
+    /// is waiting. `start` is the request as it would go out now; the later `Started` (same id)
+    /// carries it as finally sent. Not stored: `Started` writes the row.
+    Intercepted {
+        start: Arc<ExchangeStart>,
+        expires_at_ms: i64,
+    },
     /// A failed reply was parked instead of sent (hold-on-error); the agent is still waiting.
     Held { id: ExchangeId, expires_at_ms: i64 },
     /// The user changed the rules applied to later requests (JSON list of rules).
@@ -260,7 +267,7 @@ impl CaptureEvent {
     /// The exchange the event is about; `None` for session-wide events.
     pub fn exchange_id(&self) -> Option<ExchangeId> {
         match self {
-            Self::Started(s) => Some(s.id),
+            Self::Started(s) | Self::Intercepted { start: s, .. } => Some(s.id),
             Self::ResponseHead { id, .. }
             | Self::ResponseChunk { id, .. }
             | Self::Held { id, .. }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use crate::proxy::{ProxyConfig, Upstream};
+use crate::proxy::{InterceptPattern, ProxyConfig, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
 ///
@@ -122,6 +122,11 @@ pub struct ProxyArgs {
     /// agent's own request timeout (600 s for the OpenAI and Anthropic SDKs)
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub hold_timeout: u64,
+    /// Pause agent requests whose "METHOD path model" contains PATTERN (any case; `*` for
+    /// all) before they are forwarded, to edit or send them from the screen (`I` toggles).
+    /// They go out unchanged after --hold-timeout
+    #[arg(long, value_name = "PATTERN")]
+    pub intercept: Option<String>,
 }
 
 impl ProxyArgs {
@@ -138,6 +143,12 @@ impl ProxyArgs {
         config.max_capture_bytes = self.max_capture_bytes;
         config.hold_errors = self.hold_errors;
         config.hold_timeout = Duration::from_secs(self.hold_timeout);
+        config.intercept = match self.intercept.as_deref() {
+            Some(text) => Some(InterceptPattern::parse(text).context(
+                "--intercept needs a pattern: part of \"METHOD path model\", or * for every request",
+            )?),
+            None => None,
+        };
         if self.hold_timeout >= 600 {
             eprintln!(
                 "llmscope: WARNING: --hold-timeout {}s is as long as or longer than the 600 s \

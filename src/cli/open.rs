@@ -47,6 +47,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         live: false,
         capture_health: None,
         hold: false,
+        intercept: None,
         control: false,
     };
     let ctx = TuiContext {

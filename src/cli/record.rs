@@ -8,6 +8,14 @@ use crate::capture::{CaptureEvent, ExchangeRecord, Subscription};
 use crate::recorder::Recording;
 
 pub async fn run(args: ProxyArgs) -> Result<()> {
+    if args.intercept.is_some() {
+        // Without a screen nothing could send an intercepted request: every match would
+        // only be delayed by the hold time.
+        anyhow::bail!(
+            "--intercept needs the screen to edit and send the paused requests: \
+             run `llmscope --upstream URL --intercept PATTERN` instead of `record`"
+        );
+    }
     let config = args.proxy_config()?;
     let data_dir = args.data.resolve()?;
     warn_if_exposed(&config.listen);

@@ -33,6 +33,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
             .as_ref()
             .map(|p| format!("damaged database moved to {}", p.display())),
         hold: control.hold_enabled(),
+        intercept: control.intercept(),
         control: true,
     };
     let loader = StoreLoader::open(&recording.data_dir, recording.session)?;

@@ -1,13 +1,14 @@
-//! What the screen can ask of a running proxy: hold failures or not, resend a request, settle
-//! a held exchange.
+//! What the screen can ask of a running proxy: hold failures or not, intercept requests or
+//! not, resend a request, settle a held exchange, send an intercepted request.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use bytes::Bytes;
 
 use super::exchange::spawn_resend;
-use super::hold::HeldSummary;
+use super::intercept::{edited_request, InterceptPattern, Release};
+use super::wait_queue::HeldSummary;
 use super::ProxyState;
 use crate::capture::{is_secret_header, CaptureEvent, ExchangeId, HeaderList, REDACTED};
 use crate::fix::{Rule, RuleAction};
@@ -76,6 +77,44 @@ impl ProxyControl {
 
     pub fn rules(&self) -> Vec<Rule> {
         self.state.rules.list()
+    }
+
+    /// Starts intercepting agent requests that match `pattern` (see [`InterceptPattern`]), or
+    /// stops with `None` or an empty pattern. Requests already intercepted stay so.
+    pub fn set_intercept(&self, pattern: Option<&str>) {
+        let pattern = pattern.and_then(InterceptPattern::parse);
+        *self
+            .state
+            .intercept
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = pattern;
+    }
+
+    /// The pattern in force, as the user wrote it.
+    pub fn intercept(&self) -> Option<String> {
+        self.state
+            .intercept_pattern()
+            .map(|p| p.as_str().to_string())
+    }
+
+    /// Sends an intercepted request on: as the agent sent it (`None`), or as the user edited
+    /// it, with header values still reading `<redacted>` given the agent's real ones. `false`
+    /// when `id` is not intercepted (any more); an error leaves it intercepted.
+    pub fn release_intercepted(
+        &self,
+        id: ExchangeId,
+        request: Option<ResendRequest>,
+    ) -> Result<bool, ResendError> {
+        let release = match request {
+            None => Release::Unchanged,
+            Some(request) => Release::Edited(edited_request(&self.state, id, request)?),
+        };
+        Ok(self.state.intercepts.settle(id, release))
+    }
+
+    /// Intercepted requests, oldest first.
+    pub fn intercepted(&self) -> Vec<HeldSummary> {
+        self.state.intercepts.list()
     }
 
     /// Held exchanges, oldest first.

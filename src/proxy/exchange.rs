@@ -19,6 +19,7 @@ use super::body::AgentBody;
 use super::error_reply::refusal_reply;
 use super::forward::{forward, Outgoing, ReplyTo};
 use super::headers::{header_list, upstream_request_headers};
+use super::intercept::park_request;
 use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{
     redact_headers, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord,
@@ -41,7 +42,7 @@ pub struct ExchangeGuard {
 }
 
 impl ExchangeGuard {
-    fn new(state: Arc<ProxyState>, start: ExchangeStart, clock: Instant) -> Self {
+    pub(super) fn new(state: Arc<ProxyState>, start: ExchangeStart, clock: Instant) -> Self {
         let start = Arc::new(start);
         state.active.enter();
         state.bus.publish(CaptureEvent::Started(start.clone()));
@@ -142,7 +143,7 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
             rewrite = Some(Arc::new(rewritten.rewrite));
         }
     }
-    let start = ExchangeStart {
+    let mut start = ExchangeStart {
         id: state.next_exchange_id(),
         session: state.session,
         started_at_ms,
@@ -152,17 +153,25 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         lineage: Lineage::default(),
         rewrite,
     };
-    let guard = ExchangeGuard::new(state.clone(), start, clock);
     if let Some(error) = read_failure {
+        let guard = ExchangeGuard::new(state.clone(), start, clock);
         refuse_unread_request(guard, &*error, head_tx);
         return;
     }
-    state.secrets.remember(guard.start.id, &headers);
-    let outgoing = Outgoing {
+    let mut outgoing = Outgoing {
         method: parts.method,
         headers,
         body,
     };
+    let mut head_tx = head_tx;
+    if state.intercepts_request(&start) {
+        match park_request(&state, start, outgoing, head_tx, clock).await {
+            Some(released) => (start, outgoing, head_tx) = released,
+            None => return,
+        }
+    }
+    let guard = ExchangeGuard::new(state.clone(), start, clock);
+    state.secrets.remember(guard.start.id, &outgoing.headers);
     forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
 }
 

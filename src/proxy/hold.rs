@@ -6,8 +6,6 @@
 //! status, a transport failure before the head, and — read whole first — a small 2xx JSON
 //! reply whose body is an error object.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use http::{header, HeaderValue, Response};
@@ -19,6 +17,7 @@ use super::exchange::{ExchangeGuard, HeadSender};
 use super::headers::agent_response_headers;
 use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
 use super::upstream::classify_transport_error;
+use super::wait_queue::WaitQueue;
 use super::ProxyState;
 use crate::capture::{
     classify_failure, CaptureEvent, CapturedResponse, ExchangeId, Failure, HoldOutcome,
@@ -29,7 +28,7 @@ use crate::capture::{
 const ERROR_IN_200_PROBE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How the user (or the clock) settles a held exchange.
-enum Settle {
+pub enum Settle {
     ForwardOriginal,
     /// Hand the agent's connection to the resend `from`, whose reply succeeded.
     Deliver {
@@ -39,47 +38,12 @@ enum Settle {
 }
 
 /// The held exchanges, oldest first.
-#[derive(Default)]
-pub struct HoldQueue {
-    held: Mutex<BTreeMap<ExchangeId, Held>>,
-}
-
-struct Held {
-    settle: oneshot::Sender<Settle>,
-    expires_at_ms: i64,
-}
-
-/// A held exchange as listed for the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeldSummary {
-    pub id: ExchangeId,
-    pub expires_at_ms: i64,
-}
+pub type HoldQueue = WaitQueue<Settle>;
 
 impl HoldQueue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ExchangeId, Held>> {
-        // Entries are inserted and removed whole; a panic cannot leave one half-written.
-        self.held.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub fn list(&self) -> Vec<HeldSummary> {
-        self.lock()
-            .iter()
-            .map(|(id, held)| HeldSummary {
-                id: *id,
-                expires_at_ms: held.expires_at_ms,
-            })
-            .collect()
-    }
-
-    fn take(&self, id: ExchangeId) -> Option<Held> {
-        self.lock().remove(&id)
-    }
-
     /// Sends the original failure on to the agent; `false` when `id` is not held.
     pub fn forward_original(&self, id: ExchangeId) -> bool {
-        self.take(id)
-            .is_some_and(|held| held.settle.send(Settle::ForwardOriginal).is_ok())
+        self.settle(id, Settle::ForwardOriginal)
     }
 }
 
@@ -158,13 +122,7 @@ pub fn park(
     let expires_at_ms = chrono::Utc::now().timestamp_millis()
         + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
     let (settle, settled) = oneshot::channel();
-    state.holds.lock().insert(
-        id,
-        Held {
-            settle,
-            expires_at_ms,
-        },
-    );
+    state.holds.insert(id, settle, expires_at_ms);
     guard.finish(response, Some(failure));
     state.bus.publish(CaptureEvent::Held { id, expires_at_ms });
     tokio::spawn(watch_held(state, id, agent, original, settled, timeout));
@@ -225,8 +183,8 @@ pub async fn claim_held_agent(
     parent: ExchangeId,
     from: ExchangeId,
 ) -> Option<HeadSender> {
-    let held = state.holds.take(parent)?;
+    let settle = state.holds.take(parent)?;
     let (give, given) = oneshot::channel();
-    held.settle.send(Settle::Deliver { from, give }).ok()?;
+    settle.send(Settle::Deliver { from, give }).ok()?;
     given.await.ok()
 }

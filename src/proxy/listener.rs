@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response};
@@ -57,6 +57,8 @@ impl Proxy {
         let client = build_client(config.connect_timeout, config.idle_timeout)?;
         let state = Arc::new(ProxyState {
             hold: AtomicBool::new(config.hold_errors),
+            intercept: RwLock::new(config.intercept.clone()),
+            intercepts: Default::default(),
             config,
             client,
             bus,
@@ -107,6 +109,7 @@ impl Proxy {
         }
         let Self { listener, state } = self;
         drop(listener);
+        state.intercepts.release_all_for_shutdown();
         wait_for_active_exchanges(&state).await;
         Ok(())
     }

@@ -11,21 +11,25 @@ mod exchange;
 mod forward;
 mod headers;
 mod hold;
+mod intercept;
 mod listener;
 mod relay;
 mod rules;
 mod secrets;
 mod upstream;
+mod wait_queue;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
-pub use hold::HeldSummary;
+pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
+pub use wait_queue::HeldSummary;
 
 use crate::capture::{CaptureBus, ExchangeId, SessionId};
 
@@ -46,8 +50,11 @@ pub struct ProxyConfig {
     pub shutdown_grace: Duration,
     /// Start with hold-on-error on.
     pub hold_errors: bool,
-    /// How long a failed reply is held before the original is sent on.
+    /// How long a failed reply is held before the original is sent on, and an intercepted
+    /// request before it is sent unchanged.
     pub hold_timeout: Duration,
+    /// Start intercepting agent requests that match, before they are forwarded.
+    pub intercept: Option<InterceptPattern>,
 }
 
 impl ProxyConfig {
@@ -64,6 +71,7 @@ impl ProxyConfig {
             hold_errors: false,
             // Well inside every agent's own request timeout (400-600 s, TRAFFIC.md).
             hold_timeout: Duration::from_secs(120),
+            intercept: None,
         }
     }
 }
@@ -92,6 +100,8 @@ struct ProxyState {
     active: ActiveExchanges,
     hold: AtomicBool,
     holds: hold::HoldQueue,
+    intercept: RwLock<Option<InterceptPattern>>,
+    intercepts: intercept::InterceptQueue,
     secrets: secrets::RecentSecrets,
     rules: rules::RuleSet,
 }
@@ -99,6 +109,28 @@ struct ProxyState {
 impl ProxyState {
     fn hold_enabled(&self) -> bool {
         self.hold.load(Ordering::Relaxed)
+    }
+
+    fn intercept_pattern(&self) -> Option<InterceptPattern> {
+        self.intercept
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether an agent request is paused for the user before it is forwarded.
+    fn intercepts_request(&self, start: &crate::capture::ExchangeStart) -> bool {
+        let pattern = self
+            .intercept
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        pattern.as_ref().is_some_and(|p| {
+            p.matches(
+                &start.request.method,
+                &start.request.uri,
+                start.model.as_deref(),
+            )
+        })
     }
 
     fn next_exchange_id(&self) -> ExchangeId {

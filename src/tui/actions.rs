@@ -9,6 +9,7 @@ use crate::proxy::ResendRequest;
 use super::app::App;
 use super::editor::EditorState;
 use super::event::Command;
+use super::intercept;
 use super::rows::HoldMark;
 
 const READ_ONLY: &str = "read-only session: resend and hold need the live proxy";
@@ -29,7 +30,8 @@ pub(crate) fn open_editor(app: &mut App) {
     };
     let parent = app.lineage_root(start.id);
     match EditorState::open(&start, parent) {
-        Some(editor) => {
+        Some(mut editor) => {
+            editor.intercepted = intercept::is_waiting(app, start.id);
             app.editor = Some(Box::new(editor));
             app.notice = None;
         }
@@ -90,33 +92,55 @@ pub(crate) fn toggle_hold(app: &mut App, commands: &mut Vec<Command>) {
     commands.push(Command::SetHold(app.status.hold));
 }
 
-/// `F`: the held exchange behind the selection, or else the one held longest, gets its
-/// original error sent on to its agent.
+/// `F`: the held or intercepted exchange behind the selection, or else the one waiting
+/// longest, is let go: a held one gets its original error sent on to its agent, an
+/// intercepted one goes to the upstream as the agent sent it.
 pub(crate) fn forward_held(app: &mut App, commands: &mut Vec<Command>) {
     if !app.status.control {
         app.notify(READ_ONLY, true);
         return;
     }
-    match held_target(app) {
-        Some(id) => {
+    match waiting_target(app) {
+        Some(Waiting::Intercepted(id)) => intercept::release_unchanged(app, id, commands),
+        Some(Waiting::Held(id)) => {
             commands.push(Command::ForwardHeld(id));
             app.notify(format!("forwarding {id}'s original error…"), false);
         }
-        None => app.notify("nothing is held", true),
+        None => app.notify("nothing is held or intercepted", true),
     }
 }
 
-fn held_target(app: &App) -> Option<ExchangeId> {
+/// An exchange whose agent waits on the user.
+enum Waiting {
+    Held(ExchangeId),
+    Intercepted(ExchangeId),
+}
+
+fn waiting_target(app: &App) -> Option<Waiting> {
+    if let Some(id) = app.selected.filter(|id| intercept::is_waiting(app, *id)) {
+        return Some(Waiting::Intercepted(id));
+    }
     let selected = app
         .selected
         .and_then(|id| app.hold_of(id))
         .filter(|(_, mark)| mark.is_waiting())
-        .map(|(id, _)| id);
-    selected.or_else(|| oldest_waiting(app))
+        .map(|(id, _)| Waiting::Held(id));
+    // Held and intercepted exchanges share the hold time, so the first to expire waited longest.
+    let held = oldest_waiting(app).map(|(at, id)| (at, Waiting::Held(id)));
+    let intercepted = app
+        .intercepted()
+        .into_iter()
+        .map(|(id, at)| (at, Waiting::Intercepted(id)))
+        .min_by_key(|(at, _)| *at);
+    let oldest = match (held, intercepted) {
+        (Some(h), Some(i)) => Some(if i.0 < h.0 { i } else { h }),
+        (h, i) => h.or(i),
+    };
+    selected.or(oldest.map(|(_, waiting)| waiting))
 }
 
-/// The held exchange whose hold runs out first.
-fn oldest_waiting(app: &App) -> Option<ExchangeId> {
+/// The held exchange whose hold runs out first, with when.
+fn oldest_waiting(app: &App) -> Option<(i64, ExchangeId)> {
     app.rows
         .iter()
         .filter_map(|row| match row.hold {
@@ -124,7 +148,6 @@ fn oldest_waiting(app: &App) -> Option<ExchangeId> {
             _ => None,
         })
         .min()
-        .map(|(_, id)| id)
 }
 
 /// `D`: shows or hides the diff of a resend against its parent in the request pane.
@@ -148,7 +171,10 @@ pub(crate) fn copy_curl(app: &mut App, commands: &mut Vec<Command>) {
         return;
     };
     let Some(record) = app.recent.get(id).cloned() else {
-        app.notify(format!("{id} has not finished (or is still loading); try again"), true);
+        app.notify(
+            format!("{id} has not finished (or is still loading); try again"),
+            true,
+        );
         return;
     };
     let upstream = app.status.upstream.clone().unwrap_or_default();

@@ -25,6 +25,8 @@ pub struct StatusInfo {
     pub capture_health: Option<String>,
     /// Whether hold-on-error is on.
     pub hold: bool,
+    /// The intercept pattern in force, when intercepting is on.
+    pub intercept: Option<String>,
     /// Whether a live proxy is behind the screen, so it can resend and hold; false when
     /// browsing a past session.
     pub control: bool,
@@ -190,6 +192,10 @@ pub struct App {
     pub filter: Filter,
     /// The filter being typed after `/`, until Enter or Esc.
     pub filter_input: Option<String>,
+    /// The intercept pattern being typed after `I`, until Enter or Esc.
+    pub intercept_input: Option<String>,
+    /// The last intercept pattern turned on, offered again by the next `I`.
+    pub last_intercept: String,
     /// Select each new exchange as it arrives.
     pub follow: bool,
     pub show_help: bool,
@@ -227,6 +233,8 @@ pub struct App {
     pub sent_fixes: Option<SentFixes>,
     /// Quick fixes each resend was sent with, until kept as rules with `K`.
     pub kept_fixes: HashMap<ExchangeId, SentFixes>,
+    /// Exchanges intercepted before forwarding and not started yet; the rows say until when.
+    pub intercepted_ids: HashSet<ExchangeId>,
 }
 
 impl App {
@@ -248,6 +256,8 @@ impl App {
             response_pane: PaneState::default(),
             filter,
             filter_input: None,
+            intercept_input: None,
+            last_intercept: String::new(),
             show_help: false,
             banner: None,
             dismissed: HashSet::new(),
@@ -268,6 +278,7 @@ impl App {
             rules_cursor: 0,
             sent_fixes: None,
             kept_fixes: HashMap::new(),
+            intercepted_ids: HashSet::new(),
         }
     }
 
@@ -299,6 +310,17 @@ impl App {
         [id, self.lineage_root(id)]
             .into_iter()
             .find_map(|at| self.rows.get(at)?.hold.as_ref().map(|mark| (at, mark)))
+    }
+
+    /// Intercepted requests waiting for the user, oldest first.
+    pub fn intercepted(&self) -> Vec<(ExchangeId, i64)> {
+        let mut waiting: Vec<_> = self
+            .intercepted_ids
+            .iter()
+            .filter_map(|id| Some((*id, self.rows.get(*id)?.intercepted_until_ms?)))
+            .collect();
+        waiting.sort_unstable();
+        waiting
     }
 
     pub fn selected_row(&self) -> Option<&ExchangeRow> {

@@ -60,6 +60,8 @@ pub struct EditorState {
     pub source: ExchangeId,
     /// The exchange the resend is linked to (the agent's original, so a held agent gets it).
     pub parent: ExchangeId,
+    /// `source` is an intercepted request: Ctrl-S sends it on in place of a resend.
+    pub intercepted: bool,
     pub dialect: Dialect,
     /// The recorded request line, used when the text has none.
     pub method: String,
@@ -95,6 +97,7 @@ impl EditorState {
         let mut editor = Self {
             source: start.id,
             parent,
+            intercepted: false,
             dialect: start.dialect,
             method: start.request.method.clone(),
             uri: start.request.uri.clone(),

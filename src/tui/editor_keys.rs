@@ -69,6 +69,15 @@ fn send(app: &mut App, commands: &mut Vec<Command>, confirmed: bool) {
         editor.prompt = Some(EditorPrompt::SendInvalid);
         return;
     }
+    if editor.intercepted {
+        let id = editor.source;
+        // Unchanged text goes out as the agent's own bytes, and is not marked as edited.
+        let request = editor.modified.then_some(request);
+        commands.push(Command::ReleaseIntercepted { id, request });
+        app.editor = None;
+        app.notify(format!("sending intercepted {id}…"), false);
+        return;
+    }
     if !editor.modified {
         // Unchanged: the bytes the agent sent, not a re-serialisation of them.
         request.body = editor.original_body.clone();

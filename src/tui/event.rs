@@ -46,6 +46,16 @@ pub enum AppEvent {
     HoldChanged(bool),
     /// A [`Command::ForwardHeld`] ran: `forwarded` is false when `id` was no longer held.
     ForwardDone { id: ExchangeId, forwarded: bool },
+    /// Intercepting is now on with this pattern, or off, as the proxy reports after
+    /// [`Command::SetIntercept`].
+    InterceptChanged(Option<String>),
+    /// A [`Command::ReleaseIntercepted`] ran: `Ok(false)` when `id` was no longer intercepted,
+    /// `Err` when the edited request was refused (it stays intercepted).
+    ReleaseDone {
+        id: ExchangeId,
+        edited: bool,
+        result: Result<bool, String>,
+    },
     /// A [`Command::CopyCurl`] ran: the file written, or why it could not be.
     CurlCopied {
         id: ExchangeId,
@@ -75,6 +85,15 @@ pub enum Command {
     /// Send the held exchange's original failure on to its agent; answered with
     /// [`AppEvent::ForwardDone`].
     ForwardHeld(ExchangeId),
+    /// Intercept agent requests matching the pattern before they are forwarded, or stop
+    /// (`None`); answered with [`AppEvent::InterceptChanged`].
+    SetIntercept(Option<String>),
+    /// Send the intercepted request `id` on: as the user edited it, or as the agent sent it
+    /// (`None`); answered with [`AppEvent::ReleaseDone`].
+    ReleaseIntercepted {
+        id: ExchangeId,
+        request: Option<ResendRequest>,
+    },
     /// Replace the rules the proxy applies to every later agent request with `rules`.
     SetRules(Vec<Rule>),
     /// Put `text` (a curl command replaying exchange `id`) on the clipboard through the

@@ -7,7 +7,7 @@ use super::event::Command;
 use super::layout;
 use super::update::select;
 use super::view::{list, text_pane};
-use super::{actions, editor_keys, rules};
+use super::{actions, editor_keys, intercept, rules};
 
 pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
     if key.kind == KeyEventKind::Release {
@@ -21,6 +21,9 @@ pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
     }
     if app.filter_input.is_some() {
         return filter_key(app, key.code);
+    }
+    if app.intercept_input.is_some() {
+        return intercept::pattern_key(app, key.code, commands);
     }
     if app.show_rules {
         return rules::handle_key(app, key, commands);
@@ -62,6 +65,7 @@ pub(crate) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
         KeyCode::Char('y') => actions::copy_curl(app, commands),
         KeyCode::Char('H') => actions::toggle_hold(app, commands),
         KeyCode::Char('F') => actions::forward_held(app, commands),
+        KeyCode::Char('I') => intercept::toggle(app, commands),
         KeyCode::Char('D') => actions::toggle_diff(app),
         KeyCode::Char('K') => rules::keep_as_rules(app, commands),
         KeyCode::Char('R') => {

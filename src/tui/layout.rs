@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::app::{App, Focus};
-use super::view::banner;
+use super::view::{banner, intercept_line};
 
 /// From this width the request and response panes sit side by side.
 const SIDE_BY_SIDE: u16 = 120;
@@ -14,6 +14,8 @@ pub struct Areas {
     pub status: Rect,
     /// Zero height when there is no banner.
     pub banner: Rect,
+    /// Zero height when no request is intercepted.
+    pub intercept: Rect,
     pub list: Rect,
     pub request: Rect,
     pub response: Rect,
@@ -26,9 +28,10 @@ pub struct Areas {
 pub fn areas(screen: Rect, app: &App) -> Areas {
     let banner_height = banner::height(app);
     let notice_height = u16::from(app.notice.is_some());
-    let [status, banner, main, notice] = Layout::vertical([
+    let [status, banner, intercept, main, notice] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_height),
+        Constraint::Length(intercept_line::height(app)),
         Constraint::Min(0),
         Constraint::Length(notice_height),
     ])
@@ -56,6 +59,7 @@ pub fn areas(screen: Rect, app: &App) -> Areas {
     Areas {
         status,
         banner,
+        intercept,
         list,
         request,
         response,

@@ -16,6 +16,7 @@ mod editor;
 mod editor_keys;
 mod event;
 pub mod fix_adapter;
+mod intercept;
 mod keys;
 mod layout;
 pub mod llm_adapter;
@@ -46,6 +47,8 @@ pub use view::draw;
 mod editor_scenarios;
 #[cfg(test)]
 mod fix_scenarios;
+#[cfg(test)]
+mod intercept_scenarios;
 #[cfg(test)]
 mod resend_scenarios;
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Carrying out the commands that act on the running proxy: resend, hold, forward, rules. Each is
+//! Carrying out the commands that act on the running proxy: resend, hold, forward, intercept,
+//! rules. Each is
 //! quick (a resend only starts here; its exchange arrives on the capture bus), so the loop
 //! runs them inline and feeds the answer back to `update`.
 
@@ -25,6 +26,17 @@ pub fn run_command(control: &ProxyControl, command: Command) -> Option<AppEvent>
             id,
             forwarded: control.forward_held(id),
         }),
+        Command::SetIntercept(pattern) => {
+            control.set_intercept(pattern.as_deref());
+            Some(AppEvent::InterceptChanged(control.intercept()))
+        }
+        Command::ReleaseIntercepted { id, request } => Some(AppEvent::ReleaseDone {
+            id,
+            edited: request.is_some(),
+            result: control
+                .release_intercepted(id, request)
+                .map_err(|error| error.to_string()),
+        }),
         Command::SetRules(rules) => {
             control.set_rules(rules);
             None
@@ -44,6 +56,12 @@ pub fn read_only_answer(command: &Command) -> Option<AppEvent> {
         Command::ForwardHeld(id) => Some(AppEvent::ForwardDone {
             id: *id,
             forwarded: false,
+        }),
+        Command::SetIntercept(_) => Some(AppEvent::InterceptChanged(None)),
+        Command::ReleaseIntercepted { id, request } => Some(AppEvent::ReleaseDone {
+            id: *id,
+            edited: request.is_some(),
+            result: Ok(false),
         }),
         Command::SetRules(_)
         | Command::LoadDetail(_)

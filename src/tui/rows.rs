@@ -39,6 +39,9 @@ pub struct ExchangeRow {
     pub hold: Option<HoldMark>,
     /// Rules changed the agent's request before it was forwarded.
     pub rewritten: bool,
+    /// Paused before forwarding, until the user sends it or `expires_at_ms` (Unix ms), when it
+    /// goes out unchanged. Cleared when the exchange starts for real.
+    pub intercepted_until_ms: Option<i64>,
 }
 
 /// Where a held exchange stands.
@@ -96,6 +99,7 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         parent: start.lineage.parent,
         hold: None,
         rewritten: start.rewrite.is_some(),
+        intercepted_until_ms: None,
     }
 }
 
@@ -120,6 +124,7 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         parent: summary.lineage.parent,
         hold: summary.hold_outcome.clone().map(HoldMark::Recorded),
         rewritten: summary.rewritten,
+        intercepted_until_ms: None,
     }
 }
 
@@ -312,6 +317,7 @@ pub(crate) mod tests {
             parent: None,
             hold: None,
             rewritten: false,
+            intercepted_until_ms: None,
         }
     }
 

@@ -11,7 +11,7 @@ use super::event::{AppEvent, Command};
 use super::rows::{row_from_start, row_update_from_record, row_update_usage, HoldMark};
 use super::view::diff::RequestDiff;
 use super::view::list;
-use super::{keys, layout, llm_adapter};
+use super::{intercept, keys, layout, llm_adapter};
 
 /// Applies one event to the state and returns the work the loop must do.
 pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
@@ -81,9 +81,16 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
                 app.notify(format!("{id} is not held any more"), true);
             }
         }
+        AppEvent::InterceptChanged(pattern) => intercept::changed(app, pattern),
+        AppEvent::ReleaseDone { id, edited, result } => {
+            intercept::release_done(app, id, edited, result);
+        }
         AppEvent::CurlCopied { id, file } => match file {
             Ok(path) => app.notify(
-                format!("curl for {id} copied to the clipboard and saved to {}", path.display()),
+                format!(
+                    "curl for {id} copied to the clipboard and saved to {}",
+                    path.display()
+                ),
                 false,
             ),
             Err(reason) => app.notify(format!("curl for {id} not saved: {reason}"), true),
@@ -125,6 +132,7 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
     match event {
         CaptureEvent::Started(start) => {
             let id = start.id;
+            intercept::started(app, id);
             app.rows.upsert(row_from_start(&start), &app.filter);
             app.live.insert(id, LiveExchange::new(start));
             let shown = app.rows.visible_position(id).is_some();
@@ -163,6 +171,10 @@ fn apply_capture(app: &mut App, event: CaptureEvent) {
             }
             mark_stale_if_selected(app, id);
         }
+        CaptureEvent::Intercepted {
+            start,
+            expires_at_ms,
+        } => intercept::intercepted(app, start, expires_at_ms),
         CaptureEvent::Finished(record) => finish(app, record),
         CaptureEvent::Held { id, expires_at_ms } => {
             app.rows.update(id, &app.filter, |row| {

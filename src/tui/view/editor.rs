@@ -13,7 +13,12 @@ use crate::tui::editor::{EditorPrompt, EditorState, FixMenu, JsonStatus};
 
 pub fn draw(frame: &mut Frame, area: Rect, editor: &EditorState) {
     let changed = if editor.modified { " · edited" } else { "" };
-    let link = if editor.parent == editor.source {
+    let link = if editor.intercepted {
+        format!(
+            " Edit intercepted {} → send to the upstream{changed} ",
+            editor.source
+        )
+    } else if editor.parent == editor.source {
         format!(" Edit {} → resend{changed} ", editor.source)
     } else {
         format!(

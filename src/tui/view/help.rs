@@ -27,7 +27,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("H", "hold-on-error on/off: failed replies wait for a fix"),
     (
         "F",
-        "forward the held exchange's original error to its agent",
+        "held: send its error on; intercepted: send it unchanged",
+    ),
+    (
+        "I",
+        "intercept on (asks the method/path/model pattern) / off",
     ),
     ("D", "diff of a resend against its parent request"),
     (

@@ -76,6 +76,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn title(app: &App) -> Line<'static> {
+    if let Some(input) = &app.intercept_input {
+        return Line::styled(
+            format!(
+                " intercept requests matching: {input}▏ (method, path or model · empty = all · Enter on · Esc cancel) "
+            ),
+            Style::default().fg(Color::Yellow),
+        );
+    }
     if let Some(input) = &app.filter_input {
         return Line::styled(
             format!(" filter: {input}▏ (Enter apply · Esc clear) "),
@@ -148,9 +156,13 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
     }
 }
 
-/// The path, after the marks for a resend and a hold.
+/// The path, after the marks for a rewrite, a resend, an interception and a hold.
 fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
     let mut cell = String::new();
+    if let Some(expires_at_ms) = row.intercepted_until_ms {
+        let left = HoldMark::seconds_left(expires_at_ms, now_ms);
+        cell.push_str(&format!("⏯ {left}s "));
+    }
     if row.rewritten {
         cell.push_str("⚙ ");
     }
@@ -193,6 +205,7 @@ fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
     };
     let class = match (&row.failure, row.state) {
         (Some(failure), _) => failure.class.to_string(),
+        (None, _) if row.intercepted_until_ms.is_some() => "intercepted".to_string(),
         (None, ExchangeState::Incomplete) => "incomplete".to_string(),
         (None, _) => String::new(),
     };
@@ -247,7 +260,11 @@ fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
 
 fn row_style(row: &ExchangeRow, selected: bool) -> Style {
     let held = row.hold.as_ref().is_some_and(HoldMark::is_waiting);
-    let base = if held {
+    let base = if row.intercepted_until_ms.is_some() {
+        Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD)
+    } else if held {
         Style::default()
             .fg(Color::Magenta)
             .add_modifier(Modifier::BOLD)

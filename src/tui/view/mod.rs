@@ -5,6 +5,7 @@ pub mod body;
 pub mod diff;
 pub mod editor;
 pub mod help;
+pub mod intercept_line;
 pub mod list;
 pub mod notice_line;
 pub mod request_pane;
@@ -30,6 +31,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     let areas = layout::areas(frame.area(), app);
     status_line::draw(frame, areas.status, app);
     banner::draw(frame, areas.banner, app);
+    intercept_line::draw(frame, areas.intercept, app);
     if let Some(editor) = &app.editor {
         editor::draw(frame, areas.main, editor);
     } else {

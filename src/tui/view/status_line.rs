@@ -82,6 +82,23 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
         Span::styled("│ hold off ", plain)
     };
     parts.push((2, hold));
+    if let Some(pattern) = status.intercept.as_ref().filter(|_| status.control) {
+        let waiting = app.intercepted_ids.len();
+        let count = if waiting > 0 {
+            format!(" ({waiting} waiting)")
+        } else {
+            String::new()
+        };
+        parts.push((
+            1,
+            Span::styled(
+                format!("│ intercept: {pattern}{count} "),
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD),
+            ),
+        ));
+    }
     parts.push((
         6,
         Span::styled("│ ? help", Style::default().fg(Color::DarkGray)),
@@ -121,6 +138,7 @@ mod tests {
             live: true,
             capture_health: Some("capture failing: disk full".into()),
             hold: true,
+            intercept: None,
             control: true,
         }
     }
