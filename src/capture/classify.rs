@@ -189,7 +189,8 @@ mod tests {
 
     #[test]
     fn anthropic_error_object_in_200_is_found() {
-        let body = br#"  {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let body =
+            br#"  {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
         let failure = classify_failure(200, body, None).expect("a failure");
         assert_eq!(failure.message, "Overloaded");
     }

@@ -6,8 +6,8 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Stdout};
-use std::path::PathBuf;
 use std::panic::{self, PanicHookInfo};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
