@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use llmscope::capture::SessionId;
@@ -21,9 +21,10 @@ pub enum Stream {
 
 pub struct Recorder {
     pub child: Child,
-    lines: mpsc::Receiver<(Stream, String)>,
     /// Everything printed so far, both streams, in arrival order per stream.
     printed: Arc<Mutex<Vec<(Stream, String)>>>,
+    /// Per stream, how far [`line_containing`](Self::line_containing) has read `printed`.
+    read_up_to: Mutex<[usize; 2]>,
     pub url: String,
     pub session: SessionId,
 }
@@ -44,16 +45,15 @@ impl Recorder {
             .stderr(Stdio::piped())
             .spawn()
             .expect("llmscope starts");
-        let (tx, lines) = mpsc::channel();
         let printed = Arc::new(Mutex::new(Vec::new()));
         let stdout = child.stdout.take().expect("stdout piped");
         let stderr = child.stderr.take().expect("stderr piped");
-        forward_lines(stdout, Stream::Stdout, tx.clone(), printed.clone());
-        forward_lines(stderr, Stream::Stderr, tx, printed.clone());
+        forward_lines(stdout, Stream::Stdout, printed.clone());
+        forward_lines(stderr, Stream::Stderr, printed.clone());
         let mut recorder = Self {
             child,
-            lines,
             printed,
+            read_up_to: Mutex::new([0, 0]),
             url: String::new(),
             session: SessionId(0),
         };
@@ -74,15 +74,29 @@ impl Recorder {
         recorder
     }
 
-    /// The next line on `stream` that contains `needle`, waiting at most [`WAIT`].
+    /// The next line on `stream`, after the last one this returned, that contains `needle`;
+    /// waits at most [`WAIT`] for it to be printed.
     pub fn line_containing(&self, stream: Stream, needle: &str) -> String {
+        let slot = stream as usize;
         let deadline = Instant::now() + WAIT;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok((from, line)) if from == stream && line.contains(needle) => return line,
-                Ok(_) => continue,
-                Err(_) => break,
+        loop {
+            {
+                let printed = self.printed.lock().unwrap_or_else(|e| e.into_inner());
+                let mut read_up_to = self.read_up_to.lock().unwrap_or_else(|e| e.into_inner());
+                let found = printed
+                    .iter()
+                    .enumerate()
+                    .skip(read_up_to[slot])
+                    .find(|(_, (from, line))| *from == stream && line.contains(needle));
+                if let Some((at, (_, line))) = found {
+                    read_up_to[slot] = at + 1;
+                    return line.clone();
+                }
             }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         panic!(
             "no {stream:?} line containing {needle:?}; printed so far:\n{}",
@@ -137,7 +151,6 @@ impl Drop for Recorder {
 fn forward_lines(
     from: impl Read + Send + 'static,
     stream: Stream,
-    tx: mpsc::Sender<(Stream, String)>,
     printed: Arc<Mutex<Vec<(Stream, String)>>>,
 ) {
     std::thread::spawn(move || {
@@ -149,8 +162,7 @@ fn forward_lines(
             printed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push((stream, line.clone()));
-            let _ = tx.send((stream, line));
+                .push((stream, line));
         }
     });
 }
