@@ -110,9 +110,12 @@ fn planted_values() -> Vec<&'static str> {
                 .next()
                 .unwrap_or(secret)
         })
+        .chain([QUERY_KEY])
         .collect()
 }
 
+/// A key in the query string, as Gemini's `?key=` takes it.
+const QUERY_KEY: &str = "PLANTED0query0key";
 fn assert_no_secret(what: &str, bytes: &[u8]) {
     for secret in planted_values() {
         let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
@@ -165,6 +168,11 @@ async fn planted_secrets_reach_the_upstream_but_not_the_data_dir_exports_or_outp
         ("/v1/chat/completions", "mock-401", false),
         ("/v1/messages", "mock-sse-error", true),
         ("/v1/chat/completions", "mock-malformed", false),
+        (
+            "/v1/chat/completions?api-version=2024-10-21&key=PLANTED0query0key",
+            "mock-ok",
+            false,
+        ),
     ];
     for (path, model, stream) in models {
         let mut request = client()
@@ -182,9 +190,15 @@ async fn planted_secrets_reach_the_upstream_but_not_the_data_dir_exports_or_outp
             assert_eq!(received.header(name), Some(value), "{name} forwarded");
         }
     }
+    assert_eq!(
+        mock.received()[models.len() - 1].target,
+        models[models.len() - 1].0,
+        "the query key is forwarded"
+    );
     let session = recorder.session.0.to_string();
     tokio::task::block_in_place(|| {
         recorder.line_containing(Stream::Stdout, "mock-malformed");
+        recorder.line_containing(Stream::Stdout, "key=<redacted>");
         recorder.terminate();
     });
     let output = recorder.printed().join("\n");
@@ -270,4 +284,46 @@ fn listening_beyond_loopback_prints_a_warning_and_loopback_is_the_default() {
         .expect("help runs");
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("[default: 127.0.0.1:8787]"), "{text}");
+}
+
+#[tokio::test]
+async fn a_query_key_is_recorded_redacted_and_a_resend_still_sends_it() {
+    use llmscope::proxy::ResendRequest;
+    let mut h = Harness::start().await;
+    let target = "/v1beta/models/gemini:generateContent?alt=sse&key=AIza-PLANTED-5555";
+    let reply = client()
+        .post(h.url(target))
+        .body(chat_body("mock-ok", false))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status(), 200);
+    let parent = h.next_finished().await;
+    assert_eq!(
+        parent.start.request.uri,
+        "/v1beta/models/gemini:generateContent?alt=sse&key=<redacted>"
+    );
+    let resend = ResendRequest {
+        method: "POST".into(),
+        uri: parent.start.request.uri.clone(),
+        headers: parent.start.request.headers.clone(),
+        body: parent.start.request.body.clone(),
+    };
+    h.control
+        .resend(parent.id(), resend)
+        .expect("resend starts");
+    let child = h.next_finished().await;
+    assert_eq!(child.failure, None);
+    assert_eq!(child.start.request.uri, parent.start.request.uri);
+    let sent: Vec<_> = h.mock.received().into_iter().map(|r| r.target).collect();
+    assert_eq!(sent, [target, target], "both went out with the real key");
+
+    let (stored, dir) = h.stop_and_load().await;
+    assert_eq!(stored.len(), 2);
+    for entry in std::fs::read_dir(&dir.path).expect("data dir lists") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("file reads");
+        let found = bytes.windows(17).any(|w| w == b"AIza-PLANTED-5555");
+        assert!(!found, "the query key is in {}", path.display());
+    }
 }
