@@ -136,18 +136,21 @@ async fn run_load(requests: usize, connections: usize, fault_every: usize) -> Fi
                     .body(body)
                     .send()
                     .await;
-                // A good request must get its whole reply; a broken one may get an error (a
-                // reply cut after its head reaches the agent cut) but never a hang, which the
-                // client's timeout would report.
-                let outcome = match sent {
-                    Ok(reply) => {
-                        let status = reply.status();
-                        reply.bytes().await.map(|_| status)
+                // Every request gets a reply head, llmscope's own when the upstream gave none.
+                let reply = match sent {
+                    Ok(reply) => reply,
+                    Err(error) => {
+                        problems.push(format!("request {n} got no reply head: {error}"));
+                        continue;
                     }
-                    Err(error) => Err(error),
                 };
-                match outcome {
-                    Ok(status) if classes.is_empty() && status != 200 => {
+                let status = reply.status();
+                let read = reply.bytes().await;
+                // A good request gets its whole reply; a broken one may see its body cut (a
+                // whole reply that broke after its head) but never a hang, which the client's
+                // timeout would report.
+                match read {
+                    Ok(_) if classes.is_empty() && status != 200 => {
                         problems.push(format!("good request {n} got {status}"));
                     }
                     Err(error) if classes.is_empty() || error.is_timeout() => {

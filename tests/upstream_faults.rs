@@ -125,20 +125,12 @@ async fn a_head_too_large_to_read_is_a_502_naming_the_malformed_reply() {
 #[tokio::test]
 async fn body_shorter_than_its_content_length_is_a_reset_and_the_agent_sees_it_cut() {
     let mut h = Harness::start().await;
-    // The head and the break can reach the proxy together; then the agent's connection may be
-    // cut before the head is written. Either way the agent never takes the body for whole.
-    let sent = client()
-        .post(h.url(CHAT))
-        .body(chat_body("mock-short-body", false))
-        .send()
-        .await;
-    if let Ok(reply) = sent {
-        assert_eq!(reply.status(), 200, "the upstream's head is passed on");
-        assert!(
-            reply.bytes().await.is_err(),
-            "the agent sees an incomplete body, as it would without llmscope"
-        );
-    }
+    let reply = post(&h, CHAT, "mock-short-body", false).await;
+    assert_eq!(reply.status(), 200, "the upstream's head is passed on");
+    assert!(
+        reply.bytes().await.is_err(),
+        "the agent sees an incomplete body, as it would without llmscope"
+    );
 
     let record = h.next_finished().await;
     let failure = record.failure.clone().expect("failed");
@@ -166,6 +158,29 @@ async fn body_shorter_than_its_content_length_is_a_reset_and_the_agent_sees_it_c
     serves_the_next_request(&mut h).await;
     let (stored, _dir) = h.stop_and_load().await;
     assert_eq!(stored_classes(&stored), [Some(FailureClass::Reset), None]);
+}
+
+/// The head and the break of a short reply reach the proxy together; hyper must write the
+/// head before the agent's body is failed, every time, not a bare close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_reply_broken_with_its_head_always_reaches_the_agent_with_that_head() {
+    let mut h = Harness::start().await;
+    for model in ["mock-short-body", "mock-reset-after-head"] {
+        for round in 0..25 {
+            let reply = client()
+                .post(h.url(CHAT))
+                .body(chat_body(model, false))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{model} round {round}: no head, {e}"));
+            assert_eq!(reply.status(), 200, "{model} round {round}");
+            assert!(reply.bytes().await.is_err(), "{model} round {round}");
+            let failure = h.next_finished().await.failure.clone().expect("failed");
+            assert_eq!(failure.class, FailureClass::Reset, "{model}: {failure:?}");
+        }
+    }
+    serves_the_next_request(&mut h).await;
+    h.stop_and_load().await;
 }
 
 #[tokio::test]
@@ -261,19 +276,12 @@ async fn reset_right_after_the_head_is_a_reset_for_streams_and_whole_replies() {
     assert_eq!(failure.class, FailureClass::Reset, "{failure:?}");
     serves_the_next_request(&mut h).await;
 
-    let sent = client()
-        .post(h.url(CHAT))
-        .body(chat_body("mock-reset-after-head", false))
-        .send()
-        .await;
-    // As with a short body, the break may overtake the head on its way to the agent.
-    if let Ok(reply) = sent {
-        assert_eq!(reply.status(), 200);
-        assert!(
-            reply.bytes().await.is_err(),
-            "a whole reply cut after its head reaches the agent cut"
-        );
-    }
+    let reply = post(&h, CHAT, "mock-reset-after-head", false).await;
+    assert_eq!(reply.status(), 200);
+    assert!(
+        reply.bytes().await.is_err(),
+        "a whole reply cut after its head reaches the agent cut"
+    );
     let failure = h.next_finished().await.failure.clone().expect("failed");
     assert_eq!(failure.class, FailureClass::Reset, "{failure:?}");
     serves_the_next_request(&mut h).await;
@@ -415,17 +423,11 @@ async fn proxy_serves_the_next_request_after_every_kind_of_broken_reply() {
     ];
     let mut expected = Vec::new();
     for (behavior, stream, class) in faults {
-        // Whatever the agent got, an error or a reply, it must end.
-        let got = tokio::time::timeout(WAIT, async {
-            let reply = client()
-                .post(h.url(CHAT))
-                .body(chat_body(behavior.name(), stream))
-                .send()
-                .await?;
-            reply.bytes().await
-        })
-        .await;
-        assert!(got.is_ok(), "{behavior}: the agent's request ends");
+        // The agent always gets a head (the upstream's or llmscope's) and a body that ends,
+        // whole or cut.
+        let reply = post(&h, CHAT, behavior.name(), stream).await;
+        let read = tokio::time::timeout(WAIT, reply.bytes()).await;
+        assert!(read.is_ok(), "{behavior}: the agent's body ends");
         let failure = h.next_finished().await.failure.clone();
         assert_eq!(
             failure.as_ref().map(|f| f.class),
