@@ -299,5 +299,15 @@ async fn request_over_the_size_cap_is_refused_with_a_413_in_the_agents_dialect()
         record.failure.as_ref().map(|f| f.class),
         Some(FailureClass::HttpError(413))
     );
-    h.stop_and_load().await;
+    let (stored, _dir) = h.stop_and_load().await;
+    assert_eq!(stored.len(), 1, "the refused request is in the record");
+    let kept = &stored[0];
+    assert_eq!(kept.state, ExchangeState::Complete);
+    assert_eq!(kept.record.response.as_ref().map(|r| r.status), Some(413));
+    let failure = kept.record.failure.as_ref().expect("recorded as failed");
+    assert_eq!(failure.class, FailureClass::HttpError(413));
+    assert!(
+        failure.message.contains("--max-request-bytes"),
+        "{failure:?}"
+    );
 }

@@ -3,90 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::recorder::{Recorder, Stream};
 use common::{chat_body, client, load_exchanges, WAIT};
-use llmscope::capture::{ExchangeState, SessionId};
+use llmscope::capture::ExchangeState;
 use llmscope::mock::MockUpstream;
-
-struct Recorder {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    url: String,
-    session: SessionId,
-}
-
-impl Recorder {
-    fn start(upstream: &str, data_dir: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_llmscope"))
-            .args([
-                "record",
-                "--upstream",
-                upstream,
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("llmscope starts");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let banner = lines
-            .recv_timeout(WAIT)
-            .expect("llmscope prints its address");
-        // "llmscope recording: http://127.0.0.1:PORT -> UPSTREAM  (session N, data in DIR)"
-        let url = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .expect("address in banner")
-            .to_string();
-        let session = banner
-            .split("(session ")
-            .nth(1)
-            .and_then(|rest| rest.split(',').next())
-            .and_then(|n| n.parse().ok())
-            .map(SessionId)
-            .expect("session id in banner");
-        Self {
-            child,
-            lines,
-            url,
-            session,
-        }
-    }
-
-    fn line_containing(&self, needle: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => continue,
-                Err(_) => break,
-            }
-        }
-        panic!("no output line containing {needle:?}");
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test]
 async fn record_prints_one_line_per_exchange() {
@@ -102,7 +25,7 @@ async fn record_prints_one_line_per_exchange() {
         .expect("answered");
     assert_eq!(ok.status(), 200);
     ok.bytes().await.expect("body");
-    let line = recorder.line_containing("mock-ok");
+    let line = recorder.line_containing(Stream::Stdout, "mock-ok");
     assert!(
         line.contains("POST /v1/chat/completions mock-ok 200 ok"),
         "{line}"
@@ -115,7 +38,7 @@ async fn record_prints_one_line_per_exchange() {
         .send()
         .await
         .expect("answered");
-    let line = recorder.line_containing("mock-400-model");
+    let line = recorder.line_containing(Stream::Stdout, "mock-400-model");
     assert!(line.contains(" 400 http_error "), "{line}");
     assert!(
         line.contains("Invalid model name passed in model=mock-400-model"),
@@ -150,8 +73,7 @@ async fn kill_during_an_exchange_leaves_it_incomplete_in_an_intact_database() {
         assert!(Instant::now() < deadline, "exchanges reach the database");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    recorder.child.kill().expect("SIGKILL");
-    recorder.child.wait().expect("reaped");
+    recorder.kill_9();
     let _ = hanging.await;
 
     // A new run recovers the killed session on open.

@@ -14,4 +14,6 @@ pub use exchange::{
     CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart,
     ExchangeState, HeaderList, HoldOutcome, Lineage, Origin, Rewrite, SessionId, Timing,
 };
-pub use redact::{is_secret_header, redact_headers, REDACTED};
+pub use redact::{
+    form_decode, is_secret_header, is_secret_param, redact_headers, redact_target, REDACTED,
+};

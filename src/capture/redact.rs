@@ -1,5 +1,6 @@
-//! Secret headers never leave the process: they are replaced before capture events are built,
-//! so neither the store, the screen nor an export ever sees them.
+//! Secret headers and key-like query parameters never leave the process: they are replaced
+//! before capture events are built, so neither the store, the screen nor an export ever sees
+//! them.
 
 use super::HeaderList;
 
@@ -42,6 +43,60 @@ pub fn redact_headers(headers: HeaderList) -> HeaderList {
         .collect()
 }
 
+/// Query parameter names that carry credentials: the header rule (`api_key`, `access_token`,
+/// `client_secret`, …) plus the short names APIs use for keys and signatures (`?key=` for
+/// Gemini, `sig=` for Azure SAS URLs). `name` is already decoded.
+pub fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase().replace('_', "-");
+    matches!(name.as_str(), "key" | "sig" | "signature" | "code") || is_secret_header(&name)
+}
+
+/// A request target (path and query as sent) with the value of every key-like query parameter
+/// replaced by [`REDACTED`]; everything else stays byte for byte.
+pub fn redact_target(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_string();
+    };
+    let pieces: Vec<String> = query
+        .split('&')
+        .map(|piece| match piece.split_once('=') {
+            Some((name, _)) if is_secret_param(&form_decode(name)) => {
+                format!("{name}={REDACTED}")
+            }
+            _ => piece.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", pieces.join("&"))
+}
+
+/// Decodes `application/x-www-form-urlencoded` text; malformed escapes are kept as written.
+pub fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        out.push((high << 4) | low);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
 fn redact_value(value: &str) -> String {
     match value.split_once(' ') {
         Some((scheme, _)) if is_auth_scheme(scheme) => format!("{scheme} {REDACTED}"),
@@ -81,6 +136,23 @@ mod tests {
             values,
             [REDACTED, REDACTED, REDACTED, REDACTED, "application/json"]
         );
+    }
+
+    #[test]
+    fn key_like_query_values_are_redacted_and_the_rest_kept() {
+        assert_eq!(
+            redact_target("/v1beta/models/g:streamGenerateContent?alt=sse&key=AIza-1&api%5Fkey=x&q=a+b"),
+            "/v1beta/models/g:streamGenerateContent?alt=sse&key=<redacted>&api%5Fkey=<redacted>&q=a+b"
+        );
+        assert_eq!(
+            redact_target("/v1/messages?beta=true"),
+            "/v1/messages?beta=true"
+        );
+        assert_eq!(
+            redact_target("/v1/chat/completions"),
+            "/v1/chat/completions"
+        );
+        assert_eq!(redact_target("/x?&flag&key"), "/x?&flag&key");
     }
 
     #[test]

@@ -109,6 +109,10 @@ pub struct ProxyArgs {
     /// Longest silence from the upstream, before its reply and between chunks
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub idle_timeout: u64,
+    /// Seconds a client has to send a request head; also how long an idle kept-alive
+    /// connection is kept
+    #[arg(long, default_value_t = 75, value_name = "SECS")]
+    pub header_timeout: u64,
     /// Larger request bodies are refused with 413
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_request_bytes: usize,
@@ -139,6 +143,7 @@ impl ProxyArgs {
         let mut config = ProxyConfig::new(self.listen, upstream);
         config.connect_timeout = Duration::from_secs(self.connect_timeout);
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
+        config.header_read_timeout = Duration::from_secs(self.header_timeout);
         config.max_request_bytes = self.max_request_bytes;
         config.max_capture_bytes = self.max_capture_bytes;
         config.hold_errors = self.hold_errors;

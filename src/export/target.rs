@@ -1,10 +1,11 @@
 //! Where an exported request goes: the upstream's URL for the agent's request target, split so
 //! that each exporter can show its query parameters and mask the ones that carry a key.
 //!
-//! Capture redacts headers only; some APIs take the key in the query string (`?key=` for
-//! Gemini, `sig=` for Azure SAS URLs), so the exporters must not copy query values blindly.
+//! Capture already redacts key-like query values (`?key=` for Gemini, `sig=` for Azure SAS
+//! URLs); the exporters mask them again, so a database written before that, or by hand, does
+//! not leak through an export either.
 
-use crate::capture::is_secret_header;
+use crate::capture::{form_decode, is_secret_param};
 use crate::proxy::Upstream;
 
 /// A request target resolved against the upstream.
@@ -102,41 +103,6 @@ impl QueryParam {
             name,
         }
     }
-}
-
-/// Query parameter names that carry credentials: the header rule (`api_key`, `access_token`,
-/// `client_secret`, …) plus the short names APIs use for keys and signatures.
-fn is_secret_param(name: &str) -> bool {
-    let name = name.to_ascii_lowercase().replace('_', "-");
-    matches!(name.as_str(), "key" | "sig" | "signature" | "code") || is_secret_header(&name)
-}
-
-/// Decodes `application/x-www-form-urlencoded` text; malformed escapes are kept as written.
-fn form_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                    (Some(high), Some(low)) => {
-                        out.push((high << 4) | low);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]

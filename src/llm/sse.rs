@@ -92,7 +92,13 @@ impl SseParser {
 
     fn append_data(&mut self, value: &str) {
         if self.has_data {
-            self.data.push('\n');
+            // The separator counts against the limit too, or a run of empty `data:` lines
+            // would grow the event by a byte each without end.
+            if self.data.len() < self.max_event_bytes {
+                self.data.push('\n');
+            } else {
+                self.truncated = true;
+            }
         }
         self.has_data = true;
         let room = self.max_event_bytes.saturating_sub(self.data.len());
@@ -164,6 +170,20 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert!(events[0].truncated);
         assert!(events[0].data.len() <= 16);
+    }
+
+    #[test]
+    fn many_empty_data_lines_stay_within_the_limit() {
+        let mut parser = SseParser::new(16);
+        let mut input = b"data: 123456789\n".to_vec();
+        for _ in 0..1000 {
+            input.extend_from_slice(b"data:\n");
+        }
+        input.extend_from_slice(b"\n");
+        let events = parser.push(&input);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].data, format!("123456789{}", "\n".repeat(7)));
+        assert!(events[0].truncated);
     }
 
     #[test]

@@ -54,9 +54,27 @@ pub enum MockBehavior {
     StatusThenClose,
     /// `mock-hang`: never answers; closes when the client does or after 120 s.
     Hang,
+    /// `mock-stall`: always a stream; its head and first event, then silence until the client
+    /// closes (or 120 s), like a provider that stops mid-generation.
+    Stall,
     /// `mock-big`: 2 MiB of deterministic `application/octet-stream` bytes, or
     /// `x-mock-size: N` bytes.
     Big,
+    /// `mock-huge-headers`: a normal JSON reply whose head carries 80 KiB of filler headers (or
+    /// `x-mock-size: N` bytes), in headers of at most 8 KiB each.
+    HugeHeaders,
+    /// `mock-short-body`: a JSON reply whose Content-Length promises twice the bytes sent, then
+    /// a close.
+    ShortBody,
+    /// `mock-long-body`: a JSON reply followed, in the same write and on a connection kept
+    /// open, by bytes its Content-Length does not cover: a second, unasked-for response.
+    LongBody,
+    /// `mock-bad-chunk`: always a stream; one well-formed chunk, then a chunk-size line that is
+    /// not hexadecimal, then close.
+    BadChunk,
+    /// `mock-reset-after-head`: the reply head (an SSE head when a stream was asked for, a JSON
+    /// head with a Content-Length otherwise) and no body, then a TCP reset.
+    ResetAfterHead,
     /// `mock-echo`, and any path starting with `/echo`: the request body back, with its
     /// Content-Type and Content-Encoding, and the method and target in `x-echo-method` and
     /// `x-echo-target`.
@@ -85,7 +103,13 @@ impl MockBehavior {
         Self::Malformed,
         Self::StatusThenClose,
         Self::Hang,
+        Self::Stall,
         Self::Big,
+        Self::HugeHeaders,
+        Self::ShortBody,
+        Self::LongBody,
+        Self::BadChunk,
+        Self::ResetAfterHead,
         Self::Echo,
     ];
 
@@ -111,7 +135,13 @@ impl MockBehavior {
             Self::Malformed => "mock-malformed",
             Self::StatusThenClose => "mock-status-then-close",
             Self::Hang => "mock-hang",
+            Self::Stall => "mock-stall",
             Self::Big => "mock-big",
+            Self::HugeHeaders => "mock-huge-headers",
+            Self::ShortBody => "mock-short-body",
+            Self::LongBody => "mock-long-body",
+            Self::BadChunk => "mock-bad-chunk",
+            Self::ResetAfterHead => "mock-reset-after-head",
             Self::Echo => "mock-echo",
         }
     }

@@ -175,14 +175,14 @@ impl Connection {
         self.stream.write_all(b"0\r\n\r\n").await
     }
 
-    /// Waits until the peer closes (or sends anything more, which is discarded) or `limit`
-    /// passes, for a behaviour that must keep a request unanswered.
-    pub async fn wait_for_peer_close(&mut self, limit: Duration) {
+    /// Waits until the peer closes (anything more it sends is discarded) or `limit` passes,
+    /// for a behaviour that must keep a request unanswered. True when the peer closed.
+    pub async fn wait_for_peer_close(&mut self, limit: Duration) -> bool {
         let until_closed = async {
             let mut scratch = [0u8; 4096];
             while matches!(self.stream.read(&mut scratch).await, Ok(1..)) {}
         };
-        let _ = tokio::time::timeout(limit, until_closed).await;
+        tokio::time::timeout(limit, until_closed).await.is_ok()
     }
 
     /// Closes with FIN, then reads until the peer closes too (at most `LINGER`): closing with

@@ -45,6 +45,7 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use behavior::MockBehavior;
+pub use play::big_byte;
 
 use http::{encode_head, Connection};
 use play::{play, After};
@@ -85,6 +86,7 @@ struct Shared {
     /// Permits for gated streams; a permit added before a stream waits is kept for it.
     gate: Semaphore,
     connections: AtomicUsize,
+    abandoned: AtomicUsize,
 }
 
 impl Shared {
@@ -93,6 +95,7 @@ impl Shared {
             received: Mutex::new(Vec::new()),
             gate: Semaphore::new(0),
             connections: AtomicUsize::new(0),
+            abandoned: AtomicUsize::new(0),
         }
     }
 
@@ -150,6 +153,13 @@ impl MockUpstream {
     pub fn connections_accepted(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
     }
+
+    /// How many replies the client stopped waiting for or reading before their end: it closed
+    /// or reset the connection mid-reply. A proxy that cancels the upstream request when its
+    /// own client leaves shows up here.
+    pub fn replies_abandoned(&self) -> usize {
+        self.shared.abandoned.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for MockUpstream {
@@ -199,7 +209,10 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             Ok(After::Close) => return conn.close().await,
             Ok(After::Reset) => return conn.reset(),
             // The client went away mid-reply; nothing is left to tell it.
-            Err(_) => return,
+            Err(_) => {
+                shared.abandoned.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
         }
     }
 }

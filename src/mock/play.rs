@@ -28,6 +28,16 @@ const PAUSE_BEFORE_RESET: Duration = Duration::from_millis(50);
 const BIG_DEFAULT_BYTES: usize = 2 * 1024 * 1024;
 /// `x-mock-size` is honoured up to this, so a typo cannot make the mock stream for hours.
 const BIG_MAX_BYTES: usize = 1024 * 1024 * 1024;
+/// Past the 64 KB that many servers allow in a head, well inside hyper's 400 KB read buffer.
+const HUGE_HEADERS_DEFAULT_BYTES: usize = 80 * 1024;
+const HUGE_HEADERS_MAX_BYTES: usize = 16 * 1024 * 1024;
+const FILLER_HEADER_BYTES: usize = 8 * 1024;
+/// What `mock-bad-chunk` sends where a chunk-size line belongs, unless `x-mock-chunk-line`
+/// says otherwise.
+const BAD_CHUNK_LINE: &str = "zz";
+/// The response `mock-long-body` sends beyond its Content-Length: a client that reads it as
+/// the reply to its next request on the connection would show it to the wrong caller.
+const SMUGGLED_BODY: &str = r#"{"smuggled":"mock-long-body"}"#;
 const MALFORMED_REPLY: &[u8] = b"SSH-2.0-OpenSSH_9.6\r\nthis is not an HTTP response\r\n\r\n";
 const BARE_STATUS_LINE: &[u8] = b"HTTP/1.1 200 OK\r\n";
 
@@ -126,11 +136,80 @@ impl Exchange<'_> {
                 conn.write_all(BARE_STATUS_LINE).await?;
                 Ok(After::Close)
             }
-            MockBehavior::Hang => {
-                conn.wait_for_peer_close(HANG_LIMIT).await;
-                Ok(After::Close)
+            MockBehavior::Hang => wait_for_client_to_leave(conn).await,
+            MockBehavior::Stall => {
+                let events = sse_events(&plan(), DEFAULT_DELTAS);
+                self.write_stream_head(conn).await?;
+                if self.head_only {
+                    return Ok(self.after());
+                }
+                if let Some(first) = events.first() {
+                    conn.write_chunk(first.as_bytes()).await?;
+                }
+                wait_for_client_to_leave(conn).await
             }
             MockBehavior::Big => self.big(conn).await,
+            MockBehavior::HugeHeaders => {
+                let size = self.size_header().map_or(HUGE_HEADERS_DEFAULT_BYTES, |n| {
+                    n.min(HUGE_HEADERS_MAX_BYTES)
+                });
+                let mut reply = Reply::json(200, plan().json_body());
+                let mut left = size;
+                while left > 0 {
+                    let length = left.min(FILLER_HEADER_BYTES);
+                    reply = reply.with_header("x-mock-filler", "f".repeat(length));
+                    left -= length;
+                }
+                self.reply(conn, reply).await
+            }
+            MockBehavior::ShortBody => {
+                let body = plan().json_body();
+                let headers = self
+                    .with_behavior_header(vec![("content-type", "application/json".to_string())]);
+                let mut bytes = encode_head(200, &headers, Some(body.len() * 2), true);
+                bytes.extend_from_slice(&body);
+                conn.write_all(&bytes).await?;
+                Ok(After::Close)
+            }
+            MockBehavior::LongBody => {
+                let body = plan().json_body();
+                let headers = self
+                    .with_behavior_header(vec![("content-type", "application/json".to_string())]);
+                let mut bytes = encode_head(200, &headers, Some(body.len()), self.close);
+                bytes.extend_from_slice(&body);
+                let extra = [("content-type", "application/json".to_string())];
+                bytes.extend(encode_head(200, &extra, Some(SMUGGLED_BODY.len()), false));
+                bytes.extend_from_slice(SMUGGLED_BODY.as_bytes());
+                conn.write_all(&bytes).await?;
+                Ok(self.after())
+            }
+            MockBehavior::BadChunk => {
+                let events = sse_events(&plan(), DEFAULT_DELTAS);
+                self.write_stream_head(conn).await?;
+                if let Some(first) = events.first() {
+                    conn.write_chunk(first.as_bytes()).await?;
+                }
+                let line =
+                    header(&self.request.headers, "x-mock-chunk-line").unwrap_or(BAD_CHUNK_LINE);
+                conn.write_all(format!("{line}\r\nnot a chunk\r\n").as_bytes())
+                    .await?;
+                Ok(After::Close)
+            }
+            MockBehavior::ResetAfterHead => {
+                if self.wants_stream() {
+                    self.write_stream_head(conn).await?;
+                } else {
+                    let body = plan().json_body();
+                    let headers = self.with_behavior_header(vec![(
+                        "content-type",
+                        "application/json".to_string(),
+                    )]);
+                    conn.write_all(&encode_head(200, &headers, Some(body.len()), self.close))
+                        .await?;
+                }
+                tokio::time::sleep(PAUSE_BEFORE_RESET).await;
+                Ok(After::Reset)
+            }
             MockBehavior::Echo => self.echo(conn).await,
             MockBehavior::ContextLength400
             | MockBehavior::UnsupportedParam400
@@ -245,9 +324,14 @@ impl Exchange<'_> {
         Ok(self.after())
     }
 
+    /// The `x-mock-size` header, for behaviours whose size a test chooses.
+    fn size_header(&self) -> Option<usize> {
+        header(&self.request.headers, "x-mock-size").and_then(|v| v.trim().parse::<usize>().ok())
+    }
+
     async fn big(&self, conn: &mut Connection) -> io::Result<After> {
-        let size = header(&self.request.headers, "x-mock-size")
-            .and_then(|v| v.trim().parse::<usize>().ok())
+        let size = self
+            .size_header()
             .map_or(BIG_DEFAULT_BYTES, |n| n.min(BIG_MAX_BYTES));
         let headers = self.with_behavior_header(vec![(
             "content-type",
@@ -290,9 +374,20 @@ impl Exchange<'_> {
     }
 }
 
+/// Keeps a request unanswered until the client gives up on it. Its leaving is reported as an
+/// error, so the connection loop counts the reply as abandoned; a client that never leaves
+/// is dropped after [`HANG_LIMIT`].
+async fn wait_for_client_to_leave(conn: &mut Connection) -> io::Result<After> {
+    if conn.wait_for_peer_close(HANG_LIMIT).await {
+        Err(io::ErrorKind::ConnectionAborted.into())
+    } else {
+        Ok(After::Close)
+    }
+}
+
 /// Byte `i` of a `mock-big` body: fixed, so two runs can be compared, and not a short
 /// repeating pattern, so compression does not flatter a benchmark.
-pub(super) fn big_byte(i: usize) -> u8 {
+pub fn big_byte(i: usize) -> u8 {
     let mixed = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (mixed >> 56) as u8
 }

@@ -2,12 +2,14 @@
 //! chunk by the relay task.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 /// Error type of the agent-facing body; an error makes hyper abort the connection, which is how
 /// a broken non-SSE upstream reply is passed on faithfully.
@@ -26,11 +28,42 @@ pub fn full_body(bytes: impl Into<Bytes>) -> AgentBody {
 /// read instead of growing memory.
 pub struct ChannelBody {
     rx: mpsc::Receiver<Result<Bytes, BodyError>>,
+    drained: Arc<DrainSignal>,
 }
 
 impl ChannelBody {
-    pub fn new(rx: mpsc::Receiver<Result<Bytes, BodyError>>) -> Self {
-        Self { rx }
+    pub fn new(rx: mpsc::Receiver<Result<Bytes, BodyError>>, drained: Arc<DrainSignal>) -> Self {
+        Self { rx, drained }
+    }
+}
+
+/// Tells the relay when hyper has taken every chunk sent so far and asked for more. hyper
+/// flushes what it buffered right after such a poll, but drops it, the head included, when the
+/// body fails instead; so before failing a body on purpose the relay waits for this.
+#[derive(Debug, Default)]
+pub struct DrainSignal {
+    /// The body's last poll found the channel empty.
+    waiting: AtomicBool,
+    polled_empty: Notify,
+}
+
+impl DrainSignal {
+    /// Returns once everything queued in `tx` has been taken and the body polled again, or the
+    /// agent's side of the body is gone.
+    pub async fn until_drained(&self, tx: &mpsc::Sender<Result<Bytes, BodyError>>) {
+        loop {
+            let polled_empty = self.polled_empty.notified();
+            tokio::pin!(polled_empty);
+            polled_empty.as_mut().enable();
+            let empty = tx.capacity() == tx.max_capacity();
+            if tx.is_closed() || (empty && self.waiting.load(Ordering::SeqCst)) {
+                return;
+            }
+            tokio::select! {
+                () = polled_empty => {}
+                () = tx.closed() => return,
+            }
+        }
     }
 }
 
@@ -42,8 +75,13 @@ impl Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        self.rx
-            .poll_recv(cx)
-            .map(|item| item.map(|result| result.map(Frame::data)))
+        let polled = self.rx.poll_recv(cx);
+        self.drained
+            .waiting
+            .store(polled.is_pending(), Ordering::SeqCst);
+        if polled.is_pending() {
+            self.drained.polled_empty.notify_waiters();
+        }
+        polled.map(|item| item.map(|result| result.map(Frame::data)))
     }
 }

@@ -22,8 +22,8 @@ use super::headers::{header_list, upstream_request_headers};
 use super::intercept::park_request;
 use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{
-    redact_headers, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord,
-    ExchangeStart, Failure, FailureClass, Lineage, Timing,
+    redact_headers, redact_target, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId,
+    ExchangeRecord, ExchangeStart, Failure, FailureClass, Lineage, Timing,
 };
 use crate::llm::{request_model, Dialect};
 
@@ -113,11 +113,11 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
     let clock = Instant::now();
     let started_at_ms = chrono::Utc::now().timestamp_millis();
     let (parts, body) = request.into_parts();
-    let uri = parts
+    let target = parts
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string());
-    let dialect = Dialect::detect(&uri, parts.headers.contains_key("anthropic-version"));
+    let dialect = Dialect::detect(&target, parts.headers.contains_key("anthropic-version"));
     let read = Limited::new(body, state.config.max_request_bytes)
         .collect()
         .await;
@@ -129,7 +129,7 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
     let mut body = body;
     let mut request = CapturedRequest {
         method: parts.method.to_string(),
-        uri,
+        uri: redact_target(&target),
         headers: redact_headers(header_list(&headers)),
         body: body.clone(),
     };
@@ -160,6 +160,7 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
     }
     let mut outgoing = Outgoing {
         method: parts.method,
+        target,
         headers,
         body,
     };
@@ -171,7 +172,9 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         }
     }
     let guard = ExchangeGuard::new(state.clone(), start, clock);
-    state.secrets.remember(guard.start.id, &outgoing.headers);
+    state
+        .secrets
+        .remember(guard.start.id, &outgoing.headers, &outgoing.target);
     forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
 }
 
@@ -185,8 +188,9 @@ pub fn spawn_resend(
     let method = http::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| ResendError::Method(request.method.clone()))?;
     let headers = state.secrets.restore(parent, &request.headers)?;
+    let target = state.secrets.restore_target(parent, &request.uri);
     let clock = Instant::now();
-    let dialect = Dialect::detect(&request.uri, headers.contains_key("anthropic-version"));
+    let dialect = Dialect::detect(&target, headers.contains_key("anthropic-version"));
     let start = ExchangeStart {
         id: state.next_exchange_id(),
         session: state.session,
@@ -195,7 +199,7 @@ pub fn spawn_resend(
         model: request_model(&request.body),
         request: CapturedRequest {
             method: method.to_string(),
-            uri: request.uri,
+            uri: redact_target(&target),
             headers: redact_headers(header_list(&headers)),
             body: request.body.clone(),
         },
@@ -204,9 +208,10 @@ pub fn spawn_resend(
     };
     let guard = ExchangeGuard::new(state.clone(), start, clock);
     let id = guard.start.id;
-    state.secrets.remember(id, &headers);
+    state.secrets.remember(id, &headers, &target);
     let outgoing = Outgoing {
         method,
+        target,
         headers,
         body: request.body,
     };

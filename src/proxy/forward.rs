@@ -14,6 +14,9 @@ use crate::capture::{ExchangeId, Failure, FailureClass};
 /// A request ready for the upstream: headers already cleaned of hop-by-hop fields.
 pub struct Outgoing {
     pub method: http::Method,
+    /// Path and query as they go upstream, credentials included; the record keeps the target
+    /// with key-like query values redacted.
+    pub target: String,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -33,7 +36,7 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
         .client
         .request(
             outgoing.method,
-            state.config.upstream.url_for(&guard.start.request.uri),
+            state.config.upstream.url_for(&outgoing.target),
         )
         .headers(outgoing.headers)
         .body(outgoing.body);

@@ -19,7 +19,8 @@ use super::headers::{header_list, upstream_request_headers};
 use super::wait_queue::WaitQueue;
 use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{
-    redact_headers, CaptureEvent, CapturedRequest, ExchangeStart, Failure, FailureClass, Rewrite,
+    redact_headers, redact_target, CaptureEvent, CapturedRequest, ExchangeStart, Failure,
+    FailureClass, Rewrite,
 };
 use crate::llm::{request_model, Dialect};
 
@@ -68,7 +69,8 @@ pub enum Release {
 /// The user's version of the request, with real credentials restored.
 pub struct EditedRequest {
     method: http::Method,
-    uri: String,
+    /// Path and query as they go upstream (key-like query values restored).
+    target: String,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -97,7 +99,7 @@ pub fn edited_request(
     let headers = state.secrets.restore(id, &request.headers)?;
     Ok(EditedRequest {
         method,
-        uri: request.uri,
+        target: state.secrets.restore_target(id, &request.uri),
         // A typed Host or Content-Length would contradict the body and upstream actually used.
         headers: upstream_request_headers(headers),
         body: request.body,
@@ -117,7 +119,9 @@ pub async fn park_request(
     let timeout = state.config.hold_timeout;
     let expires_at_ms = chrono::Utc::now().timestamp_millis()
         + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
-    state.secrets.remember(id, &outgoing.headers);
+    state
+        .secrets
+        .remember(id, &outgoing.headers, &outgoing.target);
     let (settle, settled) = tokio::sync::oneshot::channel();
     state.intercepts.insert(id, settle, expires_at_ms);
     state.active.enter();
@@ -167,7 +171,7 @@ fn apply_edit(
     edited: EditedRequest,
 ) -> (ExchangeStart, Outgoing) {
     let changed = edited.method != outgoing.method
-        || edited.uri != start.request.uri
+        || edited.target != outgoing.target
         || edited.headers != outgoing.headers
         || edited.body != outgoing.body;
     if !changed {
@@ -180,12 +184,12 @@ fn apply_edit(
     applied.push("edited by the user before sending".to_string());
     let request = CapturedRequest {
         method: edited.method.to_string(),
-        uri: edited.uri,
+        uri: redact_target(&edited.target),
         headers: redact_headers(header_list(&edited.headers)),
         body: edited.body.clone(),
     };
     let dialect = Dialect::detect(
-        &request.uri,
+        &edited.target,
         edited.headers.contains_key("anthropic-version"),
     );
     let start = ExchangeStart {
@@ -197,6 +201,7 @@ fn apply_edit(
     };
     let outgoing = Outgoing {
         method: edited.method,
+        target: edited.target,
         headers: edited.headers,
         body: edited.body,
     };

@@ -24,11 +24,6 @@ use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
 use crate::capture::{CaptureBus, Failure, FailureClass, SessionId};
 use crate::llm::Dialect;
 
-/// Time allowed for a client to send a request head. hyper also counts the idle time between
-/// requests on a kept-alive connection against it, so it doubles as the idle timeout; 75 s is
-/// nginx's keep-alive default, which HTTP clients' pools are used to.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(75);
-
 /// A bound proxy, ready to serve.
 pub struct Proxy {
     listener: TcpListener,
@@ -138,14 +133,16 @@ fn is_transient_accept_error(error: &std::io::Error) -> bool {
 }
 
 async fn serve_connection(state: Arc<ProxyState>, stream: tokio::net::TcpStream) {
-    let service = service_fn(move |request| handle(state.clone(), request));
     // Malformed requests are answered 400 by hyper and the connection closed; nothing to add.
     // A client that trickles its request head (or sends nothing) is cut off instead of
-    // holding a connection forever.
+    // holding a connection forever. hyper also counts the idle time between requests on a
+    // kept-alive connection against this timeout, so it doubles as the idle timeout.
+    let header_read_timeout = state.config.header_read_timeout;
+    let service = service_fn(move |request| handle(state.clone(), request));
     let _ = http1::Builder::new()
         .keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(header_read_timeout)
         .serve_connection(TokioIo::new(stream), service)
         .await;
 }

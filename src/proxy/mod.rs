@@ -42,6 +42,9 @@ pub struct ProxyConfig {
     pub connect_timeout: Duration,
     /// Longest silence allowed from the upstream, before its head and between body chunks.
     pub idle_timeout: Duration,
+    /// Time a client has to send a request head, which is also how long a kept-alive
+    /// connection may sit idle between requests.
+    pub header_read_timeout: Duration,
     /// Larger request bodies are refused with 413.
     pub max_request_bytes: usize,
     /// Reply bodies are recorded up to this size (the agent always gets all of it).
@@ -65,6 +68,8 @@ impl ProxyConfig {
             connect_timeout: Duration::from_secs(10),
             // The SDKs agents use give a request 600 s (TRAFFIC.md); never cut sooner.
             idle_timeout: Duration::from_secs(600),
+            // nginx's keep-alive default, which HTTP clients' pools are used to.
+            header_read_timeout: Duration::from_secs(75),
             max_request_bytes: 64 * 1024 * 1024,
             max_capture_bytes: 64 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(3),

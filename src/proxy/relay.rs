@@ -5,12 +5,13 @@
 //! the upstream read rather than growing memory.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{header, Response};
 use tokio::sync::mpsc;
 
-use super::body::{AgentBody, BodyError, ChannelBody};
+use super::body::{AgentBody, BodyError, ChannelBody, DrainSignal};
 use super::exchange::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
 use super::upstream::classify_transport_error;
@@ -21,6 +22,8 @@ use crate::llm::{stream_error_event, StreamWatch};
 
 /// Chunks buffered between the upstream read and the agent's socket.
 const AGENT_CHANNEL_CHUNKS: usize = 16;
+/// How long a broken whole reply waits for the agent to take what came before the break.
+const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
 /// Where a relayed reply goes besides the record.
 pub enum ReplySink {
@@ -100,10 +103,12 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
     let mut capture = CaptureBuffer::new(guard.state().config.max_capture_bytes);
     let mut watch = is_sse.then(|| StreamWatch::new(guard.start.dialect));
 
+    let drained = Arc::new(DrainSignal::default());
     let (tx, agent_left_at_head) = match sink {
         ReplySink::Agent(agent) => {
             let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
-            let mut head = Response::new(AgentBody::new(ChannelBody::new(rx)));
+            let body = ChannelBody::new(rx, drained.clone());
+            let mut head = Response::new(AgentBody::new(body));
             *head.status_mut() = status;
             *head.headers_mut() = agent_response_headers(reply.headers().clone());
             match agent.send(head) {
@@ -148,7 +153,7 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
         }
     };
     if let (true, Some(failure), Some(tx)) = (tell_agent, &failure, &tx) {
-        tell_agent_stream_broke(&guard, tx, is_sse, failure).await;
+        tell_agent_stream_broke(&guard, tx, &drained, is_sse, failure).await;
     }
     drop(tx);
     guard.finish(Some(response), failure);
@@ -204,6 +209,7 @@ async fn pump(
 async fn tell_agent_stream_broke(
     guard: &ExchangeGuard,
     tx: &mpsc::Sender<Result<Bytes, BodyError>>,
+    drained: &DrainSignal,
     is_sse: bool,
     failure: &Failure,
 ) {
@@ -215,6 +221,10 @@ async fn tell_agent_stream_broke(
         );
         Ok(Bytes::from(event))
     } else {
+        // Failing the body makes hyper drop what it has not written yet, the reply's head
+        // included when the break came with it; without this wait the agent would see a bare
+        // close instead of the upstream's head and a cut body.
+        let _ = tokio::time::timeout(DRAIN_LIMIT, drained.until_drained(tx)).await;
         Err(failure.message.clone().into())
     };
     // The agent may be gone already; the record keeps the failure either way.

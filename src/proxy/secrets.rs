@@ -1,5 +1,6 @@
-//! The real credentials of recent exchanges, kept in memory only, so that a resend of a
-//! recorded (redacted) request can authenticate like the agent did. Never written anywhere.
+//! The real credentials of recent exchanges (secret headers, and a request target with a key
+//! in its query), kept in memory only, so that a resend of a recorded (redacted) request can
+//! authenticate like the agent did. Never written anywhere.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -7,14 +8,19 @@ use std::sync::{Mutex, PoisonError};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::ResendError;
-use crate::capture::{is_secret_header, ExchangeId, HeaderList, REDACTED};
+use crate::capture::{is_secret_header, redact_target, ExchangeId, HeaderList, REDACTED};
 
 /// How many exchanges' credentials are kept; older exchanges can still be resent, with
 /// their secret headers filled in by hand.
 const REMEMBERED: usize = 4096;
 
-/// The secret headers one exchange was sent with.
-type Secrets = Vec<(HeaderName, HeaderValue)>;
+/// The secrets one exchange was sent with.
+#[derive(Default)]
+struct Secrets {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The request target as sent, when its query carried a key.
+    target: Option<String>,
+}
 
 #[derive(Default)]
 pub struct RecentSecrets {
@@ -22,13 +28,16 @@ pub struct RecentSecrets {
 }
 
 impl RecentSecrets {
-    pub fn remember(&self, id: ExchangeId, headers: &HeaderMap) {
-        let secrets: Vec<_> = headers
-            .iter()
-            .filter(|(name, _)| is_secret_header(name.as_str()))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect();
-        if secrets.is_empty() {
+    pub fn remember(&self, id: ExchangeId, headers: &HeaderMap, target: &str) {
+        let secrets = Secrets {
+            headers: headers
+                .iter()
+                .filter(|(name, _)| is_secret_header(name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            target: (redact_target(target) != target).then(|| target.to_string()),
+        };
+        if secrets.headers.is_empty() && secrets.target.is_none() {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
@@ -36,6 +45,39 @@ impl RecentSecrets {
             entries.pop_front();
         }
         entries.push_back((id, secrets));
+    }
+
+    /// The request target to send for an edited one: each query value still showing the
+    /// redaction mark gets `parent`'s real value for that parameter back.
+    pub fn restore_target(&self, parent: ExchangeId, edited: &str) -> String {
+        let Some((path, query)) = edited.split_once('?') else {
+            return edited.to_string();
+        };
+        if !query.contains(REDACTED) {
+            return edited.to_string();
+        }
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(real) = entries
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == parent)
+            .and_then(|(_, secrets)| secrets.target.as_deref())
+            .and_then(|real| real.split_once('?'))
+            .map(|(_, query)| query)
+        else {
+            return edited.to_string();
+        };
+        let pieces: Vec<&str> = query
+            .split('&')
+            .map(|piece| match piece.split_once('=') {
+                Some((name, REDACTED)) => real
+                    .split('&')
+                    .find(|real| real.split_once('=').is_some_and(|(n, _)| n == name))
+                    .unwrap_or(piece),
+                _ => piece,
+            })
+            .collect();
+        format!("{path}?{}", pieces.join("&"))
     }
 
     /// Builds real headers from an edited header list: every value still showing the
@@ -50,7 +92,7 @@ impl RecentSecrets {
             .iter()
             .rev()
             .find(|(id, _)| *id == parent)
-            .map(|(_, secrets)| secrets.as_slice())
+            .map(|(_, secrets)| secrets.headers.as_slice())
             .unwrap_or_default();
         let mut headers = HeaderMap::new();
         for (name, value) in edited {
@@ -85,7 +127,7 @@ mod tests {
         let secrets = RecentSecrets::default();
         let mut sent = HeaderMap::new();
         sent.insert("authorization", HeaderValue::from_static("Bearer sk-real"));
-        secrets.remember(ExchangeId(3), &sent);
+        secrets.remember(ExchangeId(3), &sent, "/v1/chat/completions");
         let edited = vec![
             ("authorization".to_string(), "Bearer <redacted>".to_string()),
             ("x-extra".to_string(), "added".to_string()),
@@ -93,6 +135,27 @@ mod tests {
         let restored = secrets.restore(ExchangeId(3), &edited).expect("valid");
         assert_eq!(restored["authorization"], "Bearer sk-real");
         assert_eq!(restored["x-extra"], "added");
+    }
+
+    #[test]
+    fn redacted_query_values_get_the_parents_real_key_back() {
+        let secrets = RecentSecrets::default();
+        let sent = "/v1beta/models/g:generateContent?key=AIza-real&alt=sse";
+        secrets.remember(ExchangeId(4), &HeaderMap::new(), sent);
+        let recorded = redact_target(sent);
+        assert_eq!(
+            recorded,
+            "/v1beta/models/g:generateContent?key=<redacted>&alt=sse"
+        );
+        assert_eq!(secrets.restore_target(ExchangeId(4), &recorded), sent);
+        let edited = "/v1beta/models/h:generateContent?alt=json&key=<redacted>";
+        assert_eq!(
+            secrets.restore_target(ExchangeId(4), edited),
+            "/v1beta/models/h:generateContent?alt=json&key=AIza-real"
+        );
+        let typed = "/v1beta/models/g:generateContent?key=AIza-typed";
+        assert_eq!(secrets.restore_target(ExchangeId(4), typed), typed);
+        assert_eq!(secrets.restore_target(ExchangeId(5), &recorded), recorded);
     }
 
     #[test]

@@ -187,8 +187,13 @@ fn has_io_kind(error: &reqwest::Error, kind: std::io::ErrorKind) -> bool {
     io_errors(error).any(|e| e.kind() == kind)
 }
 
+/// Bytes that break HTTP framing. hyper reports a bad head as a parse error, but a bad
+/// chunked body (a chunk-size line that is not hex, a missing CRLF) as an `InvalidInput` io
+/// error under a body error, so both kinds count.
 fn is_invalid_data(error: &reqwest::Error) -> bool {
-    has_io_kind(error, std::io::ErrorKind::InvalidData) && !is_tls_error(error)
+    let bad_bytes = has_io_kind(error, std::io::ErrorKind::InvalidData)
+        || has_io_kind(error, std::io::ErrorKind::InvalidInput);
+    bad_bytes && !is_tls_error(error)
 }
 
 fn is_tls_error(error: &reqwest::Error) -> bool {

@@ -2,6 +2,8 @@
 //! loopback in front of it, and a temporary data directory with the session database.
 #![allow(dead_code)]
 
+pub mod recorder;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use llmscope::capture::{CaptureEvent, ExchangeRecord, SessionId, Subscription};
 use llmscope::mock::MockUpstream;
 use llmscope::proxy::{ProxyConfig, ProxyControl, Upstream};
 use llmscope::recorder::Recording;
-use llmscope::store::{Store, StoredExchange};
+use llmscope::store::{Store, StoreHealth, StoredExchange};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -23,6 +25,8 @@ pub struct Harness {
     pub proxy_url: String,
     pub session: SessionId,
     pub control: ProxyControl,
+    /// How the store's writer is doing (failing, written, lost).
+    pub health: Arc<StoreHealth>,
     /// The session database's directory, created by llmscope inside `scratch`.
     pub data_dir: PathBuf,
     scratch: TempDir,
@@ -52,6 +56,7 @@ impl Harness {
         let session = recording.session;
         let events = recording.subscribe();
         let control = recording.control();
+        let health = recording.store_health();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(recording.serve_until(async {
             let _ = stopped.await;
@@ -61,6 +66,7 @@ impl Harness {
             proxy_url,
             session,
             control,
+            health,
             data_dir,
             scratch,
             events,
