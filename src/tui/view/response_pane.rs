@@ -163,11 +163,15 @@ pub fn llm_lines(response: &DecodedResponse, timing: &Timing) -> Vec<Line<'stati
         }
     }
     lines.push(Line::raw(""));
-    let finish = response
-        .finish_reason
-        .clone()
-        .unwrap_or_else(|| "(not given yet)".to_string());
-    lines.push(Line::from(vec![label("finish reason"), Span::raw(finish)]));
+    // An error reply has no finish reason to wait for.
+    let finish = match (&response.finish_reason, &response.error) {
+        (Some(reason), _) => Some(reason.clone()),
+        (None, None) => Some("(not given yet)".to_string()),
+        (None, Some(_)) => None,
+    };
+    if let Some(finish) = finish {
+        lines.push(Line::from(vec![label("finish reason"), Span::raw(finish)]));
+    }
     if let Some(usage) = &response.usage {
         let mut parts = Vec::new();
         let mut add = |name: &str, value: Option<u64>| {
