@@ -23,17 +23,21 @@ pub fn to_editor_text(body: &Value) -> String {
 
 /// Reads the editor's text back, or says where it first goes wrong.
 pub fn from_editor_text(text: &str) -> Result<Value, EditorJsonError> {
-    serde_json::from_str(text).map_err(|error| {
-        let line = error.line();
-        let full = error.to_string();
-        let position = format!(" at line {line} column {}", error.column());
-        let message = full.strip_suffix(&position).unwrap_or(&full).to_string();
-        EditorJsonError {
-            line,
-            column: char_column(text, line, error.column()),
-            message,
-        }
-    })
+    serde_json::from_str(text).map_err(|error| json_error(text, &error))
+}
+
+/// The position of a serde_json error in `text`, with the column in characters. Shared with
+/// the TUI's body check, which parses into `IgnoredAny` rather than a `Value`.
+pub(crate) fn json_error(text: &str, error: &serde_json::Error) -> EditorJsonError {
+    let line = error.line();
+    let full = error.to_string();
+    let position = format!(" at line {line} column {}", error.column());
+    let message = full.strip_suffix(&position).unwrap_or(&full).to_string();
+    EditorJsonError {
+        line,
+        column: char_column(text, line, error.column()),
+        message,
+    }
 }
 
 /// serde_json counts columns in bytes; a line with `é` or `→` before the error would put the

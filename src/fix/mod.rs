@@ -26,6 +26,7 @@ use serde_json::Value;
 use crate::capture::HeaderList;
 
 pub use apply::apply_fix;
+pub(crate) use editor_text::json_error;
 pub use editor_text::{from_editor_text, to_editor_text, EditorJsonError};
 pub use quick_fix::QuickFix;
 pub use rules::{apply_rules, AppliedRule, Rule, RuleAction, RuleMatch};

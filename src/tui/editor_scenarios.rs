@@ -1,62 +1,16 @@
 //! The request editor through `update` and the screen a user reads: edit and send, cancel,
 //! broken JSON, and typing speed on an agent-sized body.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 
-use super::view::test_util::{record_with, render_text, sample_record, T0};
+use super::scenario_support::{
+    app_with_failure, ctrl, finished, live_app, press, type_text, FIXED, TOO_LONG,
+};
+use super::view::test_util::{record_with, render_text, T0};
 use super::*;
-use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
-
-const FAILING: &[u8] =
-    br#"{"model":"mock-400-context","stream":false,"messages":[{"role":"user","content":"hi"}]}"#;
-const FIXED: &[u8] =
-    br#"{"model":"mock-ok","stream":false,"messages":[{"role":"user","content":"hi"}]}"#;
-const TOO_LONG: &[u8] = br#"{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","code":"context_length_exceeded"}}"#;
-
-fn live_app() -> App {
-    let status = StatusInfo {
-        listen: Some("127.0.0.1:8787".into()),
-        live: true,
-        control: true,
-        ..StatusInfo::default()
-    };
-    App::new(status, Vec::new(), T0, (120, 40))
-}
-
-fn key(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
-    update(app, AppEvent::Key(KeyEvent::new(code, modifiers)))
-}
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
-    key(app, code, KeyModifiers::NONE)
-}
-
-fn ctrl(app: &mut App, c: char) -> Vec<Command> {
-    key(app, KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
-
-fn finished(app: &mut App, record: ExchangeRecord) {
-    update(
-        app,
-        AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))),
-    );
-}
-
-/// A failed agent exchange #1, selected.
-fn app_with_failure() -> App {
-    let mut app = live_app();
-    finished(&mut app, sample_record(1, FAILING, 400, TOO_LONG));
-    app
-}
+use crate::capture::ExchangeId;
 
 /// In the open editor: moves to the line holding `"model"`, replaces the value.
 fn replace_model(app: &mut App, old: &str, new: &str) {

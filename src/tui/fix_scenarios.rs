@@ -2,41 +2,17 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 
-use super::view::test_util::{render_text, sample_record, T0};
+use super::scenario_support::{finished, key, live_app, press, TOO_LONG};
+use super::view::test_util::{render_text, sample_record};
 use super::*;
-use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, Lineage};
+use crate::capture::{ExchangeId, ExchangeStart, Lineage};
 use crate::fix::{QuickFix, RuleAction};
 
 const LONG_CHAT: &[u8] = br#"{"model":"gpt-4o","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"turn one"},{"role":"assistant","content":"reply one"},{"role":"user","content":"turn two"},{"role":"assistant","content":"reply two"},{"role":"user","content":"turn three"}]}"#;
-const TOO_LONG: &[u8] = br#"{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","code":"context_length_exceeded"}}"#;
 const UNKNOWN_MODEL: &[u8] =
     br#"{"error":{"message":"Invalid model name passed in model=gpt-4o-typo"}}"#;
-
-fn live_app() -> App {
-    let status = StatusInfo {
-        live: true,
-        control: true,
-        ..StatusInfo::default()
-    };
-    App::new(status, Vec::new(), T0, (120, 40))
-}
-
-fn key(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
-    update(app, AppEvent::Key(KeyEvent::new(code, modifiers)))
-}
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
-    key(app, code, KeyModifiers::NONE)
-}
-
-fn finished(app: &mut App, record: ExchangeRecord) {
-    update(
-        app,
-        AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))),
-    );
-}
 
 fn editor_text(app: &App) -> String {
     app.editor.as_ref().map(|e| e.text()).unwrap_or_default()

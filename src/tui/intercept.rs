@@ -35,11 +35,10 @@ pub(crate) fn pattern_key(app: &mut App, code: KeyCode, commands: &mut Vec<Comma
     let Some(input) = app.intercept_input.as_mut() else {
         return;
     };
+    if super::keys::edit_prompt(input, code) {
+        return;
+    }
     match code {
-        KeyCode::Char(c) => input.push(c),
-        KeyCode::Backspace => {
-            input.pop();
-        }
         KeyCode::Enter => {
             let typed = input.trim().to_string();
             app.intercept_input = None;

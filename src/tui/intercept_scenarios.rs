@@ -2,8 +2,9 @@
 //! pattern, an intercepted request's row and line, and sending it edited (`e`, Ctrl-S) or as
 //! the agent sent it (`F`).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 
+use super::scenario_support::{key, live_app, press, type_text};
 use super::view::test_util::{render_text, start, T0};
 use super::*;
 use crate::capture::{CaptureEvent, ExchangeId};
@@ -11,30 +12,6 @@ use crate::llm::Dialect;
 
 const BODY: &[u8] =
     br#"{"model":"gpt-4o-mini","stream":false,"messages":[{"role":"user","content":"hi"}]}"#;
-
-fn live_app() -> App {
-    let status = StatusInfo {
-        listen: Some("127.0.0.1:8787".into()),
-        live: true,
-        control: true,
-        ..StatusInfo::default()
-    };
-    App::new(status, Vec::new(), T0, (120, 40))
-}
-
-fn key(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
-    update(app, AppEvent::Key(KeyEvent::new(code, modifiers)))
-}
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
-    key(app, code, KeyModifiers::NONE)
-}
-
-fn type_text(app: &mut App, text: &str) -> Vec<Command> {
-    text.chars()
-        .flat_map(|c| press(app, KeyCode::Char(c)))
-        .collect()
-}
 
 /// `#id` was intercepted, the hold running out 100 s after T0; the clock is at T0 + 3 s.
 fn intercepted(app: &mut App, id: u64) {

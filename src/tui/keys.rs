@@ -103,15 +103,27 @@ fn quit(app: &mut App, commands: &mut Vec<Command>) {
     commands.push(Command::Quit);
 }
 
-fn filter_key(app: &mut App, code: KeyCode) {
-    let Some(input) = app.filter_input.as_mut() else {
-        return;
-    };
+/// Typing into a one-line prompt (filter, intercept pattern): `true` when `code` edited it,
+/// leaving Enter, Esc and the rest to the prompt's owner.
+pub(crate) fn edit_prompt(input: &mut String, code: KeyCode) -> bool {
     match code {
         KeyCode::Char(c) => input.push(c),
         KeyCode::Backspace => {
             input.pop();
         }
+        _ => return false,
+    }
+    true
+}
+
+fn filter_key(app: &mut App, code: KeyCode) {
+    let Some(input) = app.filter_input.as_mut() else {
+        return;
+    };
+    if edit_prompt(input, code) {
+        return;
+    }
+    match code {
         KeyCode::Enter => {
             app.filter.needle = input.trim().to_lowercase();
             app.filter_input = None;

@@ -52,4 +52,6 @@ mod intercept_scenarios;
 #[cfg(test)]
 mod resend_scenarios;
 #[cfg(test)]
+mod scenario_support;
+#[cfg(test)]
 mod scenarios;

@@ -141,12 +141,7 @@ pub fn compact_json(text: &str) -> String {
 
 /// Where the body's JSON first goes wrong, counted within the body (1-based), as serde_json
 /// reports it but with the column in characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonProblem {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+pub type JsonProblem = crate::fix::EditorJsonError;
 
 /// `Ok(true)` for valid JSON, `Ok(false)` for a body that is not meant as JSON (empty, or
 /// not starting like JSON with a content type that is not JSON), `Err` with the position.
@@ -157,27 +152,7 @@ pub fn check_json(body: &str, says_json: bool) -> Result<bool, JsonProblem> {
     }
     match serde_json::from_str::<serde::de::IgnoredAny>(body) {
         Ok(_) => Ok(true),
-        Err(error) => {
-            let full = error.to_string();
-            let position = format!(" at line {} column {}", error.line(), error.column());
-            let message = full.strip_suffix(&position).unwrap_or(&full).to_string();
-            Err(JsonProblem {
-                line: error.line(),
-                column: char_column(body, error.line(), error.column()),
-                message,
-            })
-        }
-    }
-}
-
-/// serde_json counts columns in bytes; the editor's cursor counts characters.
-fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
-    match line.checked_sub(1).and_then(|i| text.split('\n').nth(i)) {
-        Some(line_text) => line_text
-            .char_indices()
-            .take_while(|(at, _)| *at < byte_column)
-            .count(),
-        None => byte_column,
+        Err(error) => Err(crate::fix::json_error(body, &error)),
     }
 }
 

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 
 use super::rows::tests::row;
+use super::scenario_support::press;
 use super::view::test_util::{record_with, render, render_text, sample_record, start, T0};
 use super::*;
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeState, HeaderList};
@@ -29,10 +30,6 @@ fn raw_views(app: &mut App) {
 
 fn capture(app: &mut App, event: CaptureEvent) -> Vec<Command> {
     update(app, AppEvent::Capture(event))
-}
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
-    update(app, AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 fn head(id: u64, content_type: &str) -> CaptureEvent {

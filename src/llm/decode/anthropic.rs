@@ -189,16 +189,8 @@ pub(super) fn apply_event(state: &mut StreamState, kind: Option<&str>, data: &Js
 
 #[cfg(test)]
 mod tests {
-    use crate::llm::decode::assembler::assemble_every_way;
-    use crate::llm::{decode_request, decode_response, Dialect, Part, ToolCall, Usage};
-
-    fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
-        ToolCall {
-            id: Some(id.to_string()),
-            name: name.to_string(),
-            arguments: arguments.to_string(),
-        }
-    }
+    use crate::llm::decode::assembler::{assemble_every_way, call};
+    use crate::llm::{decode_request, decode_response, Dialect, Part, Usage};
 
     #[test]
     fn request_blocks_of_every_kind_are_decoded() {

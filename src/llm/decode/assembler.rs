@@ -172,6 +172,16 @@ pub(super) fn assemble_every_way(dialect: Dialect, stream: &str) -> DecodedRespo
     whole.snapshot()
 }
 
+/// A whole tool call with an id, as the decoders' tests expect it.
+#[cfg(test)]
+pub(super) fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
+    ToolCall {
+        id: Some(id.to_string()),
+        name: name.to_string(),
+        arguments: arguments.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

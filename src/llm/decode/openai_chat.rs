@@ -192,16 +192,8 @@ fn apply_tool_delta(state: &mut StreamState, delta: &Json) {
 
 #[cfg(test)]
 mod tests {
-    use crate::llm::decode::assembler::assemble_every_way;
-    use crate::llm::{decode_request, decode_response, Dialect, Part, ToolCall, Usage};
-
-    fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
-        ToolCall {
-            id: Some(id.to_string()),
-            name: name.to_string(),
-            arguments: arguments.to_string(),
-        }
-    }
+    use crate::llm::decode::assembler::{assemble_every_way, call};
+    use crate::llm::{decode_request, decode_response, Dialect, Part, Usage};
 
     #[test]
     fn request_messages_of_every_kind_are_decoded() {

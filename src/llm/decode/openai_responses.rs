@@ -226,16 +226,8 @@ fn finish(state: &mut StreamState, whole: &Json) {
 
 #[cfg(test)]
 mod tests {
-    use crate::llm::decode::assembler::assemble_every_way;
-    use crate::llm::{decode_request, decode_response, Dialect, Part, ToolCall, Usage};
-
-    fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
-        ToolCall {
-            id: Some(id.to_string()),
-            name: name.to_string(),
-            arguments: arguments.to_string(),
-        }
-    }
+    use crate::llm::decode::assembler::{assemble_every_way, call};
+    use crate::llm::{decode_request, decode_response, Dialect, Part, Usage};
 
     #[test]
     fn string_input_is_one_user_message_and_instructions_the_system() {

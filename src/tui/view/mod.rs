@@ -18,11 +18,12 @@ pub mod units;
 #[cfg(test)]
 pub(crate) mod test_util;
 
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::Frame;
 
-use super::app::{App, Detail};
+use super::app::{App, Detail, Focus};
 use super::detail::{DetailView, PaneContent};
 use super::layout;
 
@@ -51,6 +52,42 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
     if app.show_help {
         help::draw(frame, frame.area());
+    }
+}
+
+/// Draws one side of the selected exchange in the mode and scroll of the pane that `focus`
+/// names, titled ` {name}{progress} · {label} `; with nothing to show, the reason under
+/// ` {name} `.
+fn draw_detail_pane(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    focus: Focus,
+    name: &str,
+    progress: &str,
+    side: impl Fn(&DetailView) -> &PaneContent,
+) {
+    let focused = app.focus == focus;
+    let pane = app.pane(focus).copied().unwrap_or_default();
+    match detail_content(app, side) {
+        Ok(content) => {
+            let (text, fell_back) = content.shown(pane.mode);
+            let label = if fell_back {
+                "raw, no LLM reading".to_string()
+            } else {
+                text.label.clone()
+            };
+            let title = Line::from(format!(" {name}{progress} · {label} "));
+            text_pane::draw(frame, area, title, &text.lines, pane.scroll, focused);
+        }
+        Err(message) => text_pane::draw(
+            frame,
+            area,
+            Line::from(format!(" {name} ")),
+            &[message],
+            0,
+            focused,
+        ),
     }
 }
 

@@ -10,37 +10,15 @@ use crate::capture::CapturedRequest;
 use crate::llm::{DecodedRequest, Message, Part, ToolCall};
 
 use super::body::{self, dim, heading};
-use super::text_pane;
 use crate::tui::app::{App, Focus};
 
 /// How much of a tool's description the tool list shows.
 const TOOL_DESCRIPTION_CHARS: usize = 90;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let focused = app.focus == Focus::Request;
-    let content = super::detail_content(app, |view| &view.request);
-    match content {
-        Ok(content) => {
-            let (text, fell_back) = content.shown(app.request_pane.mode);
-            let label = if fell_back {
-                "raw, no LLM reading".to_string()
-            } else {
-                text.label.clone()
-            };
-            let title = Line::from(format!(" Request · {label} "));
-            text_pane::draw(
-                frame,
-                area,
-                title,
-                &text.lines,
-                app.request_pane.scroll,
-                focused,
-            );
-        }
-        Err(message) => {
-            text_pane::draw(frame, area, Line::from(" Request "), &[message], 0, focused)
-        }
-    }
+    super::draw_detail_pane(frame, area, app, Focus::Request, "Request", "", |view| {
+        &view.request
+    });
 }
 
 /// Start line, headers and body as the agent sent them.

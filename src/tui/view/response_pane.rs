@@ -10,7 +10,7 @@ use crate::capture::{ExchangeRecord, ExchangeState, Failure, Timing};
 use crate::llm::DecodedResponse;
 
 use super::body::{self, dim, heading};
-use super::{request_pane, text_pane, units};
+use super::{request_pane, units};
 use crate::tui::app::{App, Focus};
 use crate::tui::detail::{LiveExchange, LiveHead};
 
@@ -19,7 +19,6 @@ use crate::tui::detail::{LiveExchange, LiveHead};
 const LIVE_BODY_PREVIEW: usize = 256 * 1024;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let focused = app.focus == Focus::Response;
     let progress = app
         .selected_row()
         .filter(|row| row.state == ExchangeState::InFlight)
@@ -32,33 +31,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             )
         })
         .unwrap_or_default();
-    match super::detail_content(app, |view| &view.response) {
-        Ok(content) => {
-            let (text, fell_back) = content.shown(app.response_pane.mode);
-            let label = if fell_back {
-                "raw, no LLM reading".to_string()
-            } else {
-                text.label.clone()
-            };
-            let title = Line::from(format!(" Response{progress} · {label} "));
-            text_pane::draw(
-                frame,
-                area,
-                title,
-                &text.lines,
-                app.response_pane.scroll,
-                focused,
-            );
-        }
-        Err(message) => text_pane::draw(
-            frame,
-            area,
-            Line::from(" Response "),
-            &[message],
-            0,
-            focused,
-        ),
-    }
+    super::draw_detail_pane(
+        frame,
+        area,
+        app,
+        Focus::Response,
+        "Response",
+        &progress,
+        |view| &view.response,
+    );
 }
 
 /// Status line, failure, timing, headers and body of a finished exchange.
