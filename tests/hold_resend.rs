@@ -241,3 +241,26 @@ async fn resend_without_a_held_agent_is_recorded_as_a_child() {
     assert!(record.failure.is_none());
     h.stop_and_load().await;
 }
+
+#[tokio::test]
+async fn a_resend_of_a_failed_resend_still_reaches_the_held_agent() {
+    let mut h = held_harness(Duration::from_secs(60)).await;
+    let agent = agent_request(&h, chat_body("mock-400-context", false));
+    let held = next_held(&mut h).await;
+    let mut still_wrong = fixed(false);
+    still_wrong.body = Bytes::from(chat_body("mock-400-model", false));
+    let first_try = h.control.resend(held, still_wrong).expect("resend starts");
+    let failed = h.next_finished().await;
+    assert_eq!(failed.id(), first_try);
+    // The user fixes the failed resend, not the original: the agent is still found.
+    let second_try = h
+        .control
+        .resend(first_try, fixed(false))
+        .expect("second try");
+    assert_eq!(agent.await.expect("agent task").status(), 200);
+    assert_eq!(
+        next_hold_end(&mut h).await,
+        (held, HoldOutcome::Delivered { from: second_try })
+    );
+    h.stop_and_load().await;
+}

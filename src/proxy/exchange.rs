@@ -215,6 +215,7 @@ pub fn spawn_resend(
         headers,
         body: request.body,
     };
+    state.resend_parents.record(id, parent);
     tokio::spawn(forward(guard, outgoing, ReplyTo::HeldAgentOf(parent)));
     Ok(id)
 }

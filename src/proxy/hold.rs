@@ -183,7 +183,12 @@ pub async fn claim_held_agent(
     parent: ExchangeId,
     from: ExchangeId,
 ) -> Option<HeadSender> {
-    let settle = state.holds.take(parent)?;
+    // A resend of a failed resend still fixes the agent's original request: the agent is
+    // held on the first exchange of the chain.
+    let settle = state
+        .resend_parents
+        .ancestry(parent)
+        .find_map(|id| state.holds.take(id))?;
     let (give, given) = oneshot::channel();
     settle.send(Settle::Deliver { from, give }).ok()?;
     given.await.ok()

@@ -63,6 +63,7 @@ impl Proxy {
             holds: Default::default(),
             secrets: Default::default(),
             rules: Default::default(),
+            resend_parents: Default::default(),
         });
         Ok(Self { listener, state })
     }

@@ -12,6 +12,7 @@ mod forward;
 mod headers;
 mod hold;
 mod intercept;
+mod lineage;
 mod listener;
 mod relay;
 mod rules;
@@ -109,6 +110,7 @@ struct ProxyState {
     intercepts: intercept::InterceptQueue,
     secrets: secrets::RecentSecrets,
     rules: rules::RuleSet,
+    resend_parents: lineage::ResendParents,
 }
 
 impl ProxyState {
