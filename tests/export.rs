@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::recorder::run_llmscope;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -10,21 +12,6 @@ use common::{chat_body, client, json, Harness};
 use llmscope::export::har_problems;
 
 const PLANTED: &str = "sk-PLANTED-SECRET";
-
-fn llmscope(args: &[&str], data_dir: &Path) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_llmscope"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("llmscope runs");
-    assert!(
-        out.status.success(),
-        "llmscope {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// Runs the exported command in `sh` as a user would, with their own key in the environment.
 /// A `.curlrc` (read before the command's own options) adds the status code to the output and
@@ -76,9 +63,9 @@ async fn exported_har_validates_and_curl_replays_without_the_secret() {
         let session = session.clone();
         let har_arg = har_arg.to_string();
         move || {
-            llmscope(&["export", &session, "--har", &har_arg], &dir);
+            run_llmscope(&["export", &session, "--har", &har_arg], &dir);
             let har_text = std::fs::read_to_string(&har_arg).expect("HAR written");
-            let curl = llmscope(&["export", &session, "--curl", "1"], &dir);
+            let curl = run_llmscope(&["export", &session, "--curl", "1"], &dir);
             (
                 har_text,
                 String::from_utf8(curl.stdout).expect("UTF-8 command"),

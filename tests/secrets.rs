@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::recorder::run_llmscope;
+
 use common::{chat_body, client, Harness};
 
 const SECRETS: [&str; 4] = [
@@ -142,21 +144,6 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-fn llmscope(args: &[&str], data_dir: &std::path::Path) -> std::process::Output {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_llmscope"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("llmscope runs");
-    assert!(
-        out.status.success(),
-        "llmscope {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_secrets_reach_the_upstream_but_not_the_data_dir_exports_or_output() {
     use common::recorder::{Recorder, Stream};
@@ -210,7 +197,7 @@ async fn planted_secrets_reach_the_upstream_but_not_the_data_dir_exports_or_outp
     let har_arg = har_path.to_str().expect("UTF-8 path");
     let mut exports = Vec::new();
     tokio::task::block_in_place(|| {
-        let out = llmscope(&["export", &session, "--har", har_arg], dir.path());
+        let out = run_llmscope(&["export", &session, "--har", har_arg], dir.path());
         exports.push((
             "the export command's output".to_string(),
             [out.stdout, out.stderr].concat(),
@@ -219,10 +206,10 @@ async fn planted_secrets_reach_the_upstream_but_not_the_data_dir_exports_or_outp
             "the HAR file".to_string(),
             std::fs::read(&har_path).expect("HAR"),
         ));
-        let out = llmscope(&["export", "latest", "--har", "-"], dir.path());
+        let out = run_llmscope(&["export", "latest", "--har", "-"], dir.path());
         exports.push(("the HAR on stdout".to_string(), out.stdout));
         for id in 1..=models.len() {
-            let out = llmscope(&["export", &session, "--curl", &id.to_string()], dir.path());
+            let out = run_llmscope(&["export", &session, "--curl", &id.to_string()], dir.path());
             let command = [out.stdout, out.stderr].concat();
             assert!(
                 String::from_utf8_lossy(&command).contains("curl "),

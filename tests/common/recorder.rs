@@ -166,3 +166,20 @@ fn forward_lines(
         }
     });
 }
+
+/// Runs a one-shot `llmscope` command (`sessions`, `export`, …) on `data_dir` and returns its
+/// output, failing the test with its stderr when it does not succeed.
+pub fn run_llmscope(args: &[&str], data_dir: &Path) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_llmscope"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("llmscope runs");
+    assert!(
+        out.status.success(),
+        "llmscope {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
