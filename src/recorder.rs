@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::capture::{CaptureBus, SessionId, Subscription};
+use crate::capture::{CaptureBus, Interest, SessionId, Subscription};
 use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
 use crate::store::{spawn_writer, SessionInfo, Store, StoreHealth, WriterHandle};
 
@@ -50,7 +50,7 @@ impl Recording {
             .begin_session(&info)
             .context("starting a session in the database")?;
         let bus = CaptureBus::new();
-        let writer = spawn_writer(store, bus.subscribe());
+        let writer = spawn_writer(store, bus.subscribe_to(Interest::Record));
         let upstream = config.upstream.to_string();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
         Ok(Self {
@@ -80,6 +80,11 @@ impl Recording {
 
     pub fn subscribe(&self) -> Subscription {
         self.bus.subscribe()
+    }
+
+    /// A subscription to what the record is made of, without live reply chunks.
+    pub fn subscribe_to_record(&self) -> Subscription {
+        self.bus.subscribe_to(Interest::Record)
     }
 
     pub fn store_health(&self) -> Arc<StoreHealth> {

@@ -19,6 +19,27 @@ struct Subscriber {
     tx: mpsc::UnboundedSender<CaptureEvent>,
     pending: Arc<AtomicUsize>,
     lag_limit: usize,
+    interest: Interest,
+}
+
+/// Which events a subscriber receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// Everything, live reply heads and body chunks included (screens that show streams).
+    Everything,
+    /// Only what the record is made of: every event except live reply heads and chunks, which
+    /// `Finished` repeats in full. Keeps a busy proxy from queueing (and waking) the store and
+    /// the log printer for every chunk.
+    Record,
+}
+
+impl Interest {
+    fn wants(self, event: &CaptureEvent) -> bool {
+        match self {
+            Self::Everything => true,
+            Self::Record => !event.is_live_detail(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -48,16 +69,26 @@ impl CaptureBus {
 
     /// Adds a subscriber that receives every event published from now on.
     pub fn subscribe(&self) -> Subscription {
-        self.subscribe_with_lag_limit(DEFAULT_LAG_LIMIT)
+        self.subscribe_to(Interest::Everything)
+    }
+
+    /// Adds a subscriber that receives the events of `interest` published from now on.
+    pub fn subscribe_to(&self, interest: Interest) -> Subscription {
+        self.add_subscriber(DEFAULT_LAG_LIMIT, interest)
     }
 
     pub fn subscribe_with_lag_limit(&self, lag_limit: usize) -> Subscription {
+        self.add_subscriber(lag_limit, Interest::Everything)
+    }
+
+    fn add_subscriber(&self, lag_limit: usize, interest: Interest) -> Subscription {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
         self.lock().push(Subscriber {
             tx,
             pending: pending.clone(),
             lag_limit,
+            interest,
         });
         Subscription { rx, pending }
     }
@@ -67,6 +98,10 @@ impl CaptureBus {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         let mut subscribers = self.lock();
         subscribers.retain(|sub| {
+            if !sub.interest.wants(&event) {
+                // A closed receiver is noticed at the next event it wants.
+                return true;
+            }
             let lagging = sub.pending.load(Ordering::Relaxed) >= sub.lag_limit;
             if lagging && event.is_droppable() {
                 self.counters.chunks_skipped.fetch_add(1, Ordering::Relaxed);
@@ -128,6 +163,11 @@ impl Subscription {
         event
     }
 
+    /// Events published to this subscriber and not yet received.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
     fn mark_received(&self, got_one: bool) {
         if got_one {
             self.pending.fetch_sub(1, Ordering::Relaxed);
@@ -168,6 +208,27 @@ mod tests {
         }
         assert_eq!(got, [0, 1, 9]);
         assert_eq!(bus.stats().chunks_skipped, 3);
+    }
+
+    #[test]
+    fn record_subscriber_gets_lifecycle_events_only() {
+        let bus = CaptureBus::new();
+        let mut record = bus.subscribe_to(Interest::Record);
+        let mut live = bus.subscribe();
+        bus.publish(chunk(1));
+        bus.publish(CaptureEvent::ResponseHead {
+            id: ExchangeId(1),
+            status: 200,
+            headers: Arc::default(),
+            first_byte_ms: 1,
+        });
+        bus.publish(CaptureEvent::Held {
+            id: ExchangeId(1),
+            expires_at_ms: 0,
+        });
+        let drain = |sub: &mut Subscription| std::iter::from_fn(|| sub.try_recv()).count();
+        assert_eq!(drain(&mut live), 3);
+        assert_eq!(drain(&mut record), 1);
     }
 
     #[test]

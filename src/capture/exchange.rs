@@ -281,4 +281,9 @@ impl CaptureEvent {
     pub fn is_droppable(&self) -> bool {
         matches!(self, Self::ResponseChunk { .. })
     }
+
+    /// Live detail of a reply in progress, repeated in full by its `Finished`.
+    pub fn is_live_detail(&self) -> bool {
+        matches!(self, Self::ResponseHead { .. } | Self::ResponseChunk { .. })
+    }
 }

@@ -8,7 +8,7 @@ mod classify;
 mod exchange;
 mod redact;
 
-pub use bus::{BusStats, CaptureBus, Subscription};
+pub use bus::{BusStats, CaptureBus, Interest, Subscription};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
     CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart,

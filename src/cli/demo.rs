@@ -33,7 +33,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             recording.session,
             data_dir.display()
         );
-        let printer = tokio::spawn(print_exchanges(recording.subscribe()));
+        let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = tokio::spawn(recording.serve_until(async {
             let _ = stopped.await;

@@ -37,7 +37,7 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
         "point the agent's base URL at http://{}; Ctrl-C stops",
         recording.local_addr()
     );
-    let printer = tokio::spawn(print_exchanges(recording.subscribe()));
+    let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     recording.serve_until(shutdown_signal()).await?;
     health.abort();
@@ -79,11 +79,43 @@ async fn report_capture_health(health: std::sync::Arc<crate::store::StoreHealth>
 }
 
 pub async fn print_exchanges(mut events: Subscription) {
+    use tokio::io::AsyncWriteExt;
+    // Lines of exchanges that finished together go out in one write: one system call per
+    // burst rather than per exchange, and a stdout pipe nobody reads never stalls a worker.
+    const MAX_WRITE: usize = 64 * 1024;
+    // After a write, let the lines of a busy moment gather instead of waking per exchange.
+    const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
+    let mut stdout = tokio::io::stdout();
+    let mut lines = String::new();
     while let Some(event) = events.recv().await {
-        if let CaptureEvent::Finished(record) = event {
-            println!("{}", exchange_line(&record));
+        let mut next = Some(event);
+        while let Some(event) = next {
+            if let CaptureEvent::Finished(record) = event {
+                lines.push_str(&exchange_line(&record));
+                lines.push('\n');
+            }
+            next = if lines.len() < MAX_WRITE {
+                events.try_recv()
+            } else {
+                None
+            };
         }
+        if lines.is_empty() {
+            continue;
+        }
+        let written = stdout.write_all(lines.as_bytes()).await;
+        if written.is_err() || stdout.flush().await.is_err() {
+            // Nobody reads the log any more (closed pipe); the record is still written.
+            return drain(events).await;
+        }
+        lines.clear();
+        tokio::time::sleep(GATHER).await;
     }
+}
+
+/// Keeps consuming so a dead printer does not queue events forever.
+async fn drain(mut events: Subscription) {
+    while events.recv().await.is_some() {}
 }
 
 /// One line for a finished exchange: time, id, method, path, model, status, class, latency,

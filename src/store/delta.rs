@@ -106,7 +106,7 @@ impl DeltaReferences {
                     candidate.depth + 1,
                 )
             }
-            _ => (codec::encode(body), None, 0),
+            _ => (codec::encode_body(body), None, 0),
         };
         DeltaEncoded {
             body: body_encoded,

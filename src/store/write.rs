@@ -102,11 +102,24 @@ impl Store {
                 _ => None,
             })
             .collect();
+        let started: HashSet<(SessionId, ExchangeId)> = events
+            .iter()
+            .filter_map(|event| match event {
+                CaptureEvent::Started(start) => Some((start.session, start.id)),
+                _ => None,
+            })
+            .collect();
         let tx = self.write_tx("record exchanges")?;
         for event in events {
             let written = match event {
                 CaptureEvent::Started(start) if !finished.contains(&(start.session, start.id)) => {
                     insert_start(&tx, &self.references, start)
+                }
+                // Its start was skipped above: the whole row goes in with one insert.
+                CaptureEvent::Finished(record)
+                    if started.contains(&(record.start.session, record.id())) =>
+                {
+                    insert_exchange(&tx, &self.references, &record.start, Some(record))
                 }
                 CaptureEvent::Finished(record) => write_finish(&tx, &self.references, record),
                 CaptureEvent::HoldEnded {
@@ -134,20 +147,41 @@ fn insert_start(
     references: &RefCell<DeltaReferences>,
     start: &ExchangeStart,
 ) -> rusqlite::Result<()> {
+    insert_exchange(conn, references, start, None)
+}
+
+/// Inserts an exchange's row: its request, and its outcome when `finished` (one statement
+/// instead of an insert and an update when the start and the finish are written together).
+fn insert_exchange(
+    conn: &Connection,
+    references: &RefCell<DeltaReferences>,
+    start: &ExchangeStart,
+    finished: Option<&ExchangeRecord>,
+) -> rusqlite::Result<()> {
     let request = &start.request;
     let encoded = references
         .borrow()
         .encode(start.session, &request.uri, start.id, &request.body);
     let body = encoded.body;
     let rewrite = start.rewrite.as_deref();
-    let original_body = rewrite.map(|r| codec::encode(&r.original.body));
+    let original_body = rewrite.map(|r| codec::encode_body(&r.original.body));
+    let outcome = finished.map(Outcome::of);
+    let outcome = outcome.as_ref();
+    let state = if finished.is_some() {
+        ExchangeState::Complete
+    } else {
+        ExchangeState::InFlight
+    };
     conn.prepare_cached(
         "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, model,
              state, origin, parent_id, rewrite_applied, original_request_len, request_body_len,
              request_headers, request_body_codec, request_body, original_request_headers,
-             original_request_codec, original_request_body, request_body_ref)
+             original_request_codec, original_request_body, request_body_ref,
+             status, failure_class, failure_message, first_byte_ms, duration_ms,
+             response_body_captured, response_body_len, response_headers, response_body_codec,
+             response_body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20)
+                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
          ON CONFLICT (session_id, id) DO NOTHING",
     )?
     .execute(params![
@@ -158,7 +192,7 @@ fn insert_start(
         request.uri,
         start.dialect.as_str(),
         start.model,
-        ExchangeState::InFlight.as_str(),
+        state.as_str(),
         start.lineage.origin.as_str(),
         start.lineage.parent.map(|p| p.0),
         rewrite.map(|r| serde_json::Value::from(r.applied.clone()).to_string()),
@@ -171,9 +205,54 @@ fn insert_start(
         original_body.as_ref().map_or(0, |b| b.codec.tag()),
         original_body.as_ref().and_then(|b| b.stored()),
         encoded.reference.map(|r| r.0),
+        outcome.and_then(|o| o.status),
+        outcome.and_then(|o| o.failure_class),
+        outcome.and_then(|o| o.failure_message),
+        outcome.and_then(|o| o.first_byte_ms),
+        outcome.and_then(|o| o.duration_ms),
+        outcome.and_then(|o| o.body_captured),
+        outcome.and_then(|o| o.body_len),
+        outcome.and_then(|o| o.headers.as_deref()),
+        outcome.map_or(0, |o| o.body_codec),
+        outcome
+            .and_then(|o| o.body.as_ref())
+            .and_then(|b| b.stored()),
     ])?;
     references.borrow_mut().remember(encoded.candidate);
     Ok(())
+}
+
+/// The outcome columns of a finished exchange, encoded once for either statement.
+struct Outcome<'a> {
+    status: Option<u16>,
+    failure_class: Option<&'static str>,
+    failure_message: Option<&'a str>,
+    first_byte_ms: Option<u64>,
+    duration_ms: Option<u64>,
+    body_captured: Option<u64>,
+    body_len: Option<u64>,
+    headers: Option<String>,
+    body_codec: i64,
+    body: Option<codec::EncodedBody>,
+}
+
+impl<'a> Outcome<'a> {
+    fn of(record: &'a ExchangeRecord) -> Self {
+        let response = record.response.as_ref();
+        let body = response.map(|r| codec::encode_body(&r.body));
+        Self {
+            status: response.map(|r| r.status),
+            failure_class: record.failure.as_ref().map(|f| f.class.as_str()),
+            failure_message: record.failure.as_ref().map(|f| f.message.as_str()),
+            first_byte_ms: record.timing.first_byte_ms,
+            duration_ms: record.timing.duration_ms,
+            body_captured: response.map(|r| r.body.len() as u64),
+            body_len: response.map(|r| r.body_len),
+            headers: response.map(|r| headers_json(&r.headers)),
+            body_codec: body.as_ref().map_or(0, |b| b.codec.tag()),
+            body,
+        }
+    }
 }
 
 /// Replaces a session's rules with `rules` (a JSON list of rules, each with `id` and
@@ -227,16 +306,18 @@ fn write_finish(
     references: &RefCell<DeltaReferences>,
     record: &ExchangeRecord,
 ) -> rusqlite::Result<()> {
-    if update_outcome(conn, record)? == 0 {
-        insert_start(conn, references, &record.start)?;
-        update_outcome(conn, record)?;
+    let outcome = Outcome::of(record);
+    if update_outcome(conn, record, &outcome)? == 0 {
+        insert_exchange(conn, references, &record.start, Some(record))?;
     }
     Ok(())
 }
 
-fn update_outcome(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<usize> {
-    let response = record.response.as_ref();
-    let body = response.map(|r| codec::encode(&r.body));
+fn update_outcome(
+    conn: &Connection,
+    record: &ExchangeRecord,
+    outcome: &Outcome<'_>,
+) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "UPDATE exchanges SET status = ?3, state = ?4, failure_class = ?5, failure_message = ?6,
              first_byte_ms = ?7, duration_ms = ?8, response_body_captured = ?9,
@@ -247,17 +328,17 @@ fn update_outcome(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Resul
     .execute(params![
         record.start.session.0,
         record.id().0,
-        response.map(|r| r.status),
+        outcome.status,
         ExchangeState::Complete.as_str(),
-        record.failure.as_ref().map(|f| f.class.as_str()),
-        record.failure.as_ref().map(|f| f.message.as_str()),
-        record.timing.first_byte_ms,
-        record.timing.duration_ms,
-        response.map(|r| r.body.len() as u64),
-        response.map(|r| r.body_len),
-        response.map(|r| headers_json(&r.headers)),
-        body.as_ref().map_or(0, |b| b.codec.tag()),
-        body.as_ref().and_then(|b| b.stored()),
+        outcome.failure_class,
+        outcome.failure_message,
+        outcome.first_byte_ms,
+        outcome.duration_ms,
+        outcome.body_captured,
+        outcome.body_len,
+        outcome.headers.as_deref(),
+        outcome.body_codec,
+        outcome.body.as_ref().and_then(|b| b.stored()),
     ])
 }
 

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use super::codec::{self, Effort};
 use super::db::Store;
 use super::error::StoreError;
 use crate::capture::{CaptureEvent, Subscription};
@@ -26,6 +27,12 @@ pub(super) struct WriterConfig {
     pub max_backoff: Duration,
     /// How long to keep retrying after [`WriterHandle::join`] before giving up.
     pub shutdown_grace: Duration,
+    /// Events waiting (received or still queued) beyond which bodies are compressed fast:
+    /// memory held by the queue matters more than file size while the proxy outruns the disk.
+    pub hurry_after: usize,
+    /// Pause after a write that emptied the backlog. Bounds how late an exchange reaches the
+    /// disk; under load it turns one wake-up and commit per event into one per pause.
+    pub gather: Duration,
 }
 
 impl Default for WriterConfig {
@@ -36,6 +43,8 @@ impl Default for WriterConfig {
             first_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(5),
+            gather: Duration::from_millis(5),
+            hurry_after: 64,
         }
     }
 }
@@ -197,8 +206,18 @@ impl Writer {
             if self.backlog.is_empty() {
                 continue;
             }
+            let behind = self.backlog.len() + self.events.pending();
+            codec::set_effort(if behind > self.config.hurry_after {
+                Effort::Hurried
+            } else {
+                Effort::Normal
+            });
             if let Err(err) = self.write_front() {
                 self.handle_failure(err);
+            } else if self.backlog.is_empty() && !self.shutting_down.load(Ordering::Relaxed) {
+                // Group commit: a busy proxy's events gather for the next transaction instead
+                // of each one waking this thread.
+                thread::sleep(self.config.gather);
             }
             self.health
                 .backlog
