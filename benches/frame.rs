@@ -68,6 +68,7 @@ fn start(id: u64, body: Bytes) -> ExchangeStart {
         },
         lineage: Default::default(),
         rewrite: None,
+        request_body_unrecorded: None,
     }
 }
 

@@ -58,6 +58,7 @@ fn start(session: SessionId, id: u64, body: Bytes) -> ExchangeStart {
         },
         lineage: Default::default(),
         rewrite: None,
+        request_body_unrecorded: None,
     }
 }
 
@@ -487,6 +488,7 @@ struct MemoryRun {
     send_s: f64,
     caught_up_s: Option<f64>,
     data_bytes: u64,
+    bodies_unrecorded: Option<u64>,
 }
 
 impl MemoryRun {
@@ -501,6 +503,7 @@ impl MemoryRun {
             "send_s": self.send_s,
             "store_caught_up_s": self.caught_up_s,
             "data_dir_bytes": self.data_bytes,
+            "bodies_unrecorded": self.bodies_unrecorded,
         })
     }
 }
@@ -564,6 +567,7 @@ fn memory_run(n: usize, pace: Option<u64>, env: &[(&str, &str)], limit: Duration
         send_s,
         caught_up_s: caught_up.map(|d| d.as_secs_f64()),
         data_bytes: dir_bytes(&peer.data_dir()),
+        bodies_unrecorded: peer.bodies_unrecorded(),
     }
 }
 
@@ -600,7 +604,7 @@ fn memory(args: &Args, report: &mut Report, figures: &mut Map<String, Value>) {
         progress!("memory: {n} exchanges of ≈200 KB agent bodies, {label}");
         let run = memory_run(n, pace, &env, limit);
         let value = format!(
-            "{:.1} MiB (idle {:.1}, peak {:.1}, VmHWM {:.1}); {} sent in {:.1} s, store caught up {} later",
+            "{:.1} MiB (idle {:.1}, peak {:.1}, VmHWM {:.1}); {} sent in {:.1} s, store caught up {} later; {} exchanges recorded without bodies",
             mib(run.after_kib),
             mib(run.idle_kib),
             mib(run.peak_kib),
@@ -608,6 +612,8 @@ fn memory(args: &Args, report: &mut Report, figures: &mut Map<String, Value>) {
             fmt_bytes(run.raw),
             run.send_s,
             run.caught_up_s.map_or("never".to_string(), |s| format!("{s:.1} s")),
+            run.bodies_unrecorded
+                .map_or("?".to_string(), |n| n.to_string()),
         );
         let (target, result) = if key == "paced_malloc_tuned" {
             (String::new(), "info".to_string())

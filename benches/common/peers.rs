@@ -260,6 +260,21 @@ impl Peer {
         None
     }
 
+    /// Exchanges the store holds without their request body (its writer fell too far behind).
+    pub fn bodies_unrecorded(&self) -> Option<u64> {
+        let db = self.data_dir().join("llmscope.db");
+        let conn =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()?;
+        let _ = conn.busy_timeout(Duration::from_secs(1));
+        conn.query_row(
+            "SELECT count(*) FROM exchanges WHERE request_body_captured IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+
     /// Exchanges `llmscope record` has logged.
     pub fn lines_logged(&self) -> u64 {
         self.lines.load(Ordering::Relaxed)

@@ -169,6 +169,27 @@ pub struct ExchangeStart {
     pub lineage: Lineage,
     /// Set when rules changed the agent's request before forwarding.
     pub rewrite: Option<Arc<Rewrite>>,
+    /// `Some(length)` when the record holds no request body because llmscope's writer had
+    /// fallen too far behind to keep it (a burst faster than the disk; see
+    /// [`CaptureEvent::without_bodies`]). The agent's request went upstream whole.
+    pub request_body_unrecorded: Option<u64>,
+}
+
+impl ExchangeStart {
+    /// The request body's length, whether or not the record holds it.
+    pub fn request_body_len(&self) -> u64 {
+        self.request_body_unrecorded
+            .unwrap_or(self.request.body.len() as u64)
+    }
+
+    fn without_body(&self) -> Self {
+        let mut bare = self.clone();
+        if !bare.request.body.is_empty() {
+            bare.request_body_unrecorded = Some(bare.request.body.len() as u64);
+            bare.request.body = Bytes::new();
+        }
+        bare
+    }
 }
 
 /// A finished exchange: the start plus how it ended.
@@ -280,6 +301,39 @@ impl CaptureEvent {
     /// Whether a subscriber may lose this event without losing the record.
     pub fn is_droppable(&self) -> bool {
         matches!(self, Self::ResponseChunk { .. })
+    }
+
+    /// Bytes of request and reply bodies this event keeps alive.
+    pub fn body_bytes(&self) -> usize {
+        match self {
+            Self::Started(start) | Self::Intercepted { start, .. } => start.request.body.len(),
+            Self::Finished(record) => {
+                record.start.request.body.len()
+                    + record.response.as_ref().map_or(0, |r| r.body.len())
+            }
+            Self::ResponseChunk { data, .. } => data.len(),
+            _ => 0,
+        }
+    }
+
+    /// The same event with its request and reply bodies left out (their lengths kept), for a
+    /// record that cannot hold them all: every exchange stays in the record, the bodies of a
+    /// burst the disk could not keep up with do not. Events without bodies come back as they
+    /// are.
+    pub fn without_bodies(&self) -> Self {
+        match self {
+            Self::Started(start) => Self::Started(Arc::new(start.without_body())),
+            Self::Finished(record) => {
+                let mut bare = ExchangeRecord::clone(record);
+                bare.start = Arc::new(record.start.without_body());
+                if let Some(response) = &mut bare.response {
+                    // `body_len` keeps the length: the record shows the reply as cut.
+                    response.body = Bytes::new();
+                }
+                Self::Finished(Arc::new(bare))
+            }
+            other => other.clone(),
+        }
     }
 
     /// Live detail of a reply in progress, repeated in full by its `Finished`.

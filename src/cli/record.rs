@@ -60,9 +60,18 @@ pub fn warn_if_exposed(listen: &std::net::SocketAddr) {
 /// it recovers; the proxy keeps forwarding either way.
 async fn report_capture_health(health: std::sync::Arc<crate::store::StoreHealth>) {
     let mut failing = false;
+    let mut unrecorded = 0;
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         ticks.tick().await;
+        let now_unrecorded = health.bodies_unrecorded();
+        if now_unrecorded > unrecorded {
+            eprintln!(
+                "llmscope: the disk fell behind the proxy; {now_unrecorded} exchanges so far are \
+                 recorded without their bodies (memory stays bounded)"
+            );
+            unrecorded = now_unrecorded;
+        }
         let now = health.is_failing();
         if now != failing {
             if now {

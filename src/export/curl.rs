@@ -88,6 +88,12 @@ pub fn curl_command(upstream: &str, record: &ExchangeRecord) -> String {
             vars.join(", ")
         ));
     }
+    if let Some(len) = record.start.request_body_unrecorded {
+        preamble.push(format!(
+            "# llmscope did not record this request's body ({len} bytes; its writer fell behind \
+             a burst): add it before running this."
+        ));
+    }
     let mut tail = String::new();
     let mut lines = vec![std::iter::once("curl".to_string())
         .chain(flags)

@@ -48,7 +48,11 @@ fn entry(upstream: &str, page_id: &str, stored: &StoredExchange) -> Value {
         "pageref": page_id,
         "startedDateTime": iso_time(record.timing.started_at_ms),
         "time": timings.total(),
-        "request": request(upstream, &record.start.request),
+        "request": request(
+            upstream,
+            &record.start.request,
+            record.start.request_body_unrecorded,
+        ),
         "response": response(record, stored.state),
         "cache": {},
         "timings": {
@@ -71,7 +75,7 @@ fn entry(upstream: &str, page_id: &str, stored: &StoredExchange) -> Value {
     })
 }
 
-fn request(upstream: &str, request: &CapturedRequest) -> Value {
+fn request(upstream: &str, request: &CapturedRequest, unrecorded: Option<u64>) -> Value {
     let target = Target::resolve(upstream, &request.uri);
     let query: Vec<Value> = target
         .params
@@ -94,6 +98,12 @@ fn request(upstream: &str, request: &CapturedRequest) -> Value {
     });
     if let Some(post) = post_data(&request.headers, &request.body) {
         har["postData"] = post;
+    }
+    if let Some(len) = unrecorded {
+        har["bodySize"] = json!(len);
+        har["comment"] = json!(format!(
+            "llmscope did not record this request's body ({len} bytes): its writer fell behind a burst"
+        ));
     }
     har
 }

@@ -48,6 +48,7 @@ pub(super) fn start(id: u64, uri: &str) -> ExchangeStart {
         },
         lineage: Default::default(),
         rewrite: None,
+        request_body_unrecorded: None,
     }
 }
 

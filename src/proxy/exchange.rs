@@ -152,6 +152,7 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         request,
         lineage: Lineage::default(),
         rewrite,
+        request_body_unrecorded: None,
     };
     if let Some(error) = read_failure {
         let guard = ExchangeGuard::new(state.clone(), start, clock);
@@ -205,6 +206,7 @@ pub fn spawn_resend(
         },
         lineage: Lineage::resend_of(parent),
         rewrite: None,
+        request_body_unrecorded: None,
     };
     let guard = ExchangeGuard::new(state.clone(), start, clock);
     let id = guard.start.id;

@@ -7,6 +7,7 @@
 //! events in memory, retries, and says so through [`StoreHealth`]. Redacting secrets is the
 //! proxy's job; the store writes what it is given.
 
+mod backlog;
 mod codec;
 mod db;
 mod delta;

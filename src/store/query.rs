@@ -26,7 +26,7 @@ const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, s
 const BODY_COLUMNS: &str =
     "request_headers, response_headers, request_body_codec, response_body_codec,
     original_request_headers, original_request_codec, request_body, response_body,
-    original_request_body, request_body_ref";
+    original_request_body, request_body_ref, request_body_captured";
 
 impl Store {
     /// Every session, newest first, with counts of its exchanges.
@@ -185,8 +185,13 @@ impl Store {
         };
         let request_headers = parse_headers(&row.request_headers)
             .map_err(|e| bad(format!("request headers: {e}")))?;
-        let request_body = self
-            .request_body(
+        let unrecorded = row
+            .request_body_captured
+            .is_some_and(|captured| captured < summary.request_bytes);
+        let request_body = if unrecorded {
+            Bytes::new()
+        } else {
+            self.request_body(
                 session,
                 summary.id,
                 row.request_body_codec,
@@ -195,7 +200,8 @@ impl Store {
                 row.request_body_ref,
                 0,
             )
-            .map_err(|e| bad(format!("request body: {e}")))?;
+            .map_err(|e| bad(format!("request body: {e}")))?
+        };
         let response = match summary.status {
             None => None,
             Some(status) => {
@@ -251,6 +257,7 @@ impl Store {
             },
             lineage: summary.lineage,
             rewrite,
+            request_body_unrecorded: unrecorded.then_some(summary.request_bytes),
         };
         Ok(StoredExchange {
             record: ExchangeRecord {
@@ -355,6 +362,7 @@ struct FullRow {
     response_body: Option<Vec<u8>>,
     original_request_body: Option<Vec<u8>>,
     request_body_ref: Option<ExchangeId>,
+    request_body_captured: Option<u64>,
 }
 
 fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)> {
@@ -407,6 +415,7 @@ fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
         response_body: row.get(27)?,
         original_request_body: row.get(28)?,
         request_body_ref: row.get::<_, Option<u64>>(29)?.map(ExchangeId),
+        request_body_captured: row.get(30)?,
     })
 }
 

@@ -78,7 +78,12 @@ CREATE TABLE rules (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1];
+/// v2: `request_body_captured` is the number of request body bytes the row holds when that is
+/// less than `request_body_len` (0: the writer fell too far behind to keep the body); NULL
+/// when the whole body is stored.
+const V2: &str = "ALTER TABLE exchanges ADD COLUMN request_body_captured INTEGER;";
+
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

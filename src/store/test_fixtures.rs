@@ -38,6 +38,7 @@ pub(super) fn sample_start(session: SessionId, id: u64, body: Vec<u8>) -> Exchan
         },
         lineage: Default::default(),
         rewrite: None,
+        request_body_unrecorded: None,
     }
 }
 

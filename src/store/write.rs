@@ -179,9 +179,9 @@ fn insert_exchange(
              original_request_codec, original_request_body, request_body_ref,
              status, failure_class, failure_message, first_byte_ms, duration_ms,
              response_body_captured, response_body_len, response_headers, response_body_codec,
-             response_body)
+             response_body, request_body_captured)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)
+                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
          ON CONFLICT (session_id, id) DO NOTHING",
     )?
     .execute(params![
@@ -197,7 +197,7 @@ fn insert_exchange(
         start.lineage.parent.map(|p| p.0),
         rewrite.map(|r| serde_json::Value::from(r.applied.clone()).to_string()),
         rewrite.map(|r| r.original.body.len() as u64),
-        request.body.len() as u64,
+        start.request_body_len(),
         headers_json(&request.headers),
         body.codec.tag(),
         body.stored(),
@@ -217,8 +217,12 @@ fn insert_exchange(
         outcome
             .and_then(|o| o.body.as_ref())
             .and_then(|b| b.stored()),
+        start.request_body_unrecorded.map(|_| 0u64),
     ])?;
-    references.borrow_mut().remember(encoded.candidate);
+    // A body the row does not hold cannot be the reference of a later delta.
+    if start.request_body_unrecorded.is_none() {
+        references.borrow_mut().remember(encoded.candidate);
+    }
     Ok(())
 }
 

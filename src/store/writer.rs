@@ -5,12 +5,12 @@
 //! for now) the batch stays queued in memory and is retried with backoff while new events keep
 //! arriving; [`StoreHealth`] tells the UI the record is behind and why.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use super::backlog::{Admitted, Backlog};
 use super::codec::{self, Effort};
 use super::db::Store;
 use super::error::StoreError;
@@ -21,8 +21,14 @@ pub(super) struct WriterConfig {
     /// Events per transaction: large enough to amortise the commit, small enough that one
     /// slow transaction does not hold the lock for long.
     pub batch: usize,
+    /// Bytes of body a transaction takes on at most (it always takes one event): keeps each
+    /// pause between draining the bus short, so the bus never holds much.
+    pub batch_bytes: usize,
     /// Events kept in memory while writes fail; beyond it the oldest are dropped.
     pub backlog_cap: usize,
+    /// Bytes of body the backlog may hold. Events received beyond it are kept without their
+    /// bodies (see [`StoreHealth::bodies_unrecorded`]).
+    pub memory_budget: usize,
     pub first_backoff: Duration,
     pub max_backoff: Duration,
     /// How long to keep retrying after [`WriterHandle::join`] before giving up.
@@ -39,7 +45,9 @@ impl Default for WriterConfig {
     fn default() -> Self {
         Self {
             batch: 256,
+            batch_bytes: 4 << 20,
             backlog_cap: 100_000,
+            memory_budget: 24 << 20,
             first_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(5),
@@ -57,6 +65,7 @@ pub struct StoreHealth {
     exchanges_written: AtomicU64,
     write_failures: AtomicU64,
     events_lost: AtomicU64,
+    bodies_unrecorded: AtomicU64,
     backlog: AtomicU64,
 }
 
@@ -88,6 +97,12 @@ impl StoreHealth {
     /// stored at all, or shutdown gave up on a failing disk.
     pub fn events_lost(&self) -> u64 {
         self.events_lost.load(Ordering::Relaxed)
+    }
+
+    /// Exchanges recorded without their bodies because the backlog was over its memory
+    /// budget (the proxy outran the disk).
+    pub fn bodies_unrecorded(&self) -> u64 {
+        self.bodies_unrecorded.load(Ordering::Relaxed)
     }
 
     /// Events received but not yet written.
@@ -170,7 +185,7 @@ pub(super) fn spawn_writer_with(
         config,
         health: health.clone(),
         shutting_down: shutting_down.clone(),
-        backlog: VecDeque::new(),
+        backlog: Backlog::new(config.memory_budget),
         backoff: config.first_backoff,
         give_up_at: None,
     };
@@ -187,8 +202,8 @@ struct Writer {
     config: WriterConfig,
     health: Arc<StoreHealth>,
     shutting_down: Arc<AtomicBool>,
-    /// Received events not yet committed, oldest first; only starts and finishes.
-    backlog: VecDeque<CaptureEvent>,
+    /// Received events not yet committed, oldest first; only what the record is made of.
+    backlog: Backlog,
     backoff: Duration,
     give_up_at: Option<Instant>,
 }
@@ -202,7 +217,8 @@ impl Writer {
                     None => break,
                 }
             }
-            self.accept_ready(self.config.batch);
+            // Everything queued comes in now, so the budget, not the bus, bounds memory.
+            self.accept_ready(usize::MAX);
             if self.backlog.is_empty() {
                 continue;
             }
@@ -240,7 +256,11 @@ impl Writer {
             self.backlog.pop_front();
             self.health.lost(1);
         }
-        self.backlog.push_back(event);
+        if self.backlog.push(event) == Admitted::WithoutBodies {
+            self.health
+                .bodies_unrecorded
+                .fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn accept_ready(&mut self, limit: usize) {
@@ -253,11 +273,12 @@ impl Writer {
     }
 
     fn write_front(&mut self) -> Result<(), StoreError> {
-        let n = self.backlog.len().min(self.config.batch);
-        let written = self
-            .store
-            .record_events(&self.backlog.make_contiguous()[..n])?;
-        self.backlog.drain(..n);
+        let batch = self
+            .backlog
+            .front_batch(self.config.batch, self.config.batch_bytes);
+        let n = batch.len();
+        let written = self.store.record_events(batch)?;
+        self.backlog.drop_front(n);
         self.health.wrote(written);
         self.backoff = self.config.first_backoff;
         Ok(())

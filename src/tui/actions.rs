@@ -75,8 +75,16 @@ fn selectable_start(app: &mut App) -> Option<Arc<ExchangeStart>> {
         return None;
     };
     let start = selected_start(app);
-    if start.is_none() {
-        app.notify(format!("{id} is still loading; try again"), true);
+    match &start {
+        None => app.notify(format!("{id} is still loading; try again"), true),
+        Some(start) if start.request_body_unrecorded.is_some() => {
+            app.notify(
+                format!("{id}'s request body was not recorded (the disk fell behind): nothing to resend"),
+                true,
+            );
+            return None;
+        }
+        Some(_) => {}
     }
     start
 }

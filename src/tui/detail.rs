@@ -290,7 +290,10 @@ fn decode_start(start: &ExchangeStart) -> Option<DecodedRequest> {
 
 fn request_content(start: &ExchangeStart, decoded: Option<&DecodedRequest>) -> PaneContent {
     PaneContent {
-        raw: raw_text(request_pane::raw_lines(&start.request)),
+        raw: raw_text(request_pane::raw_lines(
+            &start.request,
+            start.request_body_unrecorded,
+        )),
         llm: decoded.map(|d| llm_text(start.dialect, request_pane::llm_lines(d))),
     }
 }

@@ -263,12 +263,19 @@ struct HealthWatch {
 impl HealthWatch {
     fn changed(&mut self) -> Option<AppEvent> {
         let health = self.source.as_ref()?;
-        let now = health.is_failing().then(|| {
+        let now = if health.is_failing() {
             let reason = health
                 .last_error()
                 .unwrap_or_else(|| "unknown error".into());
-            format!("capture failing: {reason}")
-        });
+            Some(format!("capture failing: {reason}"))
+        } else {
+            match health.bodies_unrecorded() {
+                0 => None,
+                n => Some(format!(
+                    "{n} exchanges recorded without bodies: the disk fell behind"
+                )),
+            }
+        };
         if now == self.shown {
             return None;
         }

@@ -203,3 +203,53 @@ fn an_event_that_cannot_be_stored_costs_only_itself() {
         [(1, ExchangeState::Complete), (3, ExchangeState::Complete)]
     );
 }
+
+#[test]
+fn a_backlog_over_its_memory_budget_keeps_every_exchange_but_not_every_body() {
+    let (_tmp, store, session) = open();
+    // The disk "falls behind": nothing can be written while events keep coming.
+    let lock = hold_write_lock(&store);
+    let bus = CaptureBus::new();
+    let config = WriterConfig {
+        memory_budget: 250_000,
+        ..quick_config()
+    };
+    let writer = spawn_writer_with(store, bus.subscribe(), config);
+    let health = writer.health();
+    let request = vec![b'q'; 100_000];
+    for id in 1..=5 {
+        let record = finished(
+            sample_start(session, id, request.clone()),
+            200,
+            vec![b'r'; 10_000],
+            None,
+        );
+        bus.publish(CaptureEvent::Finished(Arc::new(record)));
+    }
+    wait_until("three exchanges lost their bodies", &health, |h| {
+        h.bodies_unrecorded() == 3
+    });
+    drop(lock);
+    drop(bus);
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 0);
+    let store = exit.store.expect("store");
+    let stored = store.exchanges(session).expect("exchanges");
+    assert_eq!(stored.len(), 5, "every exchange is in the record");
+    for exchange in &stored {
+        let start = &exchange.record.start;
+        let response = exchange.record.response.as_ref().expect("reply head");
+        assert_eq!(exchange.state, ExchangeState::Complete);
+        assert_eq!(response.body_len, 10_000);
+        if start.id.0 <= 2 {
+            assert_eq!(start.request.body.len(), 100_000);
+            assert_eq!(start.request_body_unrecorded, None);
+            assert_eq!(response.body.len(), 10_000);
+        } else {
+            assert!(start.request.body.is_empty());
+            assert_eq!(start.request_body_unrecorded, Some(100_000));
+            assert_eq!(start.request_body_len(), 100_000);
+            assert!(response.body.is_empty() && response.truncated());
+        }
+    }
+}

@@ -21,15 +21,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     });
 }
 
-/// Start line, headers and body as the agent sent them.
-pub fn raw_lines(request: &CapturedRequest) -> Vec<Line<'static>> {
+/// Start line, headers and body as the agent sent them. `unrecorded` is the length of a body
+/// the record does not hold.
+pub fn raw_lines(request: &CapturedRequest, unrecorded: Option<u64>) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(
         format!("{} {}", request.method, body::sanitize(&request.uri)),
         Style::default().add_modifier(Modifier::BOLD),
     )];
     lines.extend(body::header_lines(&request.headers));
     lines.push(Line::raw(""));
-    lines.extend(body::body_lines(&request.headers, &request.body));
+    match unrecorded {
+        Some(len) => lines.push(Line::styled(
+            format!(
+                "(body of {len} bytes not recorded: llmscope's writer fell behind a burst; \
+                 the upstream received it whole)"
+            ),
+            dim(),
+        )),
+        None => lines.extend(body::body_lines(&request.headers, &request.body)),
+    }
     lines
 }
 
@@ -212,6 +222,25 @@ mod tests {
         );
         assert!(screen.contains("\"model\": \"gpt-4o\","), "{screen}");
         assert!(screen.contains("  \"stream\": true"), "{screen}");
+    }
+
+    #[test]
+    fn a_request_whose_body_was_not_recorded_says_so() {
+        let record = sample_record(1, br#"{"model":"gpt-4o"}"#, 200, b"{}");
+        let mut start = crate::capture::ExchangeStart::clone(&record.start);
+        start.request.body = bytes::Bytes::new();
+        start.request_body_unrecorded = Some(204_800);
+        let record = crate::capture::ExchangeRecord {
+            start: std::sync::Arc::new(start),
+            ..record
+        };
+        let mut app = app_with_detail(DetailView::from_record(&record, None, None));
+        app.request_pane.mode = ViewMode::Raw;
+        let screen = render_text(&app, 200, 40);
+        assert!(
+            screen.contains("body of 204800 bytes not recorded"),
+            "{screen}"
+        );
     }
 
     #[test]

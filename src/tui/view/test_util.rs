@@ -82,6 +82,7 @@ pub fn start(id: u64, uri: &str, dialect: Dialect, body: &[u8]) -> Arc<ExchangeS
         },
         lineage: Default::default(),
         rewrite: None,
+        request_body_unrecorded: None,
     })
 }
 
