@@ -57,6 +57,9 @@ fn small_body() -> Vec<u8> {
 }
 
 fn main() {
+    if common::bare::serve_if_asked() {
+        return;
+    }
     let args = Args::parse();
     args.exit_unless_bench("proxy");
     common::now_ns();
@@ -66,6 +69,7 @@ fn main() {
             "figure",
             "direct",
             "llmscope",
+            "hyper+reqwest",
             "nginx",
             "mitmdump",
             "claude-tap",
@@ -155,6 +159,15 @@ fn start_peers(targets: &mut Vec<Target>, report: &mut Report, upstream: &FakeUp
     let url = upstream.url();
     let addr = upstream.addr;
     type Start<'a> = &'a dyn Fn() -> Result<Peer, String>;
+    match Peer::bare_forwarder(&url) {
+        Ok(peer) => targets.push(Target {
+            name: "hyper+reqwest",
+            addr: peer.addr,
+            peer: Some(peer),
+            sent: 0,
+        }),
+        Err(e) => report.note(format!("hyper+reqwest: skipped, it did not start: {e}")),
+    }
     let candidates: [(&'static str, Start); 3] = [
         ("nginx", &|| Peer::nginx(addr)),
         ("mitmdump", &|| Peer::mitmdump(&url)),
@@ -179,16 +192,23 @@ fn start_peers(targets: &mut Vec<Target>, report: &mut Report, upstream: &FakeUp
 
 /// The cells for the five target columns, in table order.
 fn cells(targets: &[Target], value: impl Fn(&Target) -> Option<String>) -> Vec<String> {
-    ["direct", "llmscope", "nginx", "mitmdump", "claude-tap"]
-        .iter()
-        .map(|name| {
-            targets
-                .iter()
-                .find(|t| t.name == *name)
-                .and_then(&value)
-                .unwrap_or_else(|| "—".to_string())
-        })
-        .collect()
+    [
+        "direct",
+        "llmscope",
+        "hyper+reqwest",
+        "nginx",
+        "mitmdump",
+        "claude-tap",
+    ]
+    .iter()
+    .map(|name| {
+        targets
+            .iter()
+            .find(|t| t.name == *name)
+            .and_then(&value)
+            .unwrap_or_else(|| "—".to_string())
+    })
+    .collect()
 }
 
 fn row(figure: &str, values: Vec<String>, target: &str, result: &str) -> Vec<String> {
@@ -402,6 +422,12 @@ fn throughput(
         );
     }
     json_targets.insert("llmscope_over_direct".into(), json!(round4(via / direct)));
+    if let Some(floor) = get("hyper+reqwest") {
+        json_targets.insert(
+            "llmscope_over_hyper_reqwest".into(),
+            json!(round4(via / floor.1)),
+        );
+    }
     let (target_cell, result) = match nginx {
         Some(nginx) => {
             json_targets.insert("llmscope_over_nginx".into(), json!(round4(via / nginx)));
@@ -434,7 +460,7 @@ fn throughput(
         "info",
     ));
     if let Some(after_run) = after_run {
-        let mut values = vec!["—".to_string(); 5];
+        let mut values = vec!["—".to_string(); 6];
         values[1] = after_run;
         report.row(row(
             &format!("llmscope after the {CONNECTIONS}-connection run"),

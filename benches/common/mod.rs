@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod bare;
 pub mod http;
 pub mod load;
 pub mod peers;

@@ -149,6 +149,23 @@ impl Peer {
     }
 
     /// `mitmdump --mode reverse:URL`, as its users run it.
+    /// The bare forwarder of `bare.rs`: this bench binary started again to serve it.
+    pub fn bare_forwarder(upstream: &str) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let port = free_port().map_err(|e| e.to_string())?;
+        let stderr =
+            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let child = Command::new(exe)
+            .args([super::bare::SERVE_ARG, upstream, &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot start the bare forwarder: {e}"))?;
+        Self::started("hyper+reqwest", port, child, dir)
+    }
+
     pub fn mitmdump(upstream: &str) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let port = free_port().map_err(|e| e.to_string())?;

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::body::AgentBody;
+use super::detach::Detachable;
 use super::error_reply::failure_reply;
 use super::exchange::run_exchange;
 use super::upstream::build_client;
@@ -156,9 +157,17 @@ async fn handle(
         request.uri().path(),
         request.headers().contains_key("anthropic-version"),
     );
-    let (head_tx, head_rx) = oneshot::channel();
-    tokio::spawn(run_exchange(state, request, head_tx));
-    Ok(head_rx.await.unwrap_or_else(|_| {
+    let (head_tx, mut head_rx) = oneshot::channel();
+    // The exchange runs here, in the connection's task, until the agent's reply head is
+    // ready; whatever is left then (streaming a body, recording the outcome) is detached
+    // into a task of its own when `exchange` drops at the end of this function.
+    let mut exchange = Detachable::new(run_exchange(state, request, head_tx));
+    let head = tokio::select! {
+        biased;
+        () = &mut exchange => head_rx.await,
+        head = &mut head_rx => head,
+    };
+    Ok(head.unwrap_or_else(|_| {
         // The exchange task ended without a reply head: only a bug or a panic gets here, and
         // its guard has recorded the exchange. The agent still deserves a reason.
         let failure = Failure::new(

@@ -6,6 +6,7 @@
 
 mod body;
 mod control;
+mod detach;
 mod error_reply;
 mod exchange;
 mod forward;

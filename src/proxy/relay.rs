@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use http::{header, Response};
 use tokio::sync::mpsc;
 
-use super::body::{AgentBody, BodyError, ChannelBody, DrainSignal};
+use super::body::{full_body, AgentBody, BodyError, ChannelBody, DrainSignal};
 use super::exchange::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
 use super::upstream::classify_transport_error;
@@ -22,6 +22,9 @@ use crate::llm::{stream_error_event, StreamWatch};
 
 /// Chunks buffered between the upstream read and the agent's socket.
 const AGENT_CHANNEL_CHUNKS: usize = 16;
+/// Replies up to this size, with a known length and not a stream, are read whole before the
+/// agent gets them (see [`relay_whole`]).
+const WHOLE_REPLY_MAX: u64 = 64 * 1024;
 /// How long a broken whole reply waits for the agent to take what came before the break.
 const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
@@ -97,6 +100,12 @@ pub fn is_event_stream(reply: &reqwest::Response) -> bool {
 }
 
 pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sink: ReplySink) {
+    let sink = match sink {
+        ReplySink::Agent(agent) if is_small_whole(&reply) => {
+            return relay_whole(guard, reply, agent).await;
+        }
+        other => other,
+    };
     let status = reply.status();
     let captured_headers = capture_head(&mut guard, &reply);
     let is_sse = is_event_stream(&reply);
@@ -105,17 +114,10 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
 
     let drained = Arc::new(DrainSignal::default());
     let (tx, agent_left_at_head) = match sink {
-        ReplySink::Agent(agent) => {
-            let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
-            let body = ChannelBody::new(rx, drained.clone());
-            let mut head = Response::new(AgentBody::new(body));
-            *head.status_mut() = status;
-            *head.headers_mut() = agent_response_headers(reply.headers().clone());
-            match agent.send(head) {
-                Ok(()) => (Some(tx), false),
-                Err(_) => (None, true),
-            }
-        }
+        ReplySink::Agent(agent) => match send_streaming_head(agent, &reply, &drained) {
+            Some(tx) => (Some(tx), false),
+            None => (None, true),
+        },
         ReplySink::RecordOnly => (None, false),
     };
     let end = if agent_left_at_head {
@@ -156,6 +158,78 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
         tell_agent_stream_broke(&guard, tx, &drained, is_sse, failure).await;
     }
     drop(tx);
+    guard.finish(Some(response), failure);
+}
+
+/// Sends the agent the reply head with a body fed through a channel; `None` if the agent is
+/// gone.
+fn send_streaming_head(
+    agent: HeadSender,
+    reply: &reqwest::Response,
+    drained: &Arc<DrainSignal>,
+) -> Option<mpsc::Sender<Result<Bytes, BodyError>>> {
+    let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
+    let body = ChannelBody::new(rx, drained.clone());
+    let mut head = Response::new(AgentBody::new(body));
+    *head.status_mut() = reply.status();
+    *head.headers_mut() = agent_response_headers(reply.headers().clone());
+    agent.send(head).ok().map(|()| tx)
+}
+
+/// A small non-stream reply of known length: nothing is gained by streaming it.
+fn is_small_whole(reply: &reqwest::Response) -> bool {
+    !is_event_stream(reply) && reply.content_length().is_some_and(|n| n <= WHOLE_REPLY_MAX)
+}
+
+/// Reads a small reply whole, then hands it to the agent as one body. The exchange then ends
+/// in the agent connection's own task (see `detach.rs`): no relay channel, no extra task or
+/// wake-up per request. Costs the agent nothing it could notice: at most 64 KiB that was
+/// already on its way.
+async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, agent: HeadSender) {
+    let status = reply.status();
+    let captured_headers = capture_head(&mut guard, &reply);
+    let mut capture = CaptureBuffer::new(guard.state().config.max_capture_bytes);
+    let mut whole = BytesMut::new();
+    let idle = guard.state().config.idle_timeout;
+    loop {
+        let chunk = match reply.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(error) => {
+                // What came before the break still reaches the agent, then the break itself,
+                // exactly as on the streaming path.
+                let failure = classify_transport_error(&error, false, idle);
+                let drained = Arc::new(DrainSignal::default());
+                if let Some(tx) = send_streaming_head(agent, &reply, &drained) {
+                    if whole.is_empty() || tx.send(Ok(whole.freeze())).await.is_ok() {
+                        tell_agent_stream_broke(&guard, &tx, &drained, false, &failure).await;
+                    }
+                }
+                let response = capture.into_response(status.as_u16(), captured_headers);
+                guard.finish(Some(response), Some(failure));
+                return;
+            }
+        };
+        capture.push(&chunk);
+        guard.bus().publish(CaptureEvent::ResponseChunk {
+            id: guard.start.id,
+            data: chunk.clone(),
+        });
+        whole.extend_from_slice(&chunk);
+    }
+    let mut head = Response::new(full_body(whole.freeze()));
+    *head.status_mut() = status;
+    *head.headers_mut() = agent_response_headers(reply.headers().clone());
+    let delivered = agent.send(head).is_ok();
+    let response = capture.into_response(status.as_u16(), captured_headers);
+    let failure = if delivered {
+        classify_failure(status.as_u16(), &response.body, None)
+    } else {
+        Some(Failure::new(
+            FailureClass::ClientAborted,
+            "agent closed the connection before the reply ended",
+        ))
+    };
     guard.finish(Some(response), failure);
 }
 

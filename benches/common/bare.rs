@@ -1,0 +1,109 @@
+//! A bare forwarder made of the crates llmscope is built on (tokio's default runtime, a hyper
+//! HTTP/1.1 server, a reqwest client set up as llmscope sets up its own) and nothing else: no
+//! capture, no store, no log. Run as a child process of the bench binary (so its CPU time is
+//! its own), it shows what those crates alone cost on this machine: the floor under
+//! llmscope's figures.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http::{header, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+/// The argument that makes a bench binary serve as the bare forwarder instead of measuring.
+pub const SERVE_ARG: &str = "--serve-bare-forwarder";
+
+type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Serves as the bare forwarder when the process was started for that (`SERVE_ARG UPSTREAM
+/// PORT`); returns false otherwise.
+pub fn serve_if_asked() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, flag, upstream, port] = args.as_slice() else {
+        return false;
+    };
+    if flag != SERVE_ARG {
+        return false;
+    }
+    let port: u16 = port.parse().expect("port number");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(serve(upstream.trim_end_matches('/').to_string(), port));
+    true
+}
+
+async fn serve(upstream: String, port: u16) {
+    llmscope::proxy::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("reqwest client");
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .expect("bind the bare forwarder");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (client, upstream) = (client.clone(), upstream.clone());
+        tokio::spawn(async move {
+            let service =
+                service_fn(move |request| forward(client.clone(), upstream.clone(), request));
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn forward(
+    client: reqwest::Client,
+    upstream: String,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
+        return Ok(status_only(StatusCode::BAD_REQUEST));
+    };
+    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    parts.headers.remove(header::HOST);
+    let sent = client
+        .request(parts.method, format!("{upstream}{target}"))
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await;
+    let Ok(reply) = sent else {
+        return Ok(status_only(StatusCode::BAD_GATEWAY));
+    };
+    let (status, headers) = (reply.status(), reply.headers().clone());
+    let mut response = Response::new(Body::new(StreamBody::new(
+        reply
+            .bytes_stream()
+            .map_ok(Frame::data)
+            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+    )));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+fn status_only(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::new(
+        Full::new(Bytes::new()).map_err(|never| match never {}),
+    ));
+    *response.status_mut() = status;
+    response
+}
