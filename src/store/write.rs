@@ -348,13 +348,8 @@ fn update_outcome(
 
 /// `[["name","value"],…]`: keeps order and duplicates, which a JSON object would not.
 fn headers_json(headers: &HeaderList) -> String {
-    serde_json::Value::Array(
-        headers
-            .iter()
-            .map(|(name, value)| serde_json::json!([name, value]))
-            .collect(),
-    )
-    .to_string()
+    // Pairs serialise as two-element arrays; serialising strings cannot fail.
+    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_string())
 }
 
 pub(super) fn now_ms() -> i64 {

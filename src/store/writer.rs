@@ -190,7 +190,12 @@ pub(super) fn spawn_writer_with(
         give_up_at: None,
     };
     WriterHandle {
-        thread: thread::spawn(move || writer.run()),
+        // Named so that `top -H` and profiles tell the store's work from the proxy's.
+        thread: thread::Builder::new()
+            .name("llmscope-store".into())
+            .spawn(move || writer.run())
+            // What `thread::spawn` does too: without a thread there is no recording.
+            .expect("the store writer thread starts"),
         health,
         shutting_down,
     }
