@@ -96,8 +96,12 @@ struct Written {
     dir_bytes: u64,
 }
 
+/// Bodies published but not yet written that the publisher allows: half the writer's memory
+/// budget, so the writer stores every body and the rate measured is its own.
+const IN_FLIGHT_BODY_BYTES: u64 = 6 << 20;
+
 /// Publishes every exchange (Started, then Finished) on a bus the writer drains, as fast as
-/// possible, and times until the writer reports them all written.
+/// the writer takes them, and times until the writer reports them all written.
 fn write_through_store(
     dir: &Path,
     exchanges: &[(Bytes, Bytes)],
@@ -116,8 +120,21 @@ fn write_through_store(
     let writer = spawn_writer(store, bus.subscribe());
     let health = writer.health();
     let mut publish = Samples::with_capacity(exchanges.len() * 2);
+    // published_bytes[i]: body bytes of the first i exchanges.
+    let published_bytes: Vec<u64> = std::iter::once(0)
+        .chain(exchanges.iter().scan(0u64, |sum, (request, reply)| {
+            *sum += (request.len() + reply.len()) as u64;
+            Some(*sum)
+        }))
+        .collect();
     let t0 = Instant::now();
     for (i, (request, reply)) in exchanges.iter().enumerate() {
+        while published_bytes[i] - published_bytes[health.exchanges_written() as usize]
+            > IN_FLIGHT_BODY_BYTES
+            && t0.elapsed() < limit
+        {
+            std::thread::sleep(Duration::from_micros(100));
+        }
         let st = Arc::new(start(session, i as u64 + 1, request.clone()));
         let rec = finished(st.clone(), reply.clone(), sse);
         let t = Instant::now();
@@ -136,6 +153,11 @@ fn write_through_store(
     if written < n {
         progress!("store wrote only {written} of {n} within {limit:?}");
     }
+    assert_eq!(
+        health.bodies_unrecorded(),
+        0,
+        "the writer must keep every body for its rate and size to mean anything"
+    );
     bus.close();
     let exit = writer.join();
     let store = exit.store.expect("writer returns the store");
@@ -554,8 +576,10 @@ fn memory_run(n: usize, pace: Option<u64>, limit: Duration) -> MemoryRun {
     let send_s = t0.elapsed().as_secs_f64();
     peak = peak.max(peer.memory_kib().map_or(0, |m| m.0));
     let caught_up = peer.wait_store(sent, Duration::from_secs(300));
-    // What stays resident once the writer has drained: the cost for the rest of the session.
-    std::thread::sleep(Duration::from_millis(500));
+    // What stays resident once the writer has drained and the proxy has been quiet for a
+    // moment (after a burst, llmscope returns freed memory after 1 s of quiet): the cost for
+    // the rest of the session.
+    std::thread::sleep(Duration::from_millis(1500));
     let (after, hwm) = peer.memory_kib().unwrap_or((0, 0));
     MemoryRun {
         exchanges: sent,
@@ -635,5 +659,5 @@ fn memory(args: &Args, report: &mut Report, figures: &mut Map<String, Value>) {
         json_runs.insert(key.to_string(), run.json());
     }
     figures.insert("memory".into(), Value::Object(json_runs));
-    report.note("memory: the release binary `llmscope record`, one keep-alive connection, each request the latest ≈200 KB window of a growing opencode conversation, 1 KB replies; RSS = VmRSS from /proc/PID/status once the store has every exchange; peak = highest VmRSS sampled every 100 exchanges");
+    report.note("memory: the release binary `llmscope record`, one keep-alive connection, each request the latest ≈200 KB window of a growing opencode conversation, 1 KB replies; RSS = VmRSS from /proc/PID/status 1.5 s after the store has every exchange; peak = highest VmRSS sampled every 100 exchanges; VmHWM = the kernel's high-water mark");
 }

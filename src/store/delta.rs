@@ -150,20 +150,46 @@ fn path_of(uri: &str) -> &str {
 
 /// Lengths of the common prefix and of the common suffix that does not overlap it.
 fn shared(body: &[u8], reference: &[u8]) -> (usize, usize) {
-    let prefix = body
-        .iter()
-        .zip(reference)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let prefix = common_prefix(body, reference);
     let room = body.len().min(reference.len()) - prefix;
-    let suffix = body
-        .iter()
-        .rev()
-        .zip(reference.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let suffix = common_suffix(&body[prefix..], &reference[prefix..]).min(room);
     (prefix, suffix)
+}
+
+/// Bytes compared at a time before the byte-wise finish: slice equality is a `memcmp`, many
+/// times faster than comparing byte pairs (which took most of the writer's time on 200 KB
+/// bodies).
+const CHUNK: usize = 256;
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let mut at = 0;
+    while at + CHUNK <= len && a[at..at + CHUNK] == b[at..at + CHUNK] {
+        at += CHUNK;
+    }
+    at + a[at..len]
+        .iter()
+        .zip(&b[at..len])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - len..], &b[b.len() - len..]);
+    let mut shared = 0;
+    while shared + CHUNK <= len
+        && a[len - shared - CHUNK..len - shared] == b[len - shared - CHUNK..len - shared]
+    {
+        shared += CHUNK;
+    }
+    shared
+        + a[..len - shared]
+            .iter()
+            .rev()
+            .zip(b[..len - shared].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count()
 }
 
 fn encode_delta(body: &[u8], prefix: usize, suffix: usize) -> EncodedBody {
@@ -217,6 +243,55 @@ pub(super) fn decode_delta(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-by-byte definition `shared` must agree with.
+    fn shared_naive(body: &[u8], reference: &[u8]) -> (usize, usize) {
+        let prefix = body
+            .iter()
+            .zip(reference)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let room = body.len().min(reference.len()) - prefix;
+        let suffix = body
+            .iter()
+            .rev()
+            .zip(reference.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        (prefix, suffix)
+    }
+
+    #[test]
+    fn shared_start_and_end_match_a_byte_by_byte_comparison() {
+        let text: Vec<u8> = (0..3000u32)
+            .map(|n| b"abcdefgh"[(n * 7 % 8) as usize])
+            .collect();
+        let mut cases: Vec<(Vec<u8>, Vec<u8>)> = vec![
+            (text.clone(), text.clone()),
+            (text.clone(), text[..1000].to_vec()),
+            (text[..1000].to_vec(), text.clone()),
+            (text[500..].to_vec(), text.clone()),
+            (Vec::new(), text.clone()),
+        ];
+        for cut in [0, 1, 255, 256, 257, 1000, 2999] {
+            let mut changed = text.clone();
+            changed[cut] ^= 0x20;
+            cases.push((changed.clone(), text.clone()));
+            let mut grown = text.clone();
+            grown.splice(cut..cut, b"a new turn".iter().copied());
+            cases.push((grown, text.clone()));
+        }
+        for (body, reference) in &cases {
+            assert_eq!(
+                shared(body, reference),
+                shared_naive(body, reference),
+                "{} vs {} bytes",
+                body.len(),
+                reference.len()
+            );
+        }
+    }
 
     fn conversation(turns: usize) -> Bytes {
         let messages: Vec<String> = (0..turns)

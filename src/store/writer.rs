@@ -45,9 +45,9 @@ impl Default for WriterConfig {
     fn default() -> Self {
         Self {
             batch: 256,
-            batch_bytes: 4 << 20,
+            batch_bytes: 2 << 20,
             backlog_cap: 100_000,
-            memory_budget: 24 << 20,
+            memory_budget: 12 << 20,
             first_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(5),
@@ -188,6 +188,8 @@ pub(super) fn spawn_writer_with(
         backlog: Backlog::new(config.memory_budget),
         backoff: config.first_backoff,
         give_up_at: None,
+        burst_peak_bytes: 0,
+        trim_when_idle: false,
     };
     WriterHandle {
         // Named so that `top -H` and profiles tell the store's work from the proxy's.
@@ -211,19 +213,54 @@ struct Writer {
     backlog: Backlog,
     backoff: Duration,
     give_up_at: Option<Instant>,
+    /// The most body bytes queued since the queue was last empty.
+    burst_peak_bytes: usize,
+    /// A burst was written; freed memory goes back once no event comes for [`TRIM_IDLE`].
+    trim_when_idle: bool,
+}
+
+/// A queue this deep means a burst the writer fell behind on; once it is written and the
+/// proxy has been quiet for [`TRIM_IDLE`], freed memory goes back to the system.
+const TRIM_AFTER_QUEUED_BYTES: usize = 8 << 20;
+/// Quiet time before trimming: trimming while large bodies keep coming would only make each
+/// new one fault its pages in again.
+const TRIM_IDLE: Duration = Duration::from_secs(1);
+
+/// A burst of large bodies leaves glibc's heap fragmented: its free pages stay resident (≈30
+/// MiB after 1,000 back-to-back 200 KB requests) until trimmed. Trimming once such a burst is
+/// written gives them back without slowing ordinary traffic (a low fixed mmap threshold did
+/// the same but made every large body fault in fresh pages: +3 ms on a 2 MiB exchange).
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory held by the allocator; it takes the
+    // allocator's own locks and touches no memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 impl Writer {
     fn run(mut self) -> Store {
         loop {
             if self.backlog.is_empty() {
-                match self.events.blocking_recv() {
+                let next = if self.trim_when_idle {
+                    self.next_event_within(TRIM_IDLE)
+                } else {
+                    self.events.blocking_recv()
+                };
+                match next {
                     Some(event) => self.accept(event),
+                    None if self.trim_when_idle => {
+                        self.trim_when_idle = false;
+                        return_freed_memory();
+                        continue;
+                    }
                     None => break,
                 }
             }
             // Everything queued comes in now, so the budget, not the bus, bounds memory.
             self.accept_ready(usize::MAX);
+            self.burst_peak_bytes = self.burst_peak_bytes.max(self.backlog.bytes());
             if self.backlog.is_empty() {
                 continue;
             }
@@ -236,6 +273,9 @@ impl Writer {
             if let Err(err) = self.write_front() {
                 self.handle_failure(err);
             } else if self.backlog.is_empty() && !self.shutting_down.load(Ordering::Relaxed) {
+                if std::mem::take(&mut self.burst_peak_bytes) >= TRIM_AFTER_QUEUED_BYTES {
+                    self.trim_when_idle = true;
+                }
                 // Group commit: a busy proxy's events gather for the next transaction instead
                 // of each one waking this thread.
                 thread::sleep(self.config.gather);
@@ -245,6 +285,22 @@ impl Writer {
                 .store(self.backlog.len() as u64, Ordering::Relaxed);
         }
         self.store
+    }
+
+    /// The next event if one comes within `wait`; `None` when none did, or when shutting
+    /// down (the caller then takes the blocking path, which ends with the bus).
+    fn next_event_within(&mut self, wait: Duration) -> Option<CaptureEvent> {
+        const POLL: Duration = Duration::from_millis(25);
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(event) = self.events.try_recv() {
+                return Some(event);
+            }
+            if Instant::now() >= deadline || self.shutting_down.load(Ordering::Relaxed) {
+                return None;
+            }
+            thread::sleep(POLL);
+        }
     }
 
     fn accept(&mut self, event: CaptureEvent) {
@@ -282,7 +338,7 @@ impl Writer {
             .backlog
             .front_batch(self.config.batch, self.config.batch_bytes);
         let n = batch.len();
-        let written = self.store.record_events(batch)?;
+        let written = self.store.record_events(&batch)?;
         self.backlog.drop_front(n);
         self.health.wrote(written);
         self.backoff = self.config.first_backoff;
