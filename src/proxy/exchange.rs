@@ -2,9 +2,9 @@
 //! it, forward it, and hand the reply head to the listener. The relay of the body continues
 //! in `relay`.
 //!
-//! Each exchange runs in its own task, detached from hyper's service future, so that an agent
-//! that hangs up is noticed and recorded (`ClientAborted`) instead of the work being dropped
-//! silently with the future.
+//! An exchange is polled inside hyper's service future and moves to a task of its own when
+//! hyper lets go of it (see `detach.rs`), so an agent that hangs up is noticed and recorded
+//! (`ClientAborted`) instead of the work being dropped silently with the future.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -1,5 +1,6 @@
-//! The agent-facing listener: HTTP/1.1 with keep-alive, one task per connection, one task per
-//! exchange.
+//! The agent-facing listener: HTTP/1.1 with keep-alive, one task per connection; an exchange
+//! runs in its connection's task and gets one of its own only for what outlives the reply
+//! head (a streamed body) or an agent that left.
 
 use std::convert::Infallible;
 use std::future::Future;

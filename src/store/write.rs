@@ -213,7 +213,7 @@ fn insert_exchange(
         outcome.and_then(|o| o.body_captured),
         outcome.and_then(|o| o.body_len),
         outcome.and_then(|o| o.headers.as_deref()),
-        outcome.map_or(0, |o| o.body_codec),
+        outcome.map_or(0, Outcome::body_codec),
         outcome
             .and_then(|o| o.body.as_ref())
             .and_then(|b| b.stored()),
@@ -236,7 +236,6 @@ struct Outcome<'a> {
     body_captured: Option<u64>,
     body_len: Option<u64>,
     headers: Option<String>,
-    body_codec: i64,
     body: Option<codec::EncodedBody>,
 }
 
@@ -253,9 +252,12 @@ impl<'a> Outcome<'a> {
             body_captured: response.map(|r| r.body.len() as u64),
             body_len: response.map(|r| r.body_len),
             headers: response.map(|r| headers_json(&r.headers)),
-            body_codec: body.as_ref().map_or(0, |b| b.codec.tag()),
             body,
         }
+    }
+
+    fn body_codec(&self) -> i64 {
+        self.body.as_ref().map_or(0, |b| b.codec.tag())
     }
 }
 
@@ -341,7 +343,7 @@ fn update_outcome(
         outcome.body_captured,
         outcome.body_len,
         outcome.headers.as_deref(),
-        outcome.body_codec,
+        outcome.body_codec(),
         outcome.body.as_ref().and_then(|b| b.stored()),
     ])
 }

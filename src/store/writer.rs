@@ -5,6 +5,7 @@
 //! for now) the batch stays queued in memory and is retried with backoff while new events keep
 //! arriving; [`StoreHealth`] tells the UI the record is behind and why.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -14,7 +15,7 @@ use super::backlog::{Admitted, Backlog};
 use super::codec::{self, Effort};
 use super::db::Store;
 use super::error::StoreError;
-use crate::capture::{CaptureEvent, Subscription};
+use crate::capture::{CaptureEvent, ExchangeId, Subscription};
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct WriterConfig {
@@ -190,6 +191,7 @@ pub(super) fn spawn_writer_with(
         give_up_at: None,
         burst_peak_bytes: 0,
         trim_when_idle: false,
+        recently_unrecorded: VecDeque::new(),
     };
     WriterHandle {
         // Named so that `top -H` and profiles tell the store's work from the proxy's.
@@ -217,6 +219,8 @@ struct Writer {
     burst_peak_bytes: usize,
     /// A burst was written; freed memory goes back once no event comes for [`TRIM_IDLE`].
     trim_when_idle: bool,
+    /// Exchanges lately queued without their bodies, so each counts once.
+    recently_unrecorded: VecDeque<ExchangeId>,
 }
 
 /// A queue this deep means a burst the writer fell behind on; once it is written and the
@@ -317,11 +321,28 @@ impl Writer {
             self.backlog.pop_front();
             self.health.lost(1);
         }
+        let id = event.exchange_id();
         if self.backlog.push(event) == Admitted::WithoutBodies {
-            self.health
-                .bodies_unrecorded
-                .fetch_add(1, Ordering::Relaxed);
+            self.count_unrecorded(id);
         }
+    }
+
+    /// Counts an exchange whose bodies were left out, once even when both its start and its
+    /// finish were.
+    fn count_unrecorded(&mut self, id: Option<ExchangeId>) {
+        const REMEMBERED: usize = 256;
+        if id.is_some_and(|id| self.recently_unrecorded.contains(&id)) {
+            return;
+        }
+        if let Some(id) = id {
+            if self.recently_unrecorded.len() >= REMEMBERED {
+                self.recently_unrecorded.pop_front();
+            }
+            self.recently_unrecorded.push_back(id);
+        }
+        self.health
+            .bodies_unrecorded
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn accept_ready(&mut self, limit: usize) {
