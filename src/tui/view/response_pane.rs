@@ -58,19 +58,27 @@ pub fn record_lines(record: &ExchangeRecord) -> Vec<Line<'static>> {
     }
     lines.push(timing_line(&record.timing, None));
     if let Some(response) = &record.response {
+        let unrecorded = response.truncated() && response.body.is_empty();
         if response.truncated() {
-            lines.push(Line::styled(
+            let note = if unrecorded {
+                format!(
+                    "body of {} not recorded (llmscope's writer fell behind a burst, or a capture cap of 0)",
+                    units::bytes(response.body_len)
+                )
+            } else {
                 format!(
                     "recorded {} of {} (capture cap)",
                     units::bytes(response.body.len() as u64),
                     units::bytes(response.body_len)
-                ),
-                Style::default().fg(Color::Yellow),
-            ));
+                )
+            };
+            lines.push(Line::styled(note, Style::default().fg(Color::Yellow)));
         }
         lines.extend(body::header_lines(&response.headers));
         lines.push(Line::raw(""));
-        lines.extend(body::body_lines(&response.headers, &response.body));
+        if !unrecorded {
+            lines.extend(body::body_lines(&response.headers, &response.body));
+        }
     }
     lines
 }
@@ -246,6 +254,19 @@ mod tests {
                 "missing {expected:?} in\n{screen}"
             );
         }
+    }
+
+    #[test]
+    fn a_reply_whose_body_was_not_recorded_says_so_instead_of_empty() {
+        let mut record = sample_record(1, b"{}", 200, b"");
+        if let Some(response) = &mut record.response {
+            response.body_len = 410;
+        }
+        let mut app = app_with_detail(DetailView::from_record(&record, None, None));
+        app.response_pane.mode = ViewMode::Raw;
+        let screen = render_text(&app, 200, 40);
+        assert!(screen.contains("body of 410 B not recorded"), "{screen}");
+        assert!(!screen.contains("(empty body)"), "{screen}");
     }
 
     #[test]
