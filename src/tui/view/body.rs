@@ -230,7 +230,11 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
-/// Cuts a line whose text exceeds [`MAX_LINE_CHARS`] into several, keeping span styles.
+/// How far back from the cut of a long line a space is looked for, so words stay whole.
+const WORD_BREAK_LOOKBACK: usize = 80;
+
+/// Cuts a line whose text exceeds [`MAX_LINE_CHARS`] into several, keeping span styles, and
+/// after a space near the limit when there is one (a word cut in two reads as two words).
 fn split_long(line: Line<'static>) -> Vec<Line<'static>> {
     let total: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
     if total <= MAX_LINE_CHARS {
@@ -242,15 +246,13 @@ fn split_long(line: Line<'static>) -> Vec<Line<'static>> {
     for span in line.spans {
         let mut rest: &str = &span.content;
         while !rest.is_empty() {
-            let cut = rest
-                .char_indices()
-                .nth(room)
-                .map_or(rest.len(), |(byte, _)| byte);
+            let limit = rest.char_indices().nth(room).map(|(byte, _)| byte);
+            let cut = limit.map_or(rest.len(), |limit| after_last_space(&rest[..limit]));
             let (piece, tail) = rest.split_at(cut);
             room -= piece.chars().count();
             current.push(Span::styled(piece.to_string(), span.style));
             rest = tail;
-            if room == 0 {
+            if limit.is_some() || room == 0 {
                 lines.push(Line::from(std::mem::take(&mut current)));
                 room = MAX_LINE_CHARS;
             }
@@ -260,6 +262,19 @@ fn split_long(line: Line<'static>) -> Vec<Line<'static>> {
         lines.push(Line::from(current));
     }
     lines
+}
+
+/// Where to cut `text` (which ends at the hard limit): just after its last space when that is
+/// near the end, else at the limit itself.
+fn after_last_space(text: &str) -> usize {
+    let mut near = text.len().saturating_sub(WORD_BREAK_LOOKBACK);
+    while !text.is_char_boundary(near) {
+        near += 1;
+    }
+    match text[near..].rfind(' ') {
+        Some(at) => near + at + 1,
+        None => text.len(),
+    }
 }
 
 fn hex_lines(body: &[u8]) -> Vec<Line<'static>> {
@@ -322,6 +337,24 @@ mod tests {
         let lines = text_lines(&text, Style::default());
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[3].width(), 5);
+    }
+
+    #[test]
+    fn long_lines_are_cut_between_words() {
+        let text = "word ".repeat(MAX_LINE_CHARS);
+        let lines = plain(&text_lines(&text, Style::default()));
+        assert!(lines.len() > 1);
+        for line in &lines[..lines.len() - 1] {
+            assert!(
+                line.ends_with("word "),
+                "cut inside a word: {:?}",
+                &line[line.len() - 8..]
+            );
+        }
+        assert_eq!(lines.concat(), text);
+        let accented = "é".repeat(MAX_LINE_CHARS * 2) + " fin";
+        let lines = plain(&text_lines(&accented, Style::default()));
+        assert_eq!(lines.concat(), accented);
     }
 
     #[test]
