@@ -91,6 +91,9 @@ pub struct ExchangeSummary {
     pub hold_outcome: Option<String>,
     /// Whether rules changed the request before it was forwarded.
     pub rewritten: bool,
+    /// Tokens the reply reported using, when it said.
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
 }
 
 /// An exchange read back from the store.

@@ -21,7 +21,11 @@ use crate::llm::Dialect;
 const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, status, state,
     failure_class, failure_message, first_byte_ms, duration_ms, request_body_len,
     response_body_captured, response_body_len, origin, parent_id, hold_outcome,
-    rewrite_applied, original_request_len";
+    rewrite_applied, original_request_len,
+    (SELECT input_tokens FROM usage u
+      WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
+    (SELECT output_tokens FROM usage u
+      WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id)";
 
 const BODY_COLUMNS: &str =
     "request_headers, response_headers, request_body_codec, response_body_codec,
@@ -388,6 +392,8 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
         },
         hold_outcome: row.get(17)?,
         rewritten: row.get::<_, Option<String>>(18)?.is_some(),
+        input_tokens: row.get(20)?,
+        output_tokens: row.get(21)?,
     };
     let outcome = RawOutcome {
         state: row.get(7)?,
@@ -399,23 +405,25 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
     Ok((summary, outcome))
 }
 
+/// Reads a row of `SELECT {SUMMARY_COLUMNS}, {BODY_COLUMNS}`: the body columns start after the
+/// 22 summary columns.
 fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
     let (summary, outcome) = read_summary(row)?;
     Ok(FullRow {
         summary,
         outcome,
         response_body_captured: row.get(13)?,
-        request_headers: row.get(20)?,
-        response_headers: row.get(21)?,
-        request_body_codec: row.get(22)?,
-        response_body_codec: row.get(23)?,
-        original_request_headers: row.get(24)?,
-        original_request_codec: row.get(25)?,
-        request_body: row.get(26)?,
-        response_body: row.get(27)?,
-        original_request_body: row.get(28)?,
-        request_body_ref: row.get::<_, Option<u64>>(29)?.map(ExchangeId),
-        request_body_captured: row.get(30)?,
+        request_headers: row.get(22)?,
+        response_headers: row.get(23)?,
+        request_body_codec: row.get(24)?,
+        response_body_codec: row.get(25)?,
+        original_request_headers: row.get(26)?,
+        original_request_codec: row.get(27)?,
+        request_body: row.get(28)?,
+        response_body: row.get(29)?,
+        original_request_body: row.get(30)?,
+        request_body_ref: row.get::<_, Option<u64>>(31)?.map(ExchangeId),
+        request_body_captured: row.get(32)?,
     })
 }
 

@@ -80,8 +80,20 @@ CREATE TABLE rules (
 
 /// v2: `request_body_captured` is the number of request body bytes the row holds when that is
 /// less than `request_body_len` (0: the writer fell too far behind to keep the body); NULL
-/// when the whole body is stored.
-const V2: &str = "ALTER TABLE exchanges ADD COLUMN request_body_captured INTEGER;";
+/// when the whole body is stored. `usage` holds the token counts a reply reported, in a table
+/// of its own so that lists read them without stepping over the bodies stored at the end of
+/// each `exchanges` row.
+const V2: &str = "
+ALTER TABLE exchanges ADD COLUMN request_body_captured INTEGER;
+
+CREATE TABLE usage (
+    session_id    INTEGER NOT NULL,
+    id            INTEGER NOT NULL,
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    PRIMARY KEY (session_id, id)
+) WITHOUT ROWID;
+";
 
 const MIGRATIONS: &[&str] = &[V1, V2];
 

@@ -18,6 +18,7 @@ use crate::capture::{
     CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList,
     HoldOutcome, SessionId,
 };
+use crate::llm::{Dialect, Usage};
 
 impl Store {
     /// Records the start of a run of this process and returns its id.
@@ -74,7 +75,8 @@ impl Store {
 
     fn write_finish_tx(&self, record: &ExchangeRecord) -> Result<(), StoreError> {
         let tx = self.write_tx("record an exchange")?;
-        write_finish(&tx, &self.references, record).during("record an exchange", &self.path)?;
+        write_finish(&tx, &self.references, record, true)
+            .during("record an exchange", &self.path)?;
         tx.commit().during("record an exchange", &self.path)
     }
 
@@ -115,13 +117,11 @@ impl Store {
                 CaptureEvent::Started(start) if !finished.contains(&(start.session, start.id)) => {
                     insert_start(&tx, &self.references, start)
                 }
-                // Its start was skipped above: the whole row goes in with one insert.
-                CaptureEvent::Finished(record)
-                    if started.contains(&(record.start.session, record.id())) =>
-                {
-                    insert_exchange(&tx, &self.references, &record.start, Some(record))
+                CaptureEvent::Finished(record) => {
+                    // A start in this batch was skipped above: no row to update yet.
+                    let start_written = !started.contains(&(record.start.session, record.id()));
+                    write_finish(&tx, &self.references, record, start_written)
                 }
-                CaptureEvent::Finished(record) => write_finish(&tx, &self.references, record),
                 CaptureEvent::HoldEnded {
                     session,
                     id,
@@ -150,13 +150,14 @@ fn insert_start(
     insert_exchange(conn, references, start, None)
 }
 
-/// Inserts an exchange's row: its request, and its outcome when `finished` (one statement
-/// instead of an insert and an update when the start and the finish are written together).
+/// Inserts an exchange's row: its request, and its `outcome` when it has finished (one
+/// statement instead of an insert and an update when the start and the finish are written
+/// together).
 fn insert_exchange(
     conn: &Connection,
     references: &RefCell<DeltaReferences>,
     start: &ExchangeStart,
-    finished: Option<&ExchangeRecord>,
+    outcome: Option<&Outcome<'_>>,
 ) -> rusqlite::Result<()> {
     let request = &start.request;
     let encoded = references
@@ -165,9 +166,7 @@ fn insert_exchange(
     let body = encoded.body;
     let rewrite = start.rewrite.as_deref();
     let original_body = rewrite.map(|r| codec::encode_body(&r.original.body));
-    let outcome = finished.map(Outcome::of);
-    let outcome = outcome.as_ref();
-    let state = if finished.is_some() {
+    let state = if outcome.is_some() {
         ExchangeState::Complete
     } else {
         ExchangeState::InFlight
@@ -306,17 +305,58 @@ fn write_hold_outcome(
     Ok(())
 }
 
-/// Updating first means the (often large) request body is compressed once, at its start.
+/// Writes how an exchange ended. With its start already written (`start_written`), the row
+/// is updated, so the (often large) request body is compressed once, at its start; a row that
+/// turns out missing is inserted whole.
 fn write_finish(
     conn: &Connection,
     references: &RefCell<DeltaReferences>,
     record: &ExchangeRecord,
+    start_written: bool,
 ) -> rusqlite::Result<()> {
     let outcome = Outcome::of(record);
-    if update_outcome(conn, record, &outcome)? == 0 {
-        insert_exchange(conn, references, &record.start, Some(record))?;
+    if !start_written || update_outcome(conn, record, &outcome)? == 0 {
+        insert_exchange(conn, references, &record.start, Some(&outcome))?;
     }
+    write_usage(conn, record)
+}
+
+/// Records the tokens a successful LLM reply reported using, for the lists of past sessions.
+fn write_usage(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<()> {
+    let Some(usage) = reply_usage(record) else {
+        return Ok(());
+    };
+    if usage.input_tokens.is_none() && usage.output_tokens.is_none() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO usage (session_id, id, input_tokens, output_tokens)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        record.start.session.0,
+        record.id().0,
+        usage.input_tokens,
+        usage.output_tokens
+    ])?;
     Ok(())
+}
+
+fn reply_usage(record: &ExchangeRecord) -> Option<Usage> {
+    let response = record.response.as_ref()?;
+    let decodable = (200..300).contains(&response.status)
+        && record.failure.is_none()
+        && record.start.dialect != Dialect::Unknown
+        && !response.body.is_empty();
+    if !decodable {
+        return None;
+    }
+    let content_type = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.as_str());
+    crate::llm::decode_response(record.start.dialect, content_type, &response.body)?.usage
 }
 
 fn update_outcome(

@@ -390,3 +390,59 @@ fn a_growing_conversation_is_stored_small_and_reads_back_exactly() {
         bodies[59].as_bytes()
     );
 }
+
+#[test]
+fn token_counts_a_reply_reported_are_in_the_summaries_of_past_sessions() {
+    let (_tmp, store, session) = open();
+    let stream = b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n\
+data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1200,\"completion_tokens\":45}}\n\n\
+data: [DONE]\n\n"
+        .to_vec();
+    // Start and finish written apart, and together in one batch: both paths keep the usage.
+    store
+        .record_start(&sample_start(session, 1, b"{}".to_vec()))
+        .expect("start");
+    let first = finished(
+        sample_start(session, 1, b"{}".to_vec()),
+        200,
+        stream.clone(),
+        None,
+    );
+    store.record_finish(&first).expect("finish");
+    let second = finished(sample_start(session, 2, b"{}".to_vec()), 200, stream, None);
+    store
+        .record_events(&[
+            CaptureEvent::Started(second.start.clone()),
+            CaptureEvent::Finished(std::sync::Arc::new(second)),
+        ])
+        .expect("batch");
+    // A failed reply reports nothing.
+    let failed = finished(
+        sample_start(session, 3, b"{}".to_vec()),
+        400,
+        b"{\"error\":{\"message\":\"bad\"}}".to_vec(),
+        Some(Failure::new(FailureClass::HttpError(400), "bad")),
+    );
+    store.record_finish(&failed).expect("failed");
+
+    let tokens: Vec<(u64, Option<u64>, Option<u64>)> = store
+        .exchange_summaries(session)
+        .expect("summaries")
+        .iter()
+        .map(|s| (s.id.0, s.input_tokens, s.output_tokens))
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            (1, Some(1200), Some(45)),
+            (2, Some(1200), Some(45)),
+            (3, None, None)
+        ]
+    );
+    // Full reads still line their columns up after the token counts.
+    let full = store
+        .exchange(session, ExchangeId(2))
+        .expect("read")
+        .expect("present");
+    assert_eq!(full.record.start.request.body.as_ref(), b"{}");
+}
