@@ -16,13 +16,15 @@ const HURRIED_LEVEL: i32 = -3;
 /// would save are worth.
 const MIN_COMPRESSED_LEN: usize = 2048;
 
-/// How much time the writer thread can give each body.
+/// How much time the writer thread can give each body: how hard to compress it, and whether to
+/// read the token counts out of a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Effort {
     /// The usual: compress well.
     Normal,
-    /// Events are queueing in memory faster than they are written: compress fast, so the
-    /// queue drains and memory stays bounded, at the cost of a larger file for this stretch.
+    /// Events are queueing in memory faster than they are written: compress fast and skip
+    /// token counts, so the queue drains and memory stays bounded, at the cost of a larger
+    /// file and empty token columns for this stretch.
     Hurried,
 }
 
@@ -124,6 +126,11 @@ thread_local! {
 /// from how far behind it is).
 pub(crate) fn set_effort(effort: Effort) {
     EFFORT.with(|cell| cell.set(effort));
+}
+
+/// The effort set for this thread.
+pub(crate) fn effort() -> Effort {
+    EFFORT.with(Cell::get)
 }
 
 fn compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {

@@ -344,7 +344,9 @@ fn write_usage(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<(
 
 fn reply_usage(record: &ExchangeRecord) -> Option<Usage> {
     let response = record.response.as_ref()?;
-    let decodable = (200..300).contains(&response.status)
+    // Decoding a reply costs the writer about as much as compressing it.
+    let decodable = codec::effort() == codec::Effort::Normal
+        && (200..300).contains(&response.status)
         && record.failure.is_none()
         && record.start.dialect != Dialect::Unknown
         && !response.body.is_empty();

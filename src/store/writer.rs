@@ -48,7 +48,7 @@ impl Default for WriterConfig {
             batch: 256,
             batch_bytes: 2 << 20,
             backlog_cap: 100_000,
-            memory_budget: 12 << 20,
+            memory_budget: 8 << 20,
             first_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(5),
@@ -225,7 +225,7 @@ struct Writer {
 
 /// A queue this deep means a burst the writer fell behind on; once it is written and the
 /// proxy has been quiet for [`TRIM_IDLE`], freed memory goes back to the system.
-const TRIM_AFTER_QUEUED_BYTES: usize = 8 << 20;
+const TRIM_AFTER_QUEUED_BYTES: usize = 4 << 20;
 /// Quiet time before trimming: trimming while large bodies keep coming would only make each
 /// new one fault its pages in again.
 const TRIM_IDLE: Duration = Duration::from_secs(1);
