@@ -9,7 +9,7 @@ mod error_body;
 mod sse;
 mod stream_watch;
 
-pub use decode::{decode_request, decode_response, ResponseAssembler};
+pub use decode::{decode_request, decode_response, reply_usage, ResponseAssembler};
 pub use decoded::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, ToolDef, Usage};
 pub use diagnosis::{diagnose, Diagnosis, DiagnosisKind};
 pub use dialect::{request_model, Dialect};

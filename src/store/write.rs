@@ -358,7 +358,7 @@ fn reply_usage(record: &ExchangeRecord) -> Option<Usage> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         .map(|(_, value)| value.as_str());
-    crate::llm::decode_response(record.start.dialect, content_type, &response.body)?.usage
+    crate::llm::reply_usage(record.start.dialect, content_type, &response.body)
 }
 
 fn update_outcome(

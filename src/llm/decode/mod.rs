@@ -8,11 +8,13 @@ mod assembler;
 mod json;
 mod openai_chat;
 mod openai_responses;
+mod usage;
 
 #[cfg(test)]
 mod fixture_tests;
 
 pub use assembler::ResponseAssembler;
+pub use usage::reply_usage;
 
 use self::json::Json;
 use super::{error_object_message, DecodedRequest, DecodedResponse, Dialect, Part, ToolDef, Usage};
