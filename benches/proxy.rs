@@ -25,6 +25,15 @@ use serde_json::{json, Map, Value};
 /// The agent-facing path every request uses.
 const PATH: &str = "/v1/chat/completions";
 const CONNECTIONS: usize = 32;
+/// The measured targets, in the order of the table's columns.
+const TARGET_COLUMNS: [&str; 6] = [
+    "direct",
+    "llmscope",
+    "hyper+reqwest",
+    "nginx",
+    "mitmdump",
+    "claude-tap",
+];
 
 /// Something the load generator can send to: the upstream itself, or a proxy in front of it.
 struct Target {
@@ -65,17 +74,10 @@ fn main() {
     common::now_ns();
     let mut report = Report::new(
         "proxy",
-        &[
-            "figure",
-            "direct",
-            "llmscope",
-            "hyper+reqwest",
-            "nginx",
-            "mitmdump",
-            "claude-tap",
-            "target (llmscope)",
-            "result",
-        ],
+        &std::iter::once("figure")
+            .chain(TARGET_COLUMNS)
+            .chain(["target (llmscope)", "result"])
+            .collect::<Vec<_>>(),
     );
     report.wait_for_quiet(&args);
     let upstream = FakeUpstream::start().expect("fake upstream starts");
@@ -190,25 +192,18 @@ fn start_peers(targets: &mut Vec<Target>, report: &mut Report, upstream: &FakeUp
     }
 }
 
-/// The cells for the five target columns, in table order.
+/// The cells for the target columns, in table order.
 fn cells(targets: &[Target], value: impl Fn(&Target) -> Option<String>) -> Vec<String> {
-    [
-        "direct",
-        "llmscope",
-        "hyper+reqwest",
-        "nginx",
-        "mitmdump",
-        "claude-tap",
-    ]
-    .iter()
-    .map(|name| {
-        targets
-            .iter()
-            .find(|t| t.name == *name)
-            .and_then(&value)
-            .unwrap_or_else(|| "—".to_string())
-    })
-    .collect()
+    TARGET_COLUMNS
+        .iter()
+        .map(|name| {
+            targets
+                .iter()
+                .find(|t| t.name == *name)
+                .and_then(&value)
+                .unwrap_or_else(|| "—".to_string())
+        })
+        .collect()
 }
 
 fn row(figure: &str, values: Vec<String>, target: &str, result: &str) -> Vec<String> {
@@ -463,7 +458,7 @@ fn throughput(
         "info",
     ));
     if let Some(after_run) = after_run {
-        let mut values = vec!["—".to_string(); 6];
+        let mut values = vec!["—".to_string(); TARGET_COLUMNS.len()];
         values[1] = after_run;
         report.row(row(
             &format!("llmscope after the {CONNECTIONS}-connection run"),

@@ -111,107 +111,101 @@ impl Peer {
         Ok(peer)
     }
 
+    /// Starts `program` in a fresh temporary directory with a free port: `configure` adds its
+    /// arguments (given the directory and the port); stdin and stdout are closed and stderr
+    /// goes to `stderr.log` in the directory, shown if it never listens.
+    fn launch(
+        name: &'static str,
+        program: impl AsRef<std::ffi::OsStr>,
+        configure: impl FnOnce(&mut Command, &Path, u16) -> Result<(), String>,
+    ) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let port = free_port().map_err(|e| e.to_string())?;
+        let stderr =
+            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut command = Command::new(program);
+        configure(&mut command, dir.path(), port)?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        Self::started(name, port, child, dir)
+    }
+
     /// nginx as a reverse proxy with `proxy_buffering off`, keep-alive to the upstream and as
     /// many workers as cores: configured the way one would to make it fast.
     pub fn nginx(upstream: SocketAddr) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let port = free_port().map_err(|e| e.to_string())?;
-        let d = dir.path().display();
-        let user = if is_root() { "user root;\n" } else { "" };
-        let conf = format!(
-            "{user}worker_processes auto;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
-             events {{ worker_connections 4096; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-               fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-               upstream fake {{ server {upstream}; keepalive 128; keepalive_requests 1000000; }}\n\
-               server {{\n    listen 127.0.0.1:{port};\n    client_max_body_size 64m;\n    keepalive_requests 1000000;\n\
-                 location / {{\n      proxy_pass http://fake;\n      proxy_http_version 1.1;\n\
-                   proxy_set_header Connection \"\";\n      proxy_buffering off;\n\
-                   proxy_request_buffering off;\n    }}\n  }}\n}}\n"
-        );
-        let conf_path = dir.path().join("nginx.conf");
-        std::fs::write(&conf_path, conf).map_err(|e| e.to_string())?;
-        let stderr =
-            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
-        let child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("cannot start nginx: {e}"))?;
-        Self::started("nginx", port, child, dir)
+        Self::launch("nginx", "nginx", |command, dir, port| {
+            let d = dir.display();
+            let user = if is_root() { "user root;\n" } else { "" };
+            let conf = format!(
+                "{user}worker_processes auto;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+                 events {{ worker_connections 4096; }}\n\
+                 http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+                   fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+                   upstream fake {{ server {upstream}; keepalive 128; keepalive_requests 1000000; }}\n\
+                   server {{\n    listen 127.0.0.1:{port};\n    client_max_body_size 64m;\n    keepalive_requests 1000000;\n\
+                     location / {{\n      proxy_pass http://fake;\n      proxy_http_version 1.1;\n\
+                       proxy_set_header Connection \"\";\n      proxy_buffering off;\n\
+                       proxy_request_buffering off;\n    }}\n  }}\n}}\n"
+            );
+            let conf_path = dir.join("nginx.conf");
+            std::fs::write(&conf_path, conf).map_err(|e| e.to_string())?;
+            command
+                .arg("-p")
+                .arg(dir)
+                .arg("-c")
+                .arg(&conf_path)
+                .arg("-e")
+                .arg(dir.join("error.log"));
+            Ok(())
+        })
+    }
+
+    /// The bare forwarder of `bare.rs`: this bench binary started again to serve it.
+    pub fn bare_forwarder(upstream: &str) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        Self::launch("hyper+reqwest", exe, |command, _, port| {
+            command.args([super::bare::SERVE_ARG, upstream, &port.to_string()]);
+            Ok(())
+        })
     }
 
     /// `mitmdump --mode reverse:URL`, as its users run it.
-    /// The bare forwarder of `bare.rs`: this bench binary started again to serve it.
-    pub fn bare_forwarder(upstream: &str) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let port = free_port().map_err(|e| e.to_string())?;
-        let stderr =
-            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let child = Command::new(exe)
-            .args([super::bare::SERVE_ARG, upstream, &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("cannot start the bare forwarder: {e}"))?;
-        Self::started("hyper+reqwest", port, child, dir)
-    }
-
     pub fn mitmdump(upstream: &str) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let port = free_port().map_err(|e| e.to_string())?;
-        let stderr =
-            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
-        let child = Command::new("mitmdump")
-            .arg("--mode")
-            .arg(format!("reverse:{upstream}"))
-            .args([
-                "--listen-host",
-                "127.0.0.1",
-                "--listen-port",
-                &port.to_string(),
-                "-q",
-            ])
-            .arg("--set")
-            .arg(format!("confdir={}", dir.path().join("conf").display()))
-            .env("HOME", dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("cannot start mitmdump: {e}"))?;
-        Self::started("mitmdump", port, child, dir)
+        Self::launch("mitmdump", "mitmdump", |command, dir, port| {
+            command
+                .arg("--mode")
+                .arg(format!("reverse:{upstream}"))
+                .args([
+                    "--listen-host",
+                    "127.0.0.1",
+                    "--listen-port",
+                    &port.to_string(),
+                    "-q",
+                ])
+                .arg("--set")
+                .arg(format!("confdir={}", dir.join("conf").display()))
+                .env("HOME", dir);
+            Ok(())
+        })
     }
 
     /// `claude-tap --tap-no-launch --tap-target URL`: its proxy only, traces in its temp dir.
     pub fn claude_tap(upstream: &str) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let port = free_port().map_err(|e| e.to_string())?;
-        let stderr =
-            std::fs::File::create(dir.path().join("stderr.log")).map_err(|e| e.to_string())?;
-        let child = Command::new("claude-tap")
-            .args(["--tap-no-launch", "--tap-target", upstream])
-            .args(["--tap-host", "127.0.0.1", "--tap-port", &port.to_string()])
-            .args(["--tap-no-open", "--tap-no-live"])
-            .arg("--tap-output-dir")
-            .arg(dir.path().join("traces"))
-            .current_dir(dir.path())
-            .env("HOME", dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("cannot start claude-tap: {e}"))?;
-        Self::started("claude-tap", port, child, dir)
+        Self::launch("claude-tap", "claude-tap", |command, dir, port| {
+            command
+                .args(["--tap-no-launch", "--tap-target", upstream])
+                .args(["--tap-host", "127.0.0.1", "--tap-port", &port.to_string()])
+                .args(["--tap-no-open", "--tap-no-live"])
+                .arg("--tap-output-dir")
+                .arg(dir.join("traces"))
+                .current_dir(dir)
+                .env("HOME", dir);
+            Ok(())
+        })
     }
 
     fn started(name: &'static str, port: u16, child: Child, dir: TempDir) -> Result<Self, String> {
