@@ -10,106 +10,28 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use tokio::sync::oneshot;
 
-use super::body::AgentBody;
 use super::error_reply::refusal_reply;
-use super::forward::{forward, Outgoing, ReplyTo};
+use super::forward::{forward, ReplyTo};
+use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
 use super::intercept::park_request;
 use super::{ProxyState, ResendError, ResendRequest};
-use crate::capture::{
-    redact_headers, redact_target, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId,
-    ExchangeRecord, ExchangeStart, Failure, FailureClass, Lineage, Timing,
-};
+use crate::capture::{CapturedResponse, ExchangeId, ExchangeStart, Failure, FailureClass, Lineage};
 use crate::llm::{request_model, Dialect};
 
-/// Sends the agent's reply head back to the waiting service future.
-pub type HeadSender = oneshot::Sender<Response<AgentBody>>;
-
-/// Owns an exchange until its `Finished` event is published. If the task ends any other way
-/// (a panic, the runtime shutting down) the drop still publishes one, so no exchange is left
-/// without an outcome in the record.
-pub struct ExchangeGuard {
-    state: Arc<ProxyState>,
-    pub start: Arc<ExchangeStart>,
-    pub clock: Instant,
-    pub first_byte_ms: Option<u64>,
-    finished: bool,
-}
-
-impl ExchangeGuard {
-    pub(super) fn new(state: Arc<ProxyState>, start: ExchangeStart, clock: Instant) -> Self {
-        let start = Arc::new(start);
-        state.active.enter();
-        state.bus.publish(CaptureEvent::Started(start.clone()));
-        Self {
-            state,
-            start,
-            clock,
-            first_byte_ms: None,
-            finished: false,
-        }
-    }
-
-    pub fn bus(&self) -> &crate::capture::CaptureBus {
-        &self.state.bus
-    }
-
-    pub fn state(&self) -> &ProxyState {
-        &self.state
-    }
-
-    pub fn state_arc(&self) -> Arc<ProxyState> {
-        self.state.clone()
-    }
-
-    pub fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Publishes the outcome. Consumes the guard: an exchange finishes once.
-    pub fn finish(mut self, response: Option<CapturedResponse>, failure: Option<Failure>) {
-        self.publish_finished(response, failure);
-    }
-
-    fn publish_finished(&mut self, response: Option<CapturedResponse>, failure: Option<Failure>) {
-        if std::mem::replace(&mut self.finished, true) {
-            return;
-        }
-        let record = ExchangeRecord {
-            start: self.start.clone(),
-            timing: Timing {
-                started_at_ms: self.start.started_at_ms,
-                first_byte_ms: self.first_byte_ms,
-                duration_ms: Some(self.elapsed_ms()),
-            },
-            response,
-            failure,
-        };
-        self.state
-            .bus
-            .publish(CaptureEvent::Finished(Arc::new(record)));
-        self.state.active.leave();
-    }
-}
-
-impl Drop for ExchangeGuard {
-    fn drop(&mut self) {
-        let failure = Failure::new(
-            FailureClass::ClientAborted,
-            "llmscope stopped before the exchange ended",
-        );
-        self.publish_finished(None, Some(failure));
-    }
-}
-
 /// Runs one agent exchange to its end. The reply head goes to `head_tx` as soon as it is
-/// known (or, with hold-on-error, once a held failure is settled).
-pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, head_tx: HeadSender) {
+/// known (or, with hold-on-error, once a held failure is settled). `dialect` was read from
+/// the request's head by the listener.
+pub async fn run_exchange(
+    state: Arc<ProxyState>,
+    request: Request<Incoming>,
+    dialect: Dialect,
+    head_tx: HeadSender,
+) {
     let clock = Instant::now();
     let started_at_ms = chrono::Utc::now().timestamp_millis();
     let (parts, body) = request.into_parts();
@@ -117,7 +39,6 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         .uri
         .path_and_query()
         .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string());
-    let dialect = Dialect::detect(&target, parts.headers.contains_key("anthropic-version"));
     let read = Limited::new(body, state.config.max_request_bytes)
         .collect()
         .await;
@@ -125,21 +46,19 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         Ok(collected) => (collected.to_bytes(), None),
         Err(error) => (Bytes::new(), Some(error)),
     };
-    let mut headers = upstream_request_headers(parts.headers);
-    let mut body = body;
-    let mut request = CapturedRequest {
-        method: parts.method.to_string(),
-        uri: redact_target(&target),
-        headers: redact_headers(header_list(&headers)),
-        body: body.clone(),
+    let mut outgoing = Outgoing {
+        method: parts.method,
+        target,
+        headers: upstream_request_headers(parts.headers),
+        body,
     };
+    let mut request = outgoing.captured();
     let mut rewrite = None;
     if read_failure.is_none() {
-        if let Some(rewritten) = state.rules.rewrite(dialect, &request, &headers) {
-            let forwarded = rewritten.captured(&request);
-            headers = rewritten.headers;
-            body = rewritten.body;
-            request = forwarded;
+        if let Some(rewritten) = state.rules.rewrite(dialect, &request, &outgoing.headers) {
+            outgoing.headers = rewritten.headers;
+            outgoing.body = rewritten.body;
+            request = outgoing.captured();
             rewrite = Some(Arc::new(rewritten.rewrite));
         }
     }
@@ -148,7 +67,7 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         session: state.session,
         started_at_ms,
         dialect,
-        model: request_model(&body),
+        model: request_model(&outgoing.body),
         request,
         lineage: Lineage::default(),
         rewrite,
@@ -159,12 +78,6 @@ pub async fn run_exchange(state: Arc<ProxyState>, request: Request<Incoming>, he
         refuse_unread_request(guard, &*error, head_tx);
         return;
     }
-    let mut outgoing = Outgoing {
-        method: parts.method,
-        target,
-        headers,
-        body,
-    };
     let mut head_tx = head_tx;
     if state.intercepts_request(&start) {
         match park_request(&state, start, outgoing, head_tx, clock).await {
@@ -190,33 +103,29 @@ pub fn spawn_resend(
         .map_err(|_| ResendError::Method(request.method.clone()))?;
     let headers = state.secrets.restore(parent, &request.headers)?;
     let target = state.secrets.restore_target(parent, &request.uri);
-    let clock = Instant::now();
-    let dialect = Dialect::detect(&target, headers.contains_key("anthropic-version"));
-    let start = ExchangeStart {
-        id: state.next_exchange_id(),
-        session: state.session,
-        started_at_ms: chrono::Utc::now().timestamp_millis(),
-        dialect,
-        model: request_model(&request.body),
-        request: CapturedRequest {
-            method: method.to_string(),
-            uri: redact_target(&target),
-            headers: redact_headers(header_list(&headers)),
-            body: request.body.clone(),
-        },
-        lineage: Lineage::resend_of(parent),
-        rewrite: None,
-        request_body_unrecorded: None,
-    };
-    let guard = ExchangeGuard::new(state.clone(), start, clock);
-    let id = guard.start.id;
-    state.secrets.remember(id, &headers, &target);
     let outgoing = Outgoing {
         method,
         target,
         headers,
         body: request.body,
     };
+    let clock = Instant::now();
+    let start = ExchangeStart {
+        id: state.next_exchange_id(),
+        session: state.session,
+        started_at_ms: chrono::Utc::now().timestamp_millis(),
+        dialect: outgoing.dialect(),
+        model: request_model(&outgoing.body),
+        request: outgoing.captured(),
+        lineage: Lineage::resend_of(parent),
+        rewrite: None,
+        request_body_unrecorded: None,
+    };
+    let guard = ExchangeGuard::new(state.clone(), start, clock);
+    let id = guard.start.id;
+    state
+        .secrets
+        .remember(id, &outgoing.headers, &outgoing.target);
     state.resend_parents.record(id, parent);
     tokio::spawn(forward(guard, outgoing, ReplyTo::HeldAgentOf(parent)));
     Ok(id)

@@ -1,25 +1,12 @@
 //! Forwarding one prepared request to the upstream and deciding where its reply goes: to the
 //! agent that asked, to a held agent waiting for a fix, or only to the record.
 
-use bytes::Bytes;
-use http::header::HeaderMap;
-
 use super::error_reply::failure_reply;
-use super::exchange::{ExchangeGuard, HeadSender};
+use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::hold::{claim_held_agent, hold_or_pass, park};
 use super::relay::{relay_reply, ReplySink};
 use super::upstream::classify_transport_error;
 use crate::capture::{ExchangeId, Failure, FailureClass};
-
-/// A request ready for the upstream: headers already cleaned of hop-by-hop fields.
-pub struct Outgoing {
-    pub method: http::Method,
-    /// Path and query as they go upstream, credentials included; the record keeps the target
-    /// with key-like query values redacted.
-    pub target: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
 
 /// Who gets the reply.
 pub enum ReplyTo {

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::body::{full_body, AgentBody};
 use super::error_reply::failure_reply;
-use super::exchange::{ExchangeGuard, HeadSender};
+use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::agent_response_headers;
 use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
 use super::upstream::classify_transport_error;

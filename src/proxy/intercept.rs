@@ -13,16 +13,12 @@ use bytes::Bytes;
 use http::header::HeaderMap;
 
 use super::error_reply::failure_reply;
-use super::exchange::{ExchangeGuard, HeadSender};
-use super::forward::Outgoing;
-use super::headers::{header_list, upstream_request_headers};
+use super::guard::{ExchangeGuard, HeadSender, Outgoing};
+use super::headers::upstream_request_headers;
 use super::wait_queue::WaitQueue;
 use super::{ProxyState, ResendError, ResendRequest};
-use crate::capture::{
-    redact_headers, redact_target, CaptureEvent, CapturedRequest, ExchangeStart, Failure,
-    FailureClass, Rewrite,
-};
-use crate::llm::{request_model, Dialect};
+use crate::capture::{CaptureEvent, ExchangeStart, Failure, FailureClass, Rewrite};
+use crate::llm::request_model;
 
 /// Which requests to intercept: a case-insensitive substring of `"METHOD path model"`, so
 /// `messages`, `POST /v1/chat` and `gpt-4o` all work; `*` matches every request.
@@ -182,28 +178,18 @@ fn apply_edit(
         None => (start.request.clone(), Vec::new()),
     };
     applied.push("edited by the user before sending".to_string());
-    let request = CapturedRequest {
-        method: edited.method.to_string(),
-        uri: redact_target(&edited.target),
-        headers: redact_headers(header_list(&edited.headers)),
-        body: edited.body.clone(),
-    };
-    let dialect = Dialect::detect(
-        &edited.target,
-        edited.headers.contains_key("anthropic-version"),
-    );
-    let start = ExchangeStart {
-        dialect,
-        model: request_model(&request.body),
-        request,
-        rewrite: Some(Arc::new(Rewrite { original, applied })),
-        ..start
-    };
     let outgoing = Outgoing {
         method: edited.method,
         target: edited.target,
         headers: edited.headers,
         body: edited.body,
+    };
+    let start = ExchangeStart {
+        dialect: outgoing.dialect(),
+        model: request_model(&outgoing.body),
+        request: outgoing.captured(),
+        rewrite: Some(Arc::new(Rewrite { original, applied })),
+        ..start
     };
     (start, outgoing)
 }

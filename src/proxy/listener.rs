@@ -162,7 +162,7 @@ async fn handle(
     // The exchange runs here, in the connection's task, until the agent's reply head is
     // ready; whatever is left then (streaming a body, recording the outcome) is detached
     // into a task of its own when `exchange` drops at the end of this function.
-    let mut exchange = Detachable::new(run_exchange(state, request, head_tx));
+    let mut exchange = Detachable::new(run_exchange(state, request, dialect, head_tx));
     let head = tokio::select! {
         biased;
         () = &mut exchange => head_rx.await,

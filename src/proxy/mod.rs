@@ -10,6 +10,7 @@ mod detach;
 mod error_reply;
 mod exchange;
 mod forward;
+mod guard;
 mod headers;
 mod hold;
 mod intercept;

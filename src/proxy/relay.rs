@@ -12,7 +12,7 @@ use http::{header, Response};
 use tokio::sync::mpsc;
 
 use super::body::{full_body, AgentBody, BodyError, ChannelBody, DrainSignal};
-use super::exchange::{ExchangeGuard, HeadSender};
+use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
 use super::upstream::classify_transport_error;
 use crate::capture::{

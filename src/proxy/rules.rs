@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use crate::capture::{redact_headers, CapturedRequest, Rewrite};
+use crate::capture::{CapturedRequest, Rewrite};
 use crate::fix::{apply_rules, EditableRequest, Rule};
 use crate::llm::Dialect;
 
@@ -101,16 +101,4 @@ fn header_map(list: &[(String, String)]) -> HeaderMap {
         }
     }
     headers
-}
-
-impl Rewritten {
-    /// The forwarded request as the record holds it.
-    pub fn captured(&self, original: &CapturedRequest) -> CapturedRequest {
-        CapturedRequest {
-            method: original.method.clone(),
-            uri: original.uri.clone(),
-            headers: redact_headers(super::headers::header_list(&self.headers)),
-            body: self.body.clone(),
-        }
-    }
 }

@@ -1,0 +1,131 @@
+//! What every stage of an exchange hands on: the request as it goes upstream ([`Outgoing`]),
+//! the claim on the record that publishes its outcome exactly once ([`ExchangeGuard`]), and
+//! the way back to the waiting agent ([`HeadSender`]).
+//!
+//! The stages (`exchange`, `intercept`, `forward`, `hold`, `relay`) all import this file and
+//! none of each other's types, so the data path reads top to bottom.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::HeaderMap;
+use http::Response;
+use tokio::sync::oneshot;
+
+use super::body::AgentBody;
+use super::headers::header_list;
+use super::ProxyState;
+use crate::capture::{
+    redact_headers, redact_target, CaptureBus, CaptureEvent, CapturedRequest, CapturedResponse,
+    ExchangeRecord, ExchangeStart, Failure, FailureClass, Timing,
+};
+use crate::llm::Dialect;
+
+/// Sends the agent's reply head back to the waiting service future.
+pub type HeadSender = oneshot::Sender<Response<AgentBody>>;
+
+/// A request ready for the upstream: headers already cleaned of hop-by-hop fields.
+pub struct Outgoing {
+    pub method: http::Method,
+    /// Path and query as they go upstream, credentials included; the record keeps the target
+    /// with key-like query values redacted.
+    pub target: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Outgoing {
+    /// The request as the record keeps it: secrets in headers and the query redacted.
+    pub fn captured(&self) -> CapturedRequest {
+        CapturedRequest {
+            method: self.method.to_string(),
+            uri: redact_target(&self.target),
+            headers: redact_headers(header_list(&self.headers)),
+            body: self.body.clone(),
+        }
+    }
+
+    /// The API this request speaks, for a request llmscope built itself (a resend, an edit);
+    /// an agent's request has its dialect read once, when it arrives.
+    pub fn dialect(&self) -> Dialect {
+        Dialect::detect(&self.target, self.headers.contains_key("anthropic-version"))
+    }
+}
+
+/// Owns an exchange until its `Finished` event is published. If the task ends any other way
+/// (a panic, the runtime shutting down) the drop still publishes one, so no exchange is left
+/// without an outcome in the record.
+pub struct ExchangeGuard {
+    state: Arc<ProxyState>,
+    pub start: Arc<ExchangeStart>,
+    pub clock: Instant,
+    pub first_byte_ms: Option<u64>,
+    finished: bool,
+}
+
+impl ExchangeGuard {
+    pub(super) fn new(state: Arc<ProxyState>, start: ExchangeStart, clock: Instant) -> Self {
+        let start = Arc::new(start);
+        state.active.enter();
+        state.bus.publish(CaptureEvent::Started(start.clone()));
+        Self {
+            state,
+            start,
+            clock,
+            first_byte_ms: None,
+            finished: false,
+        }
+    }
+
+    pub fn bus(&self) -> &CaptureBus {
+        &self.state.bus
+    }
+
+    pub fn state(&self) -> &ProxyState {
+        &self.state
+    }
+
+    pub fn state_arc(&self) -> Arc<ProxyState> {
+        self.state.clone()
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Publishes the outcome. Consumes the guard: an exchange finishes once.
+    pub fn finish(mut self, response: Option<CapturedResponse>, failure: Option<Failure>) {
+        self.publish_finished(response, failure);
+    }
+
+    fn publish_finished(&mut self, response: Option<CapturedResponse>, failure: Option<Failure>) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let record = ExchangeRecord {
+            start: self.start.clone(),
+            timing: Timing {
+                started_at_ms: self.start.started_at_ms,
+                first_byte_ms: self.first_byte_ms,
+                duration_ms: Some(self.elapsed_ms()),
+            },
+            response,
+            failure,
+        };
+        self.state
+            .bus
+            .publish(CaptureEvent::Finished(Arc::new(record)));
+        self.state.active.leave();
+    }
+}
+
+impl Drop for ExchangeGuard {
+    fn drop(&mut self) {
+        let failure = Failure::new(
+            FailureClass::ClientAborted,
+            "llmscope stopped before the exchange ended",
+        );
+        self.publish_finished(None, Some(failure));
+    }
+}
