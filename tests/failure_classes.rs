@@ -48,24 +48,66 @@ async fn upstream_400_reaches_agent_unchanged_and_is_recorded_with_its_message()
     assert_eq!(record.start.model.as_deref(), Some("mock-400-context"));
 }
 
+/// The agent gets the error as an HTTP error it can act on; the record keeps the upstream's
+/// 200 as it came.
 #[tokio::test]
-async fn ok_reply_with_error_body_is_error_in_200() {
+async fn ok_reply_with_error_body_is_error_in_200_and_reaches_the_agent_as_an_error() {
     let mut h = Harness::start().await;
     let reply = post(&h, CHAT, chat_body("mock-error-in-200", false)).await;
-    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.status(), 502, "the body names no HTTP status");
+    assert_eq!(reply.headers()["x-llmscope-error"], "error_in_200");
     let body = json(&reply.bytes().await.expect("body"));
-    assert!(body["error"]["message"]
-        .as_str()
-        .unwrap_or("")
-        .contains("quota exhausted"));
+    assert_eq!(
+        body["error"]["message"], "Upstream provider returned an error: quota exhausted",
+        "the upstream's own words"
+    );
 
-    let failure = h.next_finished().await.failure.clone().expect("failed");
+    let record = h.next_finished().await;
+    let failure = record.failure.clone().expect("failed");
     assert_eq!(failure.class, FailureClass::ErrorIn200);
+    assert_eq!(record.response.as_ref().map(|r| r.status), Some(200));
     let (stored, _dir) = h.stop_and_load().await;
     assert_eq!(
         stored[0].record.failure.as_ref().map(|f| f.class),
         Some(FailureClass::ErrorIn200)
     );
+    let kept = json(&stored[0].record.response.as_ref().expect("reply").body);
+    assert_eq!(
+        kept["error"]["code"], "quota",
+        "the record keeps the original body"
+    );
+}
+
+#[tokio::test]
+async fn an_error_in_200_reaches_an_anthropic_agent_in_anthropics_shape() {
+    let mut h = Harness::start().await;
+    let reply = post(&h, MESSAGES, chat_body("mock-error-in-200", false)).await;
+    let status = reply.status();
+    let body = json(&reply.bytes().await.expect("body"));
+    assert_eq!(body["type"], "error", "Anthropic's error shape: {body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("quota exhausted"));
+    assert_eq!(status, 502);
+    h.next_finished().await;
+    h.stop_and_load().await;
+}
+
+#[tokio::test]
+async fn with_exact_replies_an_error_in_200_reaches_the_agent_as_the_upstream_sent_it() {
+    let mut h = Harness::start_with(|c| c.readable_replies = false).await;
+    let reply = post(&h, CHAT, chat_body("mock-error-in-200", false)).await;
+    assert_eq!(reply.status(), 200);
+    assert!(reply.headers().get("x-llmscope-error").is_none());
+    let body = json(&reply.bytes().await.expect("body"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("quota exhausted"));
+    let failure = h.next_finished().await.failure.clone().expect("failed");
+    assert_eq!(failure.class, FailureClass::ErrorIn200);
+    h.stop_and_load().await;
 }
 
 #[tokio::test]

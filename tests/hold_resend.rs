@@ -203,7 +203,8 @@ async fn error_in_200_is_held_in_hold_mode() {
     assert!(!agent.is_finished(), "the agent is still waiting");
     assert!(h.control.forward_held(held));
     let reply = agent.await.expect("agent task");
-    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.status(), 502, "forwarded as the error it is");
+    assert_eq!(reply.headers()["x-llmscope-error"], "error_in_200");
     let body = json(&reply.bytes().await.expect("body"));
     assert!(body["error"]["message"]
         .as_str()

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::{chat_body, client, json, Harness, WAIT};
 use llmscope::capture::{ExchangeState, FailureClass};
 use llmscope::mock::{big_byte, MockBehavior};
+use llmscope::proxy::RetryStop;
 
 const CHAT: &str = "/v1/chat/completions";
 const MESSAGES: &str = "/v1/messages";
@@ -123,8 +124,36 @@ async fn a_head_too_large_to_read_is_a_502_naming_the_malformed_reply() {
 }
 
 #[tokio::test]
-async fn body_shorter_than_its_content_length_is_a_reset_and_the_agent_sees_it_cut() {
+async fn body_shorter_than_its_content_length_is_a_reset_and_the_agent_is_told_why() {
     let mut h = Harness::start().await;
+    let reply = post(&h, CHAT, "mock-short-body", false).await;
+    assert_eq!(
+        reply.status(),
+        502,
+        "llmscope's error instead of a cut body"
+    );
+    assert_eq!(reply.headers()["x-llmscope-error"], "reset");
+    let body = json(&reply.bytes().await.expect("a whole body"));
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("llmscope: ") && message.contains("in the middle of its reply"),
+        "{body}"
+    );
+    let record = h.next_finished().await;
+    assert_eq!(
+        record.failure.as_ref().map(|f| f.class),
+        Some(FailureClass::Reset)
+    );
+    let response = record.response.as_ref().expect("the head arrived");
+    assert_eq!(response.status, 200, "the record keeps the upstream's head");
+    assert!(json(&response.body)["choices"].is_array(), "and what came");
+    serves_the_next_request(&mut h).await;
+    h.stop_and_load().await;
+}
+
+#[tokio::test]
+async fn with_exact_replies_a_body_shorter_than_its_content_length_reaches_the_agent_cut() {
+    let mut h = Harness::start_with(|c| c.readable_replies = false).await;
     let reply = post(&h, CHAT, "mock-short-body", false).await;
     assert_eq!(reply.status(), 200, "the upstream's head is passed on");
     assert!(
@@ -164,7 +193,12 @@ async fn body_shorter_than_its_content_length_is_a_reset_and_the_agent_sees_it_c
 /// head before the agent's body is failed, every time, not a bare close.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_reply_broken_with_its_head_always_reaches_the_agent_with_that_head() {
-    let mut h = Harness::start().await;
+    // Fifty identical failing requests are a retry loop; this is about hyper's writes.
+    let mut h = Harness::start_with(|c| {
+        c.readable_replies = false;
+        c.retry_stop = RetryStop::OFF;
+    })
+    .await;
     for model in ["mock-short-body", "mock-reset-after-head"] {
         for round in 0..25 {
             let reply = client()
@@ -225,7 +259,8 @@ async fn bytes_beyond_the_content_length_never_reach_another_request() {
 
 #[tokio::test]
 async fn bad_chunk_sizes_end_the_stream_with_an_error_event_naming_the_malformed_reply() {
-    let mut h = Harness::start().await;
+    // The same request each time, failing the same way: a loop llmscope would stop.
+    let mut h = Harness::start_with(|c| c.retry_stop = RetryStop::OFF).await;
     let bad_lines = ["zz", "fffffffffffffffffffff", "-1", "4 x", " "];
     for line in bad_lines {
         let reply = post_with(
@@ -277,10 +312,18 @@ async fn reset_right_after_the_head_is_a_reset_for_streams_and_whole_replies() {
     serves_the_next_request(&mut h).await;
 
     let reply = post(&h, CHAT, "mock-reset-after-head", false).await;
-    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply.status(),
+        502,
+        "a whole reply cut after its head: the reason"
+    );
+    let body = json(&reply.bytes().await.expect("a whole body"));
     assert!(
-        reply.bytes().await.is_err(),
-        "a whole reply cut after its head reaches the agent cut"
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("llmscope: upstream connection broke"),
+        "{body}"
     );
     let failure = h.next_finished().await.failure.clone().expect("failed");
     assert_eq!(failure.class, FailureClass::Reset, "{failure:?}");

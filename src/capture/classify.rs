@@ -25,6 +25,9 @@ pub enum FailureClass {
     Reset,
     /// The agent went away before the reply was complete.
     ClientAborted,
+    /// llmscope answered a repeat of a request that kept failing the same way itself, without
+    /// sending it upstream, so the agent stops retrying and shows the reason.
+    RetryLoopStopped,
 }
 
 impl FailureClass {
@@ -40,6 +43,7 @@ impl FailureClass {
             Self::MalformedResponse => "malformed_response",
             Self::Reset => "reset",
             Self::ClientAborted => "client_aborted",
+            Self::RetryLoopStopped => "retry_loop_stopped",
         }
     }
 
@@ -55,6 +59,7 @@ impl FailureClass {
             "malformed_response" => Self::MalformedResponse,
             "reset" => Self::Reset,
             "client_aborted" => Self::ClientAborted,
+            "retry_loop_stopped" => Self::RetryLoopStopped,
             _ => return None,
         })
     }
@@ -80,6 +85,7 @@ impl fmt::Display for FailureClass {
             Self::MalformedResponse => f.write_str("malformed reply"),
             Self::Reset => f.write_str("connection reset"),
             Self::ClientAborted => f.write_str("client aborted"),
+            Self::RetryLoopStopped => f.write_str("retry loop stopped"),
         }
     }
 }
@@ -213,6 +219,7 @@ mod tests {
             FailureClass::MalformedResponse,
             FailureClass::Reset,
             FailureClass::ClientAborted,
+            FailureClass::RetryLoopStopped,
         ] {
             assert_eq!(FailureClass::parse(class.as_str(), Some(429)), Some(class));
         }

@@ -135,6 +135,9 @@ pub struct Lineage {
     pub origin: Origin,
     /// The exchange this one was resent from.
     pub parent: Option<ExchangeId>,
+    /// The first exchange of the retry loop this request repeats: the agent sent the same
+    /// request before and it failed the same way.
+    pub repeats: Option<ExchangeId>,
 }
 
 impl Lineage {
@@ -142,6 +145,7 @@ impl Lineage {
         Self {
             origin: Origin::Resend,
             parent: Some(parent),
+            repeats: None,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use crate::proxy::{InterceptPattern, ProxyConfig, Upstream};
+use crate::proxy::{InterceptPattern, ProxyConfig, RetryStop, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
 ///
@@ -131,6 +131,20 @@ pub struct ProxyArgs {
     /// They go out unchanged after --hold-timeout
     #[arg(long, value_name = "PATTERN")]
     pub intercept: Option<String>,
+    /// Pass the upstream's replies on exactly as they come, even when the agent cannot act on
+    /// them: a 200 whose body is an error, a reply that breaks after its head. By default
+    /// those reach the agent as an HTTP error in its API's dialect with the upstream's reason
+    #[arg(long)]
+    pub exact_replies: bool,
+    /// After N identical failures of the same request that no retry can cure (4xx but
+    /// 408/409/429, an error in a 200, a malformed reply), answer the next repeat with an
+    /// error the agent does not retry instead of sending it; 0 never stops
+    #[arg(long, default_value_t = RetryStop::default().incurable_after, value_name = "N")]
+    pub stop_loops_after: u32,
+    /// The same for failures agents retry on purpose (5xx, 429, resets, timeouts), which
+    /// often pass; 0 never stops
+    #[arg(long, default_value_t = RetryStop::default().transient_after, value_name = "N")]
+    pub stop_transient_loops_after: u32,
 }
 
 impl ProxyArgs {
@@ -148,6 +162,11 @@ impl ProxyArgs {
         config.max_capture_bytes = self.max_capture_bytes;
         config.hold_errors = self.hold_errors;
         config.hold_timeout = Duration::from_secs(self.hold_timeout);
+        config.readable_replies = !self.exact_replies;
+        config.retry_stop = RetryStop {
+            incurable_after: self.stop_loops_after,
+            transient_after: self.stop_transient_loops_after,
+        };
         config.intercept = match self.intercept.as_deref() {
             Some(text) => Some(InterceptPattern::parse(text).context(
                 "--intercept needs a pattern: part of \"METHOD path model\", or * for every request",

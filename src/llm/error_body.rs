@@ -24,6 +24,37 @@ pub fn error_object_message(body: &[u8]) -> Option<String> {
     }
 }
 
+/// The HTTP status an error object names for itself: a `code` or `status` that is an HTTP
+/// error status (LiteLLM writes `"code": "400"`), or the status Anthropic gives its error
+/// `type`. `None` when the object names none, so the caller picks its own.
+pub fn error_object_status(body: &[u8]) -> Option<u16> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let error = value.as_object()?.get("error")?.as_object()?;
+    let as_status = |value: &Value| {
+        let number = match value {
+            Value::Number(n) => n.as_u64()?,
+            Value::String(text) => text.trim().parse().ok()?,
+            _ => return None,
+        };
+        let status = u16::try_from(number).ok()?;
+        (400..600).contains(&status).then_some(status)
+    };
+    let named = ["code", "status"]
+        .iter()
+        .find_map(|key| error.get(*key).and_then(as_status));
+    named.or_else(|| match error.get("type").and_then(Value::as_str)? {
+        "invalid_request_error" => Some(400),
+        "authentication_error" => Some(401),
+        "permission_error" => Some(403),
+        "not_found_error" => Some(404),
+        "request_too_large" => Some(413),
+        "rate_limit_error" => Some(429),
+        "api_error" => Some(500),
+        "overloaded_error" => Some(529),
+        _ => None,
+    })
+}
+
 /// A complete JSON error body in the dialect the agent speaks. `code` is a short machine name
 /// such as `malformed_response`.
 pub fn error_reply_body(dialect: Dialect, code: &str, message: &str) -> Vec<u8> {
@@ -84,6 +115,25 @@ mod tests {
         );
         assert_eq!(error_object_message(br#"{"error":null,"id":1}"#), None);
         assert_eq!(error_object_message(b"[1,2]"), None);
+    }
+
+    #[test]
+    fn an_error_object_names_its_status_by_code_or_anthropic_type() {
+        let litellm =
+            br#"{"error":{"message":"quota","type":"invalid_request_error","code":"429"}}"#;
+        assert_eq!(error_object_status(litellm), Some(429));
+        assert_eq!(
+            error_object_status(br#"{"error":{"status":503}}"#),
+            Some(503)
+        );
+        let anthropic =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        assert_eq!(error_object_status(anthropic), Some(529));
+        // A code that is not an HTTP error status says nothing about the status.
+        let named = br#"{"error":{"message":"m","code":"context_length_exceeded"}}"#;
+        assert_eq!(error_object_status(named), None);
+        assert_eq!(error_object_status(br#"{"error":{"code":200}}"#), None);
+        assert_eq!(error_object_status(br#"{"error":"plain"}"#), None);
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub use decode::{decode_request, decode_response, reply_usage, ResponseAssembler
 pub use decoded::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, ToolDef, Usage};
 pub use diagnosis::{diagnose, Diagnosis, DiagnosisKind};
 pub use dialect::{request_model, Dialect};
-pub use error_body::{error_object_message, error_reply_body, stream_error_event};
+pub use error_body::{
+    error_object_message, error_object_status, error_reply_body, stream_error_event,
+};
 pub use sse::{SseEvent, SseParser};
 pub use stream_watch::{StreamVerdict, StreamWatch};

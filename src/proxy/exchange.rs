@@ -14,11 +14,12 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use super::error_reply::refusal_reply;
+use super::error_reply::{loop_stopped_reply, refusal_reply};
 use super::forward::{forward, ReplyTo};
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
 use super::intercept::park_request;
+use super::retry_loop::{Admit, Stopped};
 use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{CapturedResponse, ExchangeId, ExchangeStart, Failure, FailureClass, Lineage};
 use crate::llm::{request_model, Dialect};
@@ -85,11 +86,35 @@ pub async fn run_exchange(
             None => return,
         }
     }
+    match state.retry_loops.admit(&start.request) {
+        Admit::Forward { repeats } => start.lineage.repeats = repeats,
+        Admit::Stop(stopped) => {
+            start.lineage.repeats = Some(stopped.first);
+            let guard = ExchangeGuard::new(state.clone(), start, clock);
+            answer_stopped_repeat(guard, &stopped, head_tx);
+            return;
+        }
+    }
     let guard = ExchangeGuard::new(state.clone(), start, clock);
     state
         .secrets
         .remember(guard.start.id, &outgoing.headers, &outgoing.target);
     forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
+}
+
+/// A repeat of a request that keeps failing the same way: answered here, never sent, and
+/// recorded like any exchange so the loop's every attempt is in the record.
+fn answer_stopped_repeat(guard: ExchangeGuard, stopped: &Stopped, head_tx: HeadSender) {
+    let (reply, body) = loop_stopped_reply(guard.start.dialect, stopped);
+    let captured = CapturedResponse {
+        status: reply.status().as_u16(),
+        headers: header_list(reply.headers()),
+        body_len: body.len() as u64,
+        body,
+    };
+    let _ = head_tx.send(reply);
+    let failure = Failure::new(FailureClass::RetryLoopStopped, stopped.message());
+    guard.finish(Some(captured), Some(failure));
 }
 
 /// Starts an exchange that llmscope sends itself (a resend) and forwards it in the

@@ -18,7 +18,7 @@ use super::headers::header_list;
 use super::ProxyState;
 use crate::capture::{
     redact_headers, redact_target, CaptureBus, CaptureEvent, CapturedRequest, CapturedResponse,
-    ExchangeRecord, ExchangeStart, Failure, FailureClass, Timing,
+    ExchangeRecord, ExchangeStart, Failure, FailureClass, Origin, Timing,
 };
 use crate::llm::Dialect;
 
@@ -102,6 +102,11 @@ impl ExchangeGuard {
     fn publish_finished(&mut self, response: Option<CapturedResponse>, failure: Option<Failure>) {
         if std::mem::replace(&mut self.finished, true) {
             return;
+        }
+        if self.start.lineage.origin == Origin::Agent {
+            self.state
+                .retry_loops
+                .settle(self.start.id, &self.start.request, failure.as_ref());
         }
         let record = ExchangeRecord {
             start: self.start.clone(),

@@ -12,7 +12,7 @@ use http::{header, HeaderValue, Response};
 use tokio::sync::oneshot;
 
 use super::body::{full_body, AgentBody};
-use super::error_reply::failure_reply;
+use super::error_reply::{error_in_200_reply, failure_reply};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::agent_response_headers;
 use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
@@ -20,7 +20,8 @@ use super::upstream::classify_transport_error;
 use super::wait_queue::WaitQueue;
 use super::ProxyState;
 use crate::capture::{
-    classify_failure, CaptureEvent, CapturedResponse, ExchangeId, Failure, HoldOutcome,
+    classify_failure, CaptureEvent, CapturedResponse, ExchangeId, Failure, FailureClass,
+    HoldOutcome,
 };
 
 /// 2xx JSON replies up to this size are read whole in hold mode to look for an error object;
@@ -92,7 +93,17 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
         to_agent.headers_mut().insert(header::CONTENT_LENGTH, len);
     }
     match classify_failure(status.as_u16(), &response.body, None) {
-        Some(failure) => park(guard, Some(response), failure, to_agent, agent),
+        Some(failure) => {
+            // What the agent gets if the user forwards it, or the hold times out.
+            let to_agent = if failure.class == FailureClass::ErrorIn200
+                && guard.state().config.readable_replies
+            {
+                error_in_200_reply(guard.start.dialect, &response.body, &failure)
+            } else {
+                to_agent
+            };
+            park(guard, Some(response), failure, to_agent, agent);
+        }
         None => {
             let _ = agent.send(to_agent);
             guard.finish(Some(response), None);

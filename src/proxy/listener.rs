@@ -21,6 +21,7 @@ use super::body::AgentBody;
 use super::detach::Detachable;
 use super::error_reply::failure_reply;
 use super::exchange::run_exchange;
+use super::retry_loop::RetryLoops;
 use super::upstream::build_client;
 use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
 use crate::capture::{CaptureBus, Failure, FailureClass, SessionId};
@@ -56,6 +57,7 @@ impl Proxy {
             hold: AtomicBool::new(config.hold_errors),
             intercept: RwLock::new(config.intercept.clone()),
             intercepts: Default::default(),
+            retry_loops: RetryLoops::new(config.retry_stop),
             config,
             client,
             bus,

@@ -17,6 +17,7 @@ mod intercept;
 mod lineage;
 mod listener;
 mod relay;
+mod retry_loop;
 mod rules;
 mod secrets;
 mod upstream;
@@ -31,6 +32,7 @@ pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
 pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
+pub use retry_loop::RetryStop;
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
 pub use wait_queue::HeldSummary;
 
@@ -61,6 +63,12 @@ pub struct ProxyConfig {
     pub hold_timeout: Duration,
     /// Start intercepting agent requests that match, before they are forwarded.
     pub intercept: Option<InterceptPattern>,
+    /// Turn replies an agent cannot act on into errors in its dialect: a 200 whose body is
+    /// an error object, a whole reply that breaks after its head. Off: the upstream's bytes
+    /// exactly, as far as they came.
+    pub readable_replies: bool,
+    /// When a request that keeps failing the same way is answered by llmscope instead.
+    pub retry_stop: RetryStop,
 }
 
 impl ProxyConfig {
@@ -80,6 +88,8 @@ impl ProxyConfig {
             // Well inside every agent's own request timeout (400-600 s, TRAFFIC.md).
             hold_timeout: Duration::from_secs(120),
             intercept: None,
+            readable_replies: true,
+            retry_stop: RetryStop::default(),
         }
     }
 }
@@ -112,6 +122,7 @@ struct ProxyState {
     intercepts: intercept::InterceptQueue,
     secrets: secrets::RecentSecrets,
     rules: rules::RuleSet,
+    retry_loops: retry_loop::RetryLoops,
     resend_parents: lineage::ResendParents,
 }
 

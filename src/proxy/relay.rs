@@ -12,6 +12,7 @@ use http::{header, Response};
 use tokio::sync::mpsc;
 
 use super::body::{full_body, AgentBody, BodyError, ChannelBody, DrainSignal};
+use super::error_reply::{error_in_200_reply, failure_reply};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
 use super::upstream::classify_transport_error;
@@ -196,13 +197,19 @@ async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, age
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
             Err(error) => {
-                // What came before the break still reaches the agent, then the break itself,
-                // exactly as on the streaming path.
                 let failure = classify_transport_error(&error, false, idle);
-                let drained = Arc::new(DrainSignal::default());
-                if let Some(tx) = send_streaming_head(agent, &reply, &drained) {
-                    if whole.is_empty() || tx.send(Ok(whole.freeze())).await.is_ok() {
-                        tell_agent_stream_broke(&guard, &tx, &drained, false, &failure).await;
+                if guard.state().config.readable_replies {
+                    // Nothing has reached the agent yet, so it can have the reason: a head
+                    // and a cut body read as a bare "connection closed" in every SDK.
+                    let _ = agent.send(failure_reply(guard.start.dialect, &failure));
+                } else {
+                    // What came before the break reaches the agent, then the break itself,
+                    // exactly as on the streaming path.
+                    let drained = Arc::new(DrainSignal::default());
+                    if let Some(tx) = send_streaming_head(agent, &reply, &drained) {
+                        if whole.is_empty() || tx.send(Ok(whole.freeze())).await.is_ok() {
+                            tell_agent_stream_broke(&guard, &tx, &drained, false, &failure).await;
+                        }
                     }
                 }
                 let response = capture.into_response(status.as_u16(), captured_headers);
@@ -217,12 +224,29 @@ async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, age
         });
         whole.extend_from_slice(&chunk);
     }
-    let mut head = Response::new(full_body(whole.freeze()));
-    *head.status_mut() = status;
-    *head.headers_mut() = agent_response_headers(reply.headers().clone());
+    let whole = whole.freeze();
+    // A 2xx is classified before the agent gets it (cheap: only a body that looks like an
+    // error object is parsed), so that an error in a 200 can reach it as the error it is.
+    let error_in_200 = status
+        .is_success()
+        .then(|| classify_failure(status.as_u16(), &whole, None))
+        .flatten();
+    let head = match &error_in_200 {
+        Some(failure) if guard.state().config.readable_replies => {
+            error_in_200_reply(guard.start.dialect, &whole, failure)
+        }
+        _ => {
+            let mut head = Response::new(full_body(whole));
+            *head.status_mut() = status;
+            *head.headers_mut() = agent_response_headers(reply.headers().clone());
+            head
+        }
+    };
     let delivered = agent.send(head).is_ok();
     let response = capture.into_response(status.as_u16(), captured_headers);
-    let failure = if delivered {
+    let failure = if delivered && status.is_success() {
+        error_in_200
+    } else if delivered {
         classify_failure(status.as_u16(), &response.body, None)
     } else {
         Some(Failure::new(

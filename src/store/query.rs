@@ -389,6 +389,7 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
         lineage: Lineage {
             origin: Origin::parse(&row.get::<_, String>(15)?),
             parent: row.get::<_, Option<u64>>(16)?.map(ExchangeId),
+            repeats: None,
         },
         hold_outcome: row.get(17)?,
         rewritten: row.get::<_, Option<String>>(18)?.is_some(),
