@@ -10,7 +10,7 @@ use rusqlite::Connection;
 
 use super::delta::{DecodedBodies, DeltaReferences};
 use super::error::{SqliteContext, StoreError};
-use super::{recover, schema};
+use super::{abandoned, schema};
 
 /// File name of the database inside the data directory.
 pub(super) const DB_FILE: &str = "llmscope.db";
@@ -55,7 +55,7 @@ impl Store {
         store.configure()?;
         store.check_integrity()?;
         schema::migrate(&store.conn, &store.path)?;
-        recover::close_abandoned_sessions(&store)?;
+        abandoned::close_abandoned_sessions(&store.conn, &store.path)?;
         restrict_sidecar_files(&store.path)?;
         Ok(store)
     }
