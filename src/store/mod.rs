@@ -26,7 +26,7 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use db::Store;
+pub use db::{Store, StoreFile};
 pub use error::StoreError;
 pub use writer_thread::{spawn_writer, StoreHealth, WriterExit, WriterHandle};
 
