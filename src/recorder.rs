@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::capture::{CaptureBus, Interest, SessionId, Subscription};
 use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
-use crate::store::{spawn_writer, SessionInfo, Store, StoreHealth, WriterHandle};
+use crate::store::{spawn_writer, SessionInfo, Store, StoreFile, StoreHealth, WriterHandle};
 
 /// A bound proxy whose exchanges are being written to the session database.
 pub struct Recording {
@@ -21,6 +21,8 @@ pub struct Recording {
     pub data_dir: PathBuf,
     /// Set when a damaged database was moved aside to start a fresh one.
     pub moved_aside: Option<PathBuf>,
+    /// The database file the store opened, for other connections to it this run.
+    file: StoreFile,
     writer: WriterHandle,
 }
 
@@ -50,6 +52,7 @@ impl Recording {
             .begin_session(&info)
             .context("starting a session in the database")?;
         let bus = CaptureBus::new();
+        let file = store.file();
         let writer = spawn_writer(store, bus.subscribe_to(Interest::Record));
         let upstream = config.upstream.to_string();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
@@ -60,6 +63,7 @@ impl Recording {
             session,
             data_dir: data_dir.to_path_buf(),
             moved_aside,
+            file,
             writer,
         })
     }
@@ -91,13 +95,28 @@ impl Recording {
         self.writer.health()
     }
 
+    /// Another connection to the session database the recording writes, for reads beside the
+    /// writer thread; the file was checked and migrated when the recording started.
+    pub async fn connect_reader(&self) -> Result<Store> {
+        let file = self.file.clone();
+        tokio::task::spawn_blocking(move || file.connect())
+            .await
+            .context("opening the session database")?
+            .with_context(|| {
+                format!(
+                    "opening the session database in {}",
+                    self.data_dir.display()
+                )
+            })
+    }
+
     /// Serves until `shutdown`, then drains the capture into the store and closes the session.
     pub async fn serve_until(self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
         let Self {
             proxy,
             bus,
             session,
-            data_dir,
+            file,
             writer,
             ..
         } = self;
@@ -114,7 +133,7 @@ impl Recording {
             }
             let store = match exit.store {
                 Some(store) => store,
-                None => Store::open(&data_dir).context("reopening the session database")?,
+                None => file.connect().context("reopening the session database")?,
             };
             store.end_session(session).context("closing the session")?;
             Ok(())
@@ -122,5 +141,30 @@ impl Recording {
         .await
         .context("finishing the session")??;
         served.context("serving the proxy")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::Upstream;
+
+    #[tokio::test]
+    async fn a_reader_of_the_recording_sees_its_session_open_then_closed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let upstream = Upstream::parse("http://127.0.0.1:9").expect("upstream");
+        let config = ProxyConfig::new("127.0.0.1:0".parse().expect("addr"), upstream);
+        let recording = Recording::start(config, tmp.path(), "test")
+            .await
+            .expect("recording starts");
+        let session = recording.session;
+        let reader = recording.connect_reader().await.expect("reader");
+        let sessions = reader.list_sessions().expect("sessions");
+        assert_eq!(sessions.len(), 1);
+        assert_eq!((sessions[0].id, sessions[0].ended_at_ms), (session, None));
+
+        recording.serve_until(async {}).await.expect("served");
+        let sessions = reader.list_sessions().expect("sessions");
+        assert!(sessions[0].ended_at_ms.is_some(), "{sessions:?}");
     }
 }

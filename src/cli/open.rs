@@ -12,7 +12,7 @@ use crate::tui::{self, row_from_summary, StatusInfo, TuiContext};
 
 pub async fn run(args: OpenArgs) -> Result<()> {
     let dir = args.data.resolve()?;
-    let (session, upstream, rows) = tokio::task::spawn_blocking({
+    let (session, upstream, rows, store) = tokio::task::spawn_blocking({
         let dir = dir.clone();
         move || -> Result<_> {
             let store = Store::open(&dir)
@@ -35,7 +35,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
                 .exchange_summaries(session.id)
                 .context("reading the session's exchanges")?;
             let rows = summaries.iter().map(row_from_summary).collect::<Vec<_>>();
-            Ok((session.id, session.upstream, rows))
+            Ok((session.id, session.upstream, rows, store))
         }
     })
     .await
@@ -54,7 +54,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         status,
         rows,
         events: None,
-        loader: Arc::new(StoreLoader::open(&dir, session)?),
+        loader: Arc::new(StoreLoader::new(store, session)),
         capture_health: None,
         control: None,
         export_dir: dir.join("exports").join(session.to_string()),

@@ -36,7 +36,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
         intercept: control.intercept(),
         control: true,
     };
-    let loader = StoreLoader::open(&recording.data_dir, recording.session)?;
+    let loader = StoreLoader::new(recording.connect_reader().await?, recording.session);
     let ctx = TuiContext {
         status,
         rows: Vec::new(),
@@ -67,13 +67,13 @@ pub struct StoreLoader {
 }
 
 impl StoreLoader {
-    pub fn open(data_dir: &std::path::Path, session: SessionId) -> Result<Self> {
-        let store = Store::open(data_dir)
-            .with_context(|| format!("opening the session database in {}", data_dir.display()))?;
-        Ok(Self {
+    /// Loads `session`'s records through `store`, a connection of its own: loads run on
+    /// blocking threads and never share the writer's.
+    pub fn new(store: Store, session: SessionId) -> Self {
+        Self {
             store: Mutex::new(store),
             session,
-        })
+        }
     }
 }
 

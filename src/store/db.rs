@@ -6,11 +6,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use super::delta::{DecodedBodies, DeltaReferences};
 use super::error::{SqliteContext, StoreError};
-use super::{recover, schema};
+use super::{abandoned, schema};
 
 /// File name of the database inside the data directory.
 pub(super) const DB_FILE: &str = "llmscope.db";
@@ -46,16 +46,11 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         create_private_file(&path)?;
         let conn = Connection::open(&path).during("open", &path)?;
-        let store = Store {
-            conn,
-            path,
-            references: RefCell::default(),
-            decoded: RefCell::default(),
-        };
+        let store = Store::on(conn, path);
         store.configure()?;
         store.check_integrity()?;
         schema::migrate(&store.conn, &store.path)?;
-        recover::close_abandoned_sessions(&store)?;
+        abandoned::close_abandoned_sessions(&store.conn, &store.path)?;
         restrict_sidecar_files(&store.path)?;
         Ok(store)
     }
@@ -63,6 +58,23 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file this store opened and checked, for another connection to it later (a reader
+    /// beside the writer thread, which owns this one).
+    pub fn file(&self) -> StoreFile {
+        StoreFile {
+            path: self.path.clone(),
+        }
+    }
+
+    fn on(conn: Connection, path: PathBuf) -> Store {
+        Store {
+            conn,
+            path,
+            references: RefCell::default(),
+            decoded: RefCell::default(),
+        }
     }
 
     fn configure(&self) -> Result<(), StoreError> {
@@ -112,6 +124,34 @@ impl Store {
     #[cfg(test)]
     pub(super) fn set_busy_timeout(&self, timeout: Duration) {
         let _ = self.conn.busy_timeout(timeout);
+    }
+}
+
+/// A database file a [`Store`] opened in this run. Connecting to it again skips what opening
+/// did once (the integrity check, the migrations, closing abandoned sessions): the file was
+/// put right then.
+#[derive(Debug, Clone)]
+pub struct StoreFile {
+    path: PathBuf,
+}
+
+impl StoreFile {
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Another connection to the file, set up as [`Store::open`] sets up its own. Blocks on
+    /// the file: call it off the async runtime. A file that has gone since is an error, not a
+    /// new empty database.
+    pub fn connect(&self) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags).during("open", &self.path)?;
+        let store = Store::on(conn, self.path.clone());
+        store.configure()?;
+        Ok(store)
     }
 }
 
@@ -216,6 +256,30 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .expect("journal mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_second_connection_to_the_file_reads_what_the_first_writes() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(tmp.path()).expect("open");
+        let reader = store.file().connect().expect("connect");
+        assert_eq!(reader.path(), store.path());
+        assert!(reader.list_sessions().expect("sessions").is_empty());
+        store
+            .begin_session(&crate::store::test_fixtures::session_info())
+            .expect("session");
+        assert_eq!(reader.list_sessions().expect("sessions").len(), 1);
+    }
+
+    #[test]
+    fn connecting_to_a_file_that_has_gone_fails_without_creating_one() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = Store::open(tmp.path()).expect("open").file();
+        for name in [DB_FILE, "llmscope.db-wal", "llmscope.db-shm"] {
+            let _ = fs::remove_file(tmp.path().join(name));
+        }
+        assert!(file.connect().is_err());
+        assert!(!file.path().exists());
     }
 
     #[test]

@@ -7,16 +7,17 @@
 //! events in memory, retries, and says so through [`StoreHealth`]. Redacting secrets is the
 //! proxy's job; the store writes what it is given.
 
+mod abandoned;
 mod backlog;
 mod codec;
 mod db;
 mod delta;
 mod error;
+mod insert;
 mod query;
 mod recover;
 mod schema;
-mod write;
-mod writer;
+mod writer_thread;
 
 #[cfg(test)]
 mod test_fixtures;
@@ -25,9 +26,9 @@ mod tests;
 
 use std::path::PathBuf;
 
-pub use db::Store;
+pub use db::{Store, StoreFile};
 pub use error::StoreError;
-pub use writer::{spawn_writer, StoreHealth, WriterExit, WriterHandle};
+pub use writer_thread::{spawn_writer, StoreHealth, WriterExit, WriterHandle};
 
 use crate::capture::{ExchangeId, ExchangeRecord, ExchangeState, Failure, Lineage, SessionId};
 use crate::llm::Dialect;

@@ -1,9 +1,9 @@
 //! Anthropic messages (`/v1/messages`): typed content blocks, a separate `system`, and streams
 //! of numbered content blocks.
 
-use super::assembler::StreamState;
+use super::fields::{text_of, tool_def};
 use super::json::Json;
-use super::{merge_usage, text_of, tool_def};
+use super::stream_state::{merge_usage, StreamState};
 use crate::llm::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, Usage};
 
 /// Takes the fields this dialect structures; `false` leaves the field to `params`.

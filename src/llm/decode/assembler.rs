@@ -2,8 +2,9 @@
 //! re-reading it from the start, and the stored view gets the same reading from the whole body.
 
 use super::json::Json;
-use super::{anthropic, error_object_message, openai_chat, openai_responses};
-use crate::llm::{DecodedResponse, Dialect, SseEvent, SseParser, ToolCall};
+use super::stream_state::StreamState;
+use super::{anthropic, openai_chat, openai_responses};
+use crate::llm::{error_object_message, DecodedResponse, Dialect, SseEvent, SseParser};
 
 /// Feed it the reply's chunks in order with [`push`](Self::push); read the answer so far with
 /// [`snapshot`](Self::snapshot). Any chunking of the same bytes gives the same snapshot.
@@ -64,70 +65,6 @@ impl ResponseAssembler {
     }
 }
 
-/// The answer being built, plus where each streamed tool call lives in it.
-#[derive(Debug, Default)]
-pub(super) struct StreamState {
-    pub(super) response: DecodedResponse,
-    /// The stream's own key for a tool call (OpenAI `tool_calls[].index`, Anthropic content
-    /// block index, Responses `output_index`) → position in `response.tool_calls`.
-    tool_slots: Vec<(u64, usize)>,
-}
-
-impl StreamState {
-    /// The tool call the stream calls `key`, started empty on first mention: deltas may name
-    /// a call before (or without) the event that introduces it.
-    pub(super) fn tool(&mut self, key: u64) -> &mut ToolCall {
-        let calls = self.response.tool_calls.len();
-        let known = self
-            .tool_slots
-            .iter()
-            .find(|(slot, _)| *slot == key)
-            .map(|&(_, position)| position)
-            .filter(|&position| position < calls);
-        let position = known.unwrap_or_else(|| {
-            self.tool_slots.push((key, calls));
-            self.response.tool_calls.push(empty_call());
-            calls
-        });
-        &mut self.response.tool_calls[position]
-    }
-
-    /// For streams that give no key: a call with a new id starts a new call, anything else
-    /// continues the last one.
-    pub(super) fn unkeyed_tool(&mut self, id: Option<&str>) -> &mut ToolCall {
-        let calls = &mut self.response.tool_calls;
-        let continues = match (id, calls.last()) {
-            (_, None) => false,
-            (None, Some(_)) => true,
-            (Some(id), Some(last)) => last.id.as_deref().is_none_or(|last_id| last_id == id),
-        };
-        if !continues {
-            calls.push(empty_call());
-        }
-        let last = calls.len() - 1;
-        &mut calls[last]
-    }
-
-    /// Replaces the assembled calls with an authoritative list (a final response object).
-    pub(super) fn replace_tools(&mut self, calls: Vec<ToolCall>) {
-        self.response.tool_calls = calls;
-        self.tool_slots.clear();
-    }
-
-    /// The first error is the cause; later ones are usually its echoes.
-    pub(super) fn note_error(&mut self, message: String) {
-        self.response.error.get_or_insert(message);
-    }
-}
-
-fn empty_call() -> ToolCall {
-    ToolCall {
-        id: None,
-        name: String::new(),
-        arguments: String::new(),
-    }
-}
-
 /// Error events look alike across dialects: an `error` object in the data, or an event whose
 /// type is `error` (Anthropic, Responses).
 fn event_error(kind: Option<&str>, raw: &str, data: &Json) -> Option<String> {
@@ -174,8 +111,8 @@ pub(super) fn assemble_every_way(dialect: Dialect, stream: &str) -> DecodedRespo
 
 /// A whole tool call with an id, as the decoders' tests expect it.
 #[cfg(test)]
-pub(super) fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
-    ToolCall {
+pub(super) fn call(id: &str, name: &str, arguments: &str) -> crate::llm::ToolCall {
+    crate::llm::ToolCall {
         id: Some(id.to_string()),
         name: name.to_string(),
         arguments: arguments.to_string(),

@@ -5,9 +5,11 @@
 
 mod anthropic;
 mod assembler;
+mod fields;
 mod json;
 mod openai_chat;
 mod openai_responses;
+mod stream_state;
 mod usage;
 
 #[cfg(test)]
@@ -17,7 +19,7 @@ pub use assembler::ResponseAssembler;
 pub use usage::reply_usage;
 
 use self::json::Json;
-use super::{error_object_message, DecodedRequest, DecodedResponse, Dialect, Part, ToolDef, Usage};
+use super::{error_object_message, DecodedRequest, DecodedResponse, Dialect};
 
 /// Reads a request body as a call in `dialect`. `None` for an unknown dialect or a body that
 /// is not a JSON object; fields of unexpected types read as empty.
@@ -110,71 +112,6 @@ fn model_name(value: &Json) -> Option<String> {
         Json::String(model) => Some(model.clone()),
         other => Some(other.to_string()),
     }
-}
-
-/// The readable text of a content field: a string, a text block, or a list of them one per
-/// line. Blocks that carry no text (images, files) show as `[type]`, so that a tool result
-/// made of an image does not read as empty.
-fn text_of(content: &Json) -> String {
-    match content {
-        Json::String(text) => text.clone(),
-        Json::Array(blocks) => blocks.iter().map(text_of).collect::<Vec<_>>().join("\n"),
-        Json::Object(_) => match content.str("text") {
-            Some(text) => text.to_string(),
-            None => format!("[{}]", content.str("type").unwrap_or("?")),
-        },
-        Json::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// The parts of an OpenAI message content (chat or Responses): a string, or typed parts of
-/// which those with `text` (or a `refusal`) are text and the rest are named by their type.
-fn content_parts(content: Option<&Json>) -> Vec<Part> {
-    match content {
-        Some(Json::String(text)) if !text.is_empty() => vec![Part::Text(text.clone())],
-        Some(Json::Array(parts)) => parts
-            .iter()
-            .map(|part| {
-                match part
-                    .as_str()
-                    .or_else(|| part.str("text"))
-                    .or_else(|| part.str("refusal"))
-                {
-                    Some(text) => Part::Text(text.to_string()),
-                    None => Part::Other(part.str("type").unwrap_or("unknown").to_string()),
-                }
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// A tool definition; tools without a name (built-in tools such as `web_search_preview`) are
-/// named by their type.
-fn tool_def(tool: &Json, name: Option<&str>, parameters: Option<&Json>) -> ToolDef {
-    ToolDef {
-        name: name
-            .or_else(|| tool.str("type"))
-            .unwrap_or_default()
-            .to_string(),
-        description: tool
-            .str("description")
-            .or_else(|| tool.at(&["function", "description"])?.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        parameters: parameters.map(Json::to_string).unwrap_or_default(),
-    }
-}
-
-/// Streams report usage piecemeal (Anthropic's input counts at the start, output at the end):
-/// later reports overwrite only the counts they carry.
-fn merge_usage(into: &mut Option<Usage>, from: Usage) {
-    let usage = into.get_or_insert_with(Usage::default);
-    usage.input_tokens = from.input_tokens.or(usage.input_tokens);
-    usage.output_tokens = from.output_tokens.or(usage.output_tokens);
-    usage.cache_read_tokens = from.cache_read_tokens.or(usage.cache_read_tokens);
-    usage.cache_write_tokens = from.cache_write_tokens.or(usage.cache_write_tokens);
 }
 
 #[cfg(test)]

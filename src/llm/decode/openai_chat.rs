@@ -1,8 +1,8 @@
 //! OpenAI chat completions (`/v1/chat/completions`), also what LiteLLM and most gateways speak.
 
-use super::assembler::StreamState;
+use super::fields::{content_parts, text_of, tool_def};
 use super::json::Json;
-use super::{content_parts, merge_usage, text_of, tool_def};
+use super::stream_state::{merge_usage, StreamState};
 use crate::llm::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, ToolDef, Usage};
 
 /// Takes the fields this dialect structures; `false` leaves the field to `params`.

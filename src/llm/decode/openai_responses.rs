@@ -1,9 +1,9 @@
 //! OpenAI Responses (`/v1/responses`): a conversation of typed items instead of messages,
 //! and streams of named events keyed by output index.
 
-use super::assembler::StreamState;
+use super::fields::{content_parts, text_of, tool_def};
 use super::json::Json;
-use super::{content_parts, merge_usage, text_of, tool_def};
+use super::stream_state::{merge_usage, StreamState};
 use crate::llm::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, Usage};
 
 /// Takes the fields this dialect structures; `false` leaves the field to `params`.

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeState, SessionId};
 use crate::store::test_fixtures::{finished, sample_start, session_info};
-use crate::store::writer::{spawn_writer_with, WriterConfig};
+use crate::store::writer_thread::{spawn_writer_with, WriterConfig};
 use crate::store::{spawn_writer, Store, StoreHealth};
 
 fn open() -> (tempfile::TempDir, Store, SessionId) {

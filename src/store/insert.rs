@@ -1,4 +1,6 @@
-//! Writing sessions and exchanges.
+//! The SQL that records sessions and exchanges: the inserts and updates for a session's
+//! start and end, an exchange's start and finish, holds and rule changes, and a batch of
+//! capture events in one transaction.
 //!
 //! Writes take SQLite's write lock at `BEGIN` (IMMEDIATE), so waiting for another process is
 //! governed by the busy timeout instead of failing half-way through a batch.
