@@ -46,6 +46,47 @@ async fn record_prints_one_line_per_exchange() {
     );
 }
 
+/// An agent resending a request that fails the same way: `record` says so in words, and
+/// then that llmscope stopped it, with the upstream's reason.
+#[tokio::test]
+async fn record_names_a_retry_loop_and_its_stop() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let recorder = Recorder::start(&mock.url(), dir.path());
+    let agent = client();
+    for _ in 0..4 {
+        agent
+            .post(format!("{}/v1/chat/completions", recorder.url))
+            .header("user-agent", "opencode/1.18.33 ai-sdk/provider-utils/3.0.9")
+            .body(chat_body("mock-400-model", false))
+            .send()
+            .await
+            .expect("answered")
+            .bytes()
+            .await
+            .expect("body");
+    }
+    let growing = recorder.line_containing(Stream::Stdout, "is retrying a failing request");
+    assert!(
+        growing.starts_with("llmscope: opencode is retrying a failing request: 2× in "),
+        "{growing}"
+    );
+    assert!(
+        growing.contains("Invalid model name passed in model=mock-400-model"),
+        "{growing}"
+    );
+    let stopped = recorder.line_containing(Stream::Stdout, "stopped opencode's retry loop");
+    assert!(
+        stopped.starts_with("llmscope: stopped opencode's retry loop after 4 attempts"),
+        "{stopped}"
+    );
+    assert_eq!(
+        mock.received().len(),
+        3,
+        "the stopped attempt never left llmscope"
+    );
+}
+
 #[tokio::test]
 async fn kill_during_an_exchange_leaves_it_incomplete_in_an_intact_database() {
     let mock = MockUpstream::start().await.expect("mock");

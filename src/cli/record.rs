@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
-use crate::capture::{CaptureEvent, ExchangeRecord, Subscription};
+use crate::analysis::RetryLoops;
+use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Subscription};
 use crate::recorder::Recording;
 
 pub async fn run(args: ProxyArgs) -> Result<()> {
@@ -96,12 +97,17 @@ pub async fn print_exchanges(mut events: Subscription) {
     const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
     let mut stdout = tokio::io::stdout();
     let mut lines = String::new();
+    let mut loops = RetryLoops::default();
     while let Some(event) = events.recv().await {
         let mut next = Some(event);
         while let Some(event) = next {
             if let CaptureEvent::Finished(record) = event {
                 lines.push_str(&exchange_line(&record));
                 lines.push('\n');
+                if let Some(line) = loop_line(&mut loops, &record) {
+                    lines.push_str(&line);
+                    lines.push('\n');
+                }
             }
             next = if lines.len() < MAX_WRITE {
                 events.try_recv()
@@ -120,6 +126,32 @@ pub async fn print_exchanges(mut events: Subscription) {
         lines.clear();
         tokio::time::sleep(GATHER).await;
     }
+}
+
+/// A line about the retry loop `record` belongs to, when there is news: the loop is seen,
+/// grows by a step of 1-2-5, or llmscope stops it. Every repeat has its own line anyway.
+fn loop_line(loops: &mut RetryLoops, record: &ExchangeRecord) -> Option<String> {
+    let found = loops.observe(record)?;
+    let first_stop = found.stopped == 1
+        && record
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.class == FailureClass::RetryLoopStopped);
+    let step = found.stopped == 0 && is_one_two_five(found.attempts);
+    let headline = found.headline();
+    (first_stop || step).then(|| match headline.strip_prefix("llmscope ") {
+        Some(rest) => format!("llmscope: {rest}"),
+        None => format!("llmscope: {headline}"),
+    })
+}
+
+/// 2, 5, 10, 20, 50, 100, …: how often a growing loop is mentioned again.
+fn is_one_two_five(n: u32) -> bool {
+    let mut scale = 1;
+    while scale <= n / 10 {
+        scale *= 10;
+    }
+    n == 2 || (n >= 5 && n % scale == 0 && matches!(n / scale, 1 | 2 | 5))
 }
 
 /// Keeps consuming so a dead printer does not queue events forever.
@@ -168,5 +200,16 @@ fn human_bytes(n: u64) -> String {
         0..1024 => format!("{n}B"),
         1024..1_048_576 => format!("{:.1}KB", n as f64 / 1024.0),
         _ => format!("{:.1}MB", n as f64 / 1_048_576.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_one_two_five;
+
+    #[test]
+    fn a_growing_loop_is_mentioned_on_a_one_two_five_scale() {
+        let mentioned: Vec<u32> = (1..=1000).filter(|&n| is_one_two_five(n)).collect();
+        assert_eq!(mentioned, [2, 5, 10, 20, 50, 100, 200, 500, 1000]);
     }
 }

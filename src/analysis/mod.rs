@@ -1,0 +1,8 @@
+//! What a session's records mean taken together, rather than one exchange at a time. Pure
+//! functions of the records: the screen, `record` and exports read the same answers.
+
+mod agent;
+mod retry_loops;
+
+pub use agent::agent_name;
+pub use retry_loops::{RetryLoop, RetryLoops};
