@@ -224,6 +224,12 @@ fn insert_exchange(
     if start.request_body_unrecorded.is_none() {
         references.borrow_mut().remember(encoded.candidate);
     }
+    if let Some(first) = start.lineage.repeats {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO repeats (session_id, id, first_id) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![start.session.0, start.id.0, first.0])?;
+    }
     Ok(())
 }
 

@@ -25,7 +25,11 @@ const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, s
     (SELECT input_tokens FROM usage u
       WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
     (SELECT output_tokens FROM usage u
-      WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id)";
+      WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
+    (SELECT first_id FROM repeats r
+      WHERE r.session_id = exchanges.session_id AND r.id = exchanges.id)";
+/// How many columns [`SUMMARY_COLUMNS`] selects: the body columns come after them.
+const SUMMARY_LEN: usize = 23;
 
 const BODY_COLUMNS: &str =
     "request_headers, response_headers, request_body_codec, response_body_codec,
@@ -389,7 +393,7 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
         lineage: Lineage {
             origin: Origin::parse(&row.get::<_, String>(15)?),
             parent: row.get::<_, Option<u64>>(16)?.map(ExchangeId),
-            repeats: None,
+            repeats: row.get::<_, Option<u64>>(22)?.map(ExchangeId),
         },
         hold_outcome: row.get(17)?,
         rewritten: row.get::<_, Option<String>>(18)?.is_some(),
@@ -406,25 +410,24 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
     Ok((summary, outcome))
 }
 
-/// Reads a row of `SELECT {SUMMARY_COLUMNS}, {BODY_COLUMNS}`: the body columns start after the
-/// 22 summary columns.
+/// Reads a row of `SELECT {SUMMARY_COLUMNS}, {BODY_COLUMNS}`.
 fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
     let (summary, outcome) = read_summary(row)?;
     Ok(FullRow {
         summary,
         outcome,
         response_body_captured: row.get(13)?,
-        request_headers: row.get(22)?,
-        response_headers: row.get(23)?,
-        request_body_codec: row.get(24)?,
-        response_body_codec: row.get(25)?,
-        original_request_headers: row.get(26)?,
-        original_request_codec: row.get(27)?,
-        request_body: row.get(28)?,
-        response_body: row.get(29)?,
-        original_request_body: row.get(30)?,
-        request_body_ref: row.get::<_, Option<u64>>(31)?.map(ExchangeId),
-        request_body_captured: row.get(32)?,
+        request_headers: row.get(SUMMARY_LEN)?,
+        response_headers: row.get(SUMMARY_LEN + 1)?,
+        request_body_codec: row.get(SUMMARY_LEN + 2)?,
+        response_body_codec: row.get(SUMMARY_LEN + 3)?,
+        original_request_headers: row.get(SUMMARY_LEN + 4)?,
+        original_request_codec: row.get(SUMMARY_LEN + 5)?,
+        request_body: row.get(SUMMARY_LEN + 6)?,
+        response_body: row.get(SUMMARY_LEN + 7)?,
+        original_request_body: row.get(SUMMARY_LEN + 8)?,
+        request_body_ref: row.get::<_, Option<u64>>(SUMMARY_LEN + 9)?.map(ExchangeId),
+        request_body_captured: row.get(SUMMARY_LEN + 10)?,
     })
 }
 

@@ -95,7 +95,18 @@ CREATE TABLE usage (
 ) WITHOUT ROWID;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// v3: `repeats` links an agent request to the first exchange of the retry loop it repeats
+/// (the same request, failed the same way), in a table of its own like `usage`.
+const V3: &str = "
+CREATE TABLE repeats (
+    session_id INTEGER NOT NULL,
+    id         INTEGER NOT NULL,
+    first_id   INTEGER NOT NULL,
+    PRIMARY KEY (session_id, id)
+) WITHOUT ROWID;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

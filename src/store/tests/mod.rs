@@ -2,4 +2,5 @@
 //! directories. Tests of one file's internals sit in that file.
 
 mod records;
+mod repeats;
 mod writer;
