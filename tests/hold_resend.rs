@@ -265,3 +265,94 @@ async fn a_resend_of_a_failed_resend_still_reaches_the_held_agent() {
     );
     h.stop_and_load().await;
 }
+
+/// The agent gives up on its held request and sends it again, twice: the copies wait with
+/// the held one instead of going upstream or stacking holds, and one fix answers all three.
+#[tokio::test]
+async fn repeats_of_a_held_request_wait_with_it_and_one_fix_answers_every_copy() {
+    let mut h = held_harness(Duration::from_secs(60)).await;
+    let failing = chat_body("mock-400-context", true);
+    let first = agent_request(&h, failing.clone());
+    let held = next_held(&mut h).await;
+    let copies = [
+        agent_request(&h, failing.clone()),
+        agent_request(&h, failing.clone()),
+    ];
+    for _ in &copies {
+        let started = h
+            .next_event(|e| match e {
+                CaptureEvent::Started(start) => Some(start.clone()),
+                _ => None,
+            })
+            .await;
+        assert_eq!(
+            started.lineage.repeats,
+            Some(held),
+            "a repeat of the held one"
+        );
+    }
+    assert_eq!(h.control.held().len(), 1, "one hold, not three");
+    let upstream_hits = |h: &Harness| {
+        h.mock
+            .received()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("mock-400-context"))
+            .count()
+    };
+    assert_eq!(upstream_hits(&h), 1, "the copies were not sent upstream");
+
+    h.control.resend(held, fixed(true)).expect("resend starts");
+    let mut texts = Vec::new();
+    for agent in [first].into_iter().chain(copies) {
+        let reply = agent.await.expect("agent task");
+        assert_eq!(reply.status(), 200);
+        texts.push(reply.text().await.expect("body"));
+    }
+    for text in &texts {
+        assert!(text.contains("chat.completion.chunk"), "{text}");
+        assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    }
+    assert_eq!(texts[1], texts[0], "every copy gets the fixed reply");
+    assert_eq!(upstream_hits(&h), 1);
+
+    let (stored, _dir) = h.stop_and_load().await;
+    assert_eq!(stored.len(), 4, "the held one, its two copies and the fix");
+    let copies_recorded: Vec<_> = stored
+        .iter()
+        .filter(|e| e.record.start.lineage.repeats == Some(held))
+        .map(|e| {
+            (
+                e.record.response.as_ref().map(|r| r.status),
+                e.record.failure.is_none(),
+            )
+        })
+        .collect();
+    assert_eq!(copies_recorded, [(Some(200), true), (Some(200), true)]);
+}
+
+#[tokio::test]
+async fn copies_of_a_held_request_get_its_original_error_when_it_is_forwarded() {
+    let mut h = held_harness(Duration::from_secs(60)).await;
+    let failing = chat_body("mock-400-model", false);
+    let first = agent_request(&h, failing.clone());
+    let held = next_held(&mut h).await;
+    let copy = agent_request(&h, failing);
+    h.next_event(|e| matches!(e, CaptureEvent::Started(_)).then_some(()))
+        .await;
+    assert!(h.control.forward_held(held));
+    for agent in [first, copy] {
+        let reply = agent.await.expect("agent task");
+        assert_eq!(reply.status(), 400);
+        let body = json(&reply.bytes().await.expect("body"));
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Invalid model name"));
+    }
+    let (stored, _dir) = h.stop_and_load().await;
+    let classes: Vec<_> = stored
+        .iter()
+        .map(|e| e.record.failure.as_ref().map(|f| f.class))
+        .collect();
+    assert_eq!(classes, [Some(FailureClass::HttpError(400)); 2]);
+}

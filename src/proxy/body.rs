@@ -85,3 +85,31 @@ impl Body for ChannelBody {
         polled.map(|item| item.map(|result| result.map(Frame::data)))
     }
 }
+
+/// A reply held whole in memory, which can be given to the agent, or to every waiting copy
+/// of a held request, as many times as needed.
+#[derive(Debug, Clone)]
+pub struct WholeReply {
+    pub status: http::StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl WholeReply {
+    pub fn response(&self) -> http::Response<AgentBody> {
+        let mut response = http::Response::new(full_body(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        response
+    }
+
+    /// The reply as the record keeps it.
+    pub fn recorded(&self) -> crate::capture::CapturedResponse {
+        crate::capture::CapturedResponse {
+            status: self.status.as_u16(),
+            headers: super::headers::header_list(&self.headers),
+            body_len: self.body.len() as u64,
+            body: self.body.clone(),
+        }
+    }
+}

@@ -3,9 +3,9 @@
 //! typed error naming the cause instead of "connection error".
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 
-use super::body::{full_body, AgentBody};
+use super::body::{AgentBody, WholeReply};
 use super::retry_loop::Stopped;
 use crate::capture::{Failure, FailureClass};
 use crate::llm::{error_object_status, error_reply_body, Dialect};
@@ -15,37 +15,40 @@ pub const LLMSCOPE_ERROR_HEADER: &str = "x-llmscope-error";
 
 /// The reply for a failure that left the agent without an upstream reply.
 pub fn failure_reply(dialect: Dialect, failure: &Failure) -> Response<AgentBody> {
+    failure_whole(dialect, failure).response()
+}
+
+/// [`failure_reply`], kept whole for a held exchange.
+pub fn failure_whole(dialect: Dialect, failure: &Failure) -> WholeReply {
     let status = match failure.class {
         FailureClass::Timeout => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::BAD_GATEWAY,
     };
     let message = format!("llmscope: {}", failure.message);
-    json_reply(status, dialect, failure.class.as_str(), &message)
+    json_whole(status, dialect, failure.class.as_str(), &message)
 }
 
 /// A 200 whose body is an error object, as the HTTP error it is: SDKs parse a 200 as a
 /// success and choke on it (the openai SDK raises `TypeError`), and opencode resends it at
 /// once, forever. The status is the one the body names, else 502; the message is the
 /// upstream's own.
-pub fn error_in_200_reply(dialect: Dialect, body: &[u8], failure: &Failure) -> Response<AgentBody> {
+pub fn error_in_200_reply(dialect: Dialect, body: &[u8], failure: &Failure) -> WholeReply {
     let status = error_object_status(body)
         .and_then(|status| StatusCode::from_u16(status).ok())
         .unwrap_or(StatusCode::BAD_GATEWAY);
-    json_reply(status, dialect, failure.class.as_str(), &failure.message)
+    json_whole(status, dialect, failure.class.as_str(), &failure.message)
 }
 
 /// llmscope's answer to a repeat it will not send upstream. A 400 with `x-should-retry:
 /// false` is what every agent measured and the OpenAI and Anthropic SDKs give up on at once,
 /// so the agent prints the reason instead of trying again.
-/// Returns the body too, for the record.
-pub fn loop_stopped_reply(dialect: Dialect, stopped: &Stopped) -> (Response<AgentBody>, Bytes) {
+pub fn loop_stopped_reply(dialect: Dialect, stopped: &Stopped) -> WholeReply {
     let code = FailureClass::RetryLoopStopped.as_str();
-    let body = Bytes::from(error_reply_body(dialect, code, &stopped.message()));
-    let mut reply = json_response(StatusCode::BAD_REQUEST, code, body.clone());
+    let mut reply = json_whole(StatusCode::BAD_REQUEST, dialect, code, &stopped.message());
     reply
-        .headers_mut()
+        .headers
         .insert("x-should-retry", HeaderValue::from_static("false"));
-    (reply, body)
+    reply
 }
 
 /// A reply for a request llmscope refuses itself (too large, unreadable).
@@ -55,26 +58,11 @@ pub fn refusal_reply(
     code: &str,
     message: &str,
 ) -> Response<AgentBody> {
-    json_reply(status, dialect, code, &format!("llmscope: {message}"))
+    json_whole(status, dialect, code, &format!("llmscope: {message}")).response()
 }
 
-fn json_reply(
-    status: StatusCode,
-    dialect: Dialect,
-    code: &str,
-    message: &str,
-) -> Response<AgentBody> {
-    json_response(
-        status,
-        code,
-        error_reply_body(dialect, code, message).into(),
-    )
-}
-
-fn json_response(status: StatusCode, code: &str, body: Bytes) -> Response<AgentBody> {
-    let mut response = Response::new(full_body(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
+fn json_whole(status: StatusCode, dialect: Dialect, code: &str, message: &str) -> WholeReply {
+    let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -82,5 +70,9 @@ fn json_response(status: StatusCode, code: &str, body: Bytes) -> Response<AgentB
     if let Ok(value) = HeaderValue::from_str(code) {
         headers.insert(LLMSCOPE_ERROR_HEADER, value);
     }
-    response
+    WholeReply {
+        status,
+        headers,
+        body: Bytes::from(error_reply_body(dialect, code, message)),
+    }
 }

@@ -13,11 +13,13 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use tokio::sync::oneshot;
 
 use super::error_reply::{loop_stopped_reply, refusal_reply};
 use super::forward::{forward, ReplyTo};
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
+use super::held_copies::CopyAnswer;
 use super::intercept::park_request;
 use super::retry_loop::{Admit, Stopped};
 use super::{ProxyState, ResendError, ResendRequest};
@@ -87,7 +89,17 @@ pub async fn run_exchange(
         }
     }
     match state.retry_loops.admit(&start.request) {
-        Admit::Forward { repeats } => start.lineage.repeats = repeats,
+        Admit::Forward { repeats } => {
+            start.lineage.repeats = repeats;
+            let held_copy = repeats
+                .filter(|_| state.hold_enabled())
+                .and_then(|root| state.held_copies.join(root));
+            if let Some(answer) = held_copy {
+                let guard = ExchangeGuard::new(state.clone(), start, clock);
+                wait_with_held_copy(guard, answer, outgoing, head_tx).await;
+                return;
+            }
+        }
         Admit::Stop(stopped) => {
             start.lineage.repeats = Some(stopped.first);
             let guard = ExchangeGuard::new(state.clone(), start, clock);
@@ -102,19 +114,46 @@ pub async fn run_exchange(
     forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
 }
 
+/// A repeat of a request that is held: it waits for the held one's answer instead of going
+/// upstream, which would only fail the same way, and of stacking a second hold.
+async fn wait_with_held_copy(
+    guard: ExchangeGuard,
+    answer: oneshot::Receiver<CopyAnswer>,
+    outgoing: Outgoing,
+    mut head_tx: HeadSender,
+) {
+    let answer = tokio::select! {
+        answer = answer => answer,
+        () = head_tx.closed() => {
+            let failure = Failure::new(
+                FailureClass::ClientAborted,
+                "agent closed the connection while its request waited with the held copy",
+            );
+            guard.finish(None, Some(failure));
+            return;
+        }
+    };
+    let Ok(answer) = answer else {
+        // The held one ended without an answer for its copies (its agent left): this copy
+        // goes its own way.
+        let state = guard.state();
+        state
+            .secrets
+            .remember(guard.start.id, &outgoing.headers, &outgoing.target);
+        forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
+        return;
+    };
+    let _ = head_tx.send(answer.reply.response());
+    guard.finish(Some(answer.reply.recorded()), answer.failure);
+}
+
 /// A repeat of a request that keeps failing the same way: answered here, never sent, and
 /// recorded like any exchange so the loop's every attempt is in the record.
 fn answer_stopped_repeat(guard: ExchangeGuard, stopped: &Stopped, head_tx: HeadSender) {
-    let (reply, body) = loop_stopped_reply(guard.start.dialect, stopped);
-    let captured = CapturedResponse {
-        status: reply.status().as_u16(),
-        headers: header_list(reply.headers()),
-        body_len: body.len() as u64,
-        body,
-    };
-    let _ = head_tx.send(reply);
+    let reply = loop_stopped_reply(guard.start.dialect, stopped);
+    let _ = head_tx.send(reply.response());
     let failure = Failure::new(FailureClass::RetryLoopStopped, stopped.message());
-    guard.finish(Some(captured), Some(failure));
+    guard.finish(Some(reply.recorded()), Some(failure));
 }
 
 /// Starts an exchange that llmscope sends itself (a resend) and forwards it in the

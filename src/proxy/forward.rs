@@ -1,7 +1,7 @@
 //! Forwarding one prepared request to the upstream and deciding where its reply goes: to the
 //! agent that asked, to a held agent waiting for a fix, or only to the record.
 
-use super::error_reply::failure_reply;
+use super::error_reply::failure_whole;
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::hold::{claim_held_agent, hold_or_pass, park};
 use super::relay::{relay_reply, ReplySink};
@@ -48,12 +48,12 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
                 Ok(reply) => relay_reply(guard, reply, ReplySink::Agent(agent)).await,
                 Err(error) => {
                     let failure = classify_transport_error(&error, true, idle);
-                    let reply = failure_reply(guard.start.dialect, &failure);
+                    let reply = failure_whole(guard.start.dialect, &failure);
                     if guard.state().hold_enabled() {
                         park(guard, None, failure, reply, agent);
                     } else {
                         // The agent may have left meanwhile; the record is what matters then.
-                        let _ = agent.send(reply);
+                        let _ = agent.send(reply.response());
                         guard.finish(None, Some(failure));
                     }
                 }
@@ -62,7 +62,7 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
         ReplyTo::HeldAgentOf(parent) => match request.send().await {
             Ok(reply) if reply.status().is_success() => {
                 let sink = match claim_held_agent(guard.state(), parent, guard.start.id).await {
-                    Some(agent) => ReplySink::Agent(agent),
+                    Some(claimed) => ReplySink::Fixed(claimed),
                     None => ReplySink::RecordOnly,
                 };
                 relay_reply(guard, reply, sink).await;

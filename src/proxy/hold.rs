@@ -8,13 +8,14 @@
 
 use std::time::Duration;
 
-use http::{header, HeaderValue, Response};
+use http::{header, HeaderValue};
 use tokio::sync::oneshot;
 
-use super::body::{full_body, AgentBody};
-use super::error_reply::{error_in_200_reply, failure_reply};
+use super::body::WholeReply;
+use super::error_reply::{error_in_200_reply, failure_whole};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::agent_response_headers;
+use super::held_copies::{answer_all, Claimed, CopyAnswer};
 use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
 use super::upstream::classify_transport_error;
 use super::wait_queue::WaitQueue;
@@ -31,10 +32,11 @@ const ERROR_IN_200_PROBE_BYTES: u64 = 4 * 1024 * 1024;
 /// How the user (or the clock) settles a held exchange.
 pub enum Settle {
     ForwardOriginal,
-    /// Hand the agent's connection to the resend `from`, whose reply succeeded.
+    /// Hand the agent's connection, and its waiting copies, to the resend `from`, whose
+    /// reply succeeded.
     Deliver {
         from: ExchangeId,
-        give: oneshot::Sender<HeadSender>,
+        give: oneshot::Sender<Claimed>,
     },
 }
 
@@ -74,7 +76,7 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
                 // Nothing went to the agent yet, so it gets a clean error reply.
                 let failure = classify_transport_error(&error, false, idle);
                 let response = body.into_response(status.as_u16(), headers);
-                let reply = failure_reply(guard.start.dialect, &failure);
+                let reply = failure_whole(guard.start.dialect, &failure);
                 park(guard, Some(response), failure, reply, agent);
                 return;
             }
@@ -85,12 +87,14 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
         id: guard.start.id,
         data: response.body.clone(),
     });
-    let mut to_agent = Response::new(full_body(response.body.clone()));
-    *to_agent.status_mut() = status;
-    *to_agent.headers_mut() = agent_headers;
+    let mut to_agent = WholeReply {
+        status,
+        headers: agent_headers,
+        body: response.body.clone(),
+    };
     // The body may have been cut at the capture cap; say how long it really is.
     if let Ok(len) = HeaderValue::from_str(&response.body.len().to_string()) {
-        to_agent.headers_mut().insert(header::CONTENT_LENGTH, len);
+        to_agent.headers.insert(header::CONTENT_LENGTH, len);
     }
     match classify_failure(status.as_u16(), &response.body, None) {
         Some(failure) => {
@@ -105,7 +109,7 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
             park(guard, Some(response), failure, to_agent, agent);
         }
         None => {
-            let _ = agent.send(to_agent);
+            let _ = agent.send(to_agent.response());
             guard.finish(Some(response), None);
         }
     }
@@ -124,7 +128,7 @@ pub fn park(
     guard: ExchangeGuard,
     response: Option<CapturedResponse>,
     failure: Failure,
-    original: Response<AgentBody>,
+    original: WholeReply,
     agent: HeadSender,
 ) {
     let state = guard.state_arc();
@@ -134,45 +138,70 @@ pub fn park(
         + i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
     let (settle, settled) = oneshot::channel();
     state.holds.insert(id, settle, expires_at_ms);
+    let held = Held {
+        id,
+        root: guard.start.lineage.repeats.unwrap_or(id),
+        original: CopyAnswer {
+            reply: original,
+            failure: Some(failure.clone()),
+        },
+    };
+    state.held_copies.open(held.root, id);
     guard.finish(response, Some(failure));
     state.bus.publish(CaptureEvent::Held { id, expires_at_ms });
-    tokio::spawn(watch_held(state, id, agent, original, settled, timeout));
+    tokio::spawn(watch_held(state, held, agent, settled, timeout));
+}
+
+/// A held exchange as its watcher knows it.
+struct Held {
+    id: ExchangeId,
+    /// The first exchange of its retry loop, which copies name.
+    root: ExchangeId,
+    /// What the agent and its copies get unless a fix arrives.
+    original: CopyAnswer,
 }
 
 /// Owns the held agent's connection until it is settled, the hold times out or the agent
 /// leaves, and records which.
 async fn watch_held(
     state: std::sync::Arc<ProxyState>,
-    id: ExchangeId,
+    held: Held,
     mut agent: HeadSender,
-    original: Response<AgentBody>,
     settled: oneshot::Receiver<Settle>,
     timeout: Duration,
 ) {
+    let id = held.id;
     let decision = tokio::select! {
         settle = settled => settle.ok(),
         () = tokio::time::sleep(timeout) => None,
         () = agent.closed() => {
             state.holds.take(id);
+            // Copies still waiting go upstream on their own.
+            drop(state.held_copies.close(held.root, id));
             publish_ended(&state, id, HoldOutcome::AgentGone);
             return;
         }
     };
+    let copies = state.held_copies.close(held.root, id);
+    let forward_original = |agent: HeadSender, copies| {
+        let _ = agent.send(held.original.reply.response());
+        answer_all(copies, &held.original);
+    };
     let outcome = match decision {
-        Some(Settle::Deliver { from, give }) => match give.send(agent) {
+        Some(Settle::Deliver { from, give }) => match give.send(Claimed { agent, copies }) {
             Ok(()) => HoldOutcome::Delivered { from },
-            Err(agent) => {
-                let _ = agent.send(original);
+            Err(Claimed { agent, copies }) => {
+                forward_original(agent, copies);
                 HoldOutcome::ForwardedOriginal
             }
         },
         Some(Settle::ForwardOriginal) => {
-            let _ = agent.send(original);
+            forward_original(agent, copies);
             HoldOutcome::ForwardedOriginal
         }
         None => {
             state.holds.take(id);
-            let _ = agent.send(original);
+            forward_original(agent, copies);
             HoldOutcome::TimedOut
         }
     };
@@ -187,13 +216,13 @@ fn publish_ended(state: &ProxyState, id: ExchangeId, outcome: HoldOutcome) {
     });
 }
 
-/// Takes the agent held on `parent` for the successful resend `from`; `None` when nobody is
-/// held there any more.
+/// Takes the agent held on `parent` for the successful resend `from`, with the copies that
+/// wait with it; `None` when nobody is held there any more.
 pub async fn claim_held_agent(
     state: &ProxyState,
     parent: ExchangeId,
     from: ExchangeId,
-) -> Option<HeadSender> {
+) -> Option<Claimed> {
     // A resend of a failed resend still fixes the agent's original request: the agent is
     // held on the first exchange of the chain.
     let settle = state

@@ -65,6 +65,7 @@ impl Proxy {
             next_id: AtomicU64::new(0),
             active: ActiveExchanges::default(),
             holds: Default::default(),
+            held_copies: Default::default(),
             secrets: Default::default(),
             rules: Default::default(),
             resend_parents: Default::default(),

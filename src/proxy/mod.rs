@@ -12,6 +12,7 @@ mod exchange;
 mod forward;
 mod guard;
 mod headers;
+mod held_copies;
 mod hold;
 mod intercept;
 mod lineage;
@@ -118,6 +119,7 @@ struct ProxyState {
     active: ActiveExchanges,
     hold: AtomicBool,
     holds: hold::HoldQueue,
+    held_copies: held_copies::HeldCopies,
     intercept: RwLock<Option<InterceptPattern>>,
     intercepts: intercept::InterceptQueue,
     secrets: secrets::RecentSecrets,

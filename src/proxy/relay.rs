@@ -15,6 +15,7 @@ use super::body::{full_body, AgentBody, BodyError, ChannelBody, DrainSignal};
 use super::error_reply::{error_in_200_reply, failure_reply};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
+use super::held_copies::{answer_with_fix, Claimed};
 use super::upstream::classify_transport_error;
 use crate::capture::{
     classify_failure, CaptureEvent, CapturedResponse, Failure, FailureClass, HeaderList,
@@ -32,6 +33,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 /// Where a relayed reply goes besides the record.
 pub enum ReplySink {
     Agent(HeadSender),
+    /// The agent held for a fix, and the copies of its request that waited with it.
+    Fixed(Claimed),
     /// Nobody is waiting (a resend whose parent's agent is not held): record only.
     RecordOnly,
 }
@@ -101,9 +104,30 @@ pub fn is_event_stream(reply: &reqwest::Response) -> bool {
 }
 
 pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sink: ReplySink) {
+    let (sink, copies) = match sink {
+        ReplySink::Fixed(Claimed { agent, copies }) => (ReplySink::Agent(agent), copies),
+        other => (other, Vec::new()),
+    };
+    let copy_head = (!copies.is_empty()).then(|| {
+        (
+            reply.status(),
+            agent_response_headers(reply.headers().clone()),
+        )
+    });
     let sink = match sink {
         ReplySink::Agent(agent) if is_small_whole(&reply) => {
-            return relay_whole(guard, reply, agent).await;
+            let (response, failure) = relay_whole(&mut guard, reply, agent).await;
+            if let Some(head) = copy_head {
+                answer_with_fix(
+                    copies,
+                    guard.start.dialect,
+                    head,
+                    &response,
+                    failure.as_ref(),
+                );
+            }
+            guard.finish(Some(response), failure);
+            return;
         }
         other => other,
     };
@@ -119,7 +143,7 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
             Some(tx) => (Some(tx), false),
             None => (None, true),
         },
-        ReplySink::RecordOnly => (None, false),
+        ReplySink::RecordOnly | ReplySink::Fixed(_) => (None, false),
     };
     let end = if agent_left_at_head {
         RelayEnd::AgentGone
@@ -159,6 +183,15 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
         tell_agent_stream_broke(&guard, tx, &drained, is_sse, failure).await;
     }
     drop(tx);
+    if let Some(head) = copy_head {
+        answer_with_fix(
+            copies,
+            guard.start.dialect,
+            head,
+            &response,
+            failure.as_ref(),
+        );
+    }
     guard.finish(Some(response), failure);
 }
 
@@ -186,9 +219,13 @@ fn is_small_whole(reply: &reqwest::Response) -> bool {
 /// in the agent connection's own task (see `detach.rs`): no relay channel, no extra task or
 /// wake-up per request. Costs the agent nothing it could notice: at most 64 KiB that was
 /// already on its way.
-async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, agent: HeadSender) {
+async fn relay_whole(
+    guard: &mut ExchangeGuard,
+    mut reply: reqwest::Response,
+    agent: HeadSender,
+) -> (CapturedResponse, Option<Failure>) {
     let status = reply.status();
-    let captured_headers = capture_head(&mut guard, &reply);
+    let captured_headers = capture_head(guard, &reply);
     let mut capture = CaptureBuffer::new(guard.state().config.max_capture_bytes);
     let mut whole = BytesMut::new();
     let idle = guard.state().config.idle_timeout;
@@ -208,13 +245,12 @@ async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, age
                     let drained = Arc::new(DrainSignal::default());
                     if let Some(tx) = send_streaming_head(agent, &reply, &drained) {
                         if whole.is_empty() || tx.send(Ok(whole.freeze())).await.is_ok() {
-                            tell_agent_stream_broke(&guard, &tx, &drained, false, &failure).await;
+                            tell_agent_stream_broke(guard, &tx, &drained, false, &failure).await;
                         }
                     }
                 }
                 let response = capture.into_response(status.as_u16(), captured_headers);
-                guard.finish(Some(response), Some(failure));
-                return;
+                return (response, Some(failure));
             }
         };
         capture.push(&chunk);
@@ -233,7 +269,7 @@ async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, age
         .flatten();
     let head = match &error_in_200 {
         Some(failure) if guard.state().config.readable_replies => {
-            error_in_200_reply(guard.start.dialect, &whole, failure)
+            error_in_200_reply(guard.start.dialect, &whole, failure).response()
         }
         _ => {
             let mut head = Response::new(full_body(whole));
@@ -254,7 +290,7 @@ async fn relay_whole(mut guard: ExchangeGuard, mut reply: reqwest::Response, age
             "agent closed the connection before the reply ended",
         ))
     };
-    guard.finish(Some(response), failure);
+    (response, failure)
 }
 
 /// Moves body chunks from the upstream to the agent (if any) until one side ends.
