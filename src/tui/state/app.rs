@@ -154,7 +154,8 @@ pub struct App {
     pub select_when_seen: Option<ExchangeId>,
     /// The rules the proxy applies to agent requests, as this screen last set them.
     pub rules: Vec<Rule>,
-    /// The highlighted rule in the rules list.
+    /// The highlighted rule in the rules list; kept while the list is closed, so `R` opens it
+    /// where the user left it.
     pub rules_cursor: usize,
     /// Quick fixes of a resend sent but not yet started.
     pub sent_fixes: Option<SentFixes>,

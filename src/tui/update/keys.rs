@@ -1,5 +1,5 @@
 //! What has the keyboard gets the key: the mode's own file says what each key does. Quitting
-//! is decided here, since it is the same from every mode that does not take text.
+//! is decided here, once for all modes: Ctrl-C from anywhere, `q` where no mode claims it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
