@@ -94,13 +94,7 @@ async fn a_held_400_fixed_in_the_editor_reaches_the_waiting_client_as_200() {
     assert!(!agent.is_finished(), "the agent is still waiting");
 
     press(&h, &mut app, KeyCode::Char('e'));
-    let lines = app
-        .editor
-        .as_ref()
-        .expect("editor open")
-        .textarea
-        .lines()
-        .to_vec();
+    let lines = app.editor().expect("editor open").textarea.lines().to_vec();
     let model_line = lines
         .iter()
         .position(|l| l.contains("\"model\": \"mock-400-context\""))

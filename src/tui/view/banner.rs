@@ -8,18 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::body;
 use crate::capture::{ExchangeId, FailureClass};
-use crate::tui::app::{App, Banner};
-use crate::tui::rows::HoldMark;
-
-/// Rows the banner takes: what failed, the message, the diagnosis when there is one, and the
-/// hold line when the failure is held.
-pub fn height(app: &App) -> u16 {
-    app.banner.as_ref().map_or(0, |b| {
-        2 + u16::from(b.diagnosis.is_some()) + u16::from(app.hold_of(b.id).is_some())
-    })
-}
+use crate::tui::present::body;
+use crate::tui::state::app::{App, Banner};
+use crate::tui::state::rows::HoldMark;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(banner) = &app.banner else {
@@ -111,7 +103,7 @@ fn one_line(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::capture::{ExchangeId, Failure};
-    use crate::tui::view::test_util::{find_cell_style, render, render_text};
+    use crate::tui::tests::test_util::{find_cell_style, render, render_text};
     use crate::tui::{App, StatusInfo};
 
     const EVERY_CLASS: [FailureClass; 9] = [

@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::body::dim;
-use crate::tui::editor::{EditorPrompt, EditorState, FixMenu, JsonStatus};
+use crate::tui::present::body::dim;
+use crate::tui::state::editor::{EditorPrompt, EditorState, FixMenu, JsonStatus};
 
 pub fn draw(frame: &mut Frame, area: Rect, editor: &EditorState) {
     let changed = if editor.modified { " · edited" } else { "" };

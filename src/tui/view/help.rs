@@ -1,4 +1,4 @@
-//! The help overlay: every key, in one place. Change it together with `keys.rs`.
+//! The help overlay: every key, in one place. Change it together with `update/normal.rs`.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -102,13 +102,13 @@ pub fn draw(frame: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::view::test_util::render_text;
-    use crate::tui::{App, StatusInfo};
+    use crate::tui::tests::test_util::render_text;
+    use crate::tui::{App, Mode, StatusInfo};
 
     #[test]
     fn every_key_shows_on_eighty_by_twenty_four() {
         let mut app = App::new(StatusInfo::default(), Vec::new(), 0, (80, 24));
-        app.show_help = true;
+        app.mode = Mode::Help;
         let screen = render_text(&app, 80, 24);
         for (key, _) in KEYS {
             assert!(
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn help_lists_every_key() {
         let mut app = App::new(StatusInfo::default(), Vec::new(), 0, (100, 40));
-        app.show_help = true;
+        app.mode = Mode::Help;
         let screen = render_text(&app, 100, 40);
         for (key, what) in KEYS {
             assert!(

@@ -8,13 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::body::sanitize;
-use crate::tui::app::App;
-use crate::tui::rows::HoldMark;
-
-pub fn height(app: &App) -> u16 {
-    u16::from(!app.intercepted_ids.is_empty())
-}
+use crate::tui::present::body::sanitize;
+use crate::tui::state::app::App;
+use crate::tui::state::rows::HoldMark;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let waiting = app.intercepted();

@@ -9,10 +9,11 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Row, Table};
 use ratatui::Frame;
 
-use super::units;
 use crate::capture::{ExchangeState, HoldOutcome};
-use crate::tui::app::{App, Focus};
-use crate::tui::rows::{ExchangeRow, HoldMark};
+use crate::tui::present::units;
+use crate::tui::state::app::{App, Focus, Mode};
+use crate::tui::state::layout::{page_height, visible_offset};
+use crate::tui::state::rows::{ExchangeRow, HoldMark};
 
 /// From this width the list has separate time and class columns.
 const WIDE: u16 = 110;
@@ -25,25 +26,6 @@ enum Columns {
     Wide,
     Normal,
     Narrow,
-}
-
-/// How many rows fit in a list drawn in `area` (borders and header excluded).
-pub fn page_height(area: Rect) -> usize {
-    usize::from(area.height.saturating_sub(3)).max(1)
-}
-
-/// The first row to show so that `selected` is on screen, starting from the remembered
-/// `offset` so the list does not jump while the selection moves inside it.
-pub fn visible_offset(offset: usize, selected: Option<usize>, len: usize, height: usize) -> usize {
-    let mut offset = offset.min(len.saturating_sub(height));
-    if let Some(pos) = selected {
-        if pos < offset {
-            offset = pos;
-        } else if pos >= offset + height {
-            offset = pos + 1 - height;
-        }
-    }
-    offset
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -76,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn title(app: &App) -> Line<'static> {
-    if let Some(input) = &app.intercept_input {
+    if let Mode::Intercept(input) = &app.mode {
         return Line::styled(
             format!(
                 " intercept requests matching: {input}▏ (method, path or model · empty = all · Enter on · Esc cancel) "
@@ -84,7 +66,7 @@ fn title(app: &App) -> Line<'static> {
             Style::default().fg(Color::Yellow),
         );
     }
-    if let Some(input) = &app.filter_input {
+    if let Mode::Filter(input) = &app.mode {
         return Line::styled(
             format!(" filter: {input}▏ (Enter apply · Esc clear) "),
             Style::default().fg(Color::Yellow),
@@ -288,8 +270,8 @@ fn row_style(row: &ExchangeRow, selected: bool) -> Style {
 mod tests {
     use super::*;
     use crate::capture::{ExchangeId, Failure, FailureClass};
-    use crate::tui::rows::tests::row;
-    use crate::tui::view::test_util::{find_cell_style, render, render_text};
+    use crate::tui::state::rows::tests::row;
+    use crate::tui::tests::test_util::{find_cell_style, render, render_text};
     use crate::tui::{App, StatusInfo};
 
     fn app(rows: Vec<ExchangeRow>) -> App {
@@ -383,14 +365,5 @@ mod tests {
                 "missing {expected:?} in\n{screen}"
             );
         }
-    }
-
-    #[test]
-    fn offset_keeps_the_selection_on_screen_without_jumping() {
-        assert_eq!(visible_offset(0, Some(3), 100, 10), 0);
-        assert_eq!(visible_offset(0, Some(15), 100, 10), 6);
-        assert_eq!(visible_offset(6, Some(8), 100, 10), 6);
-        assert_eq!(visible_offset(6, Some(2), 100, 10), 2);
-        assert_eq!(visible_offset(95, Some(99), 100, 10), 90);
     }
 }

@@ -6,8 +6,8 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::body::sanitize;
-use crate::tui::app::Notice;
+use crate::tui::present::body::sanitize;
+use crate::tui::state::app::Notice;
 
 pub fn draw(frame: &mut Frame, area: Rect, notice: &Notice) {
     let style = if notice.error {

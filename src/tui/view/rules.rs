@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::body::{dim, sanitize};
-use crate::tui::app::App;
+use crate::tui::present::body::{dim, sanitize};
+use crate::tui::state::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let width = area.width.saturating_sub(4).min(140);

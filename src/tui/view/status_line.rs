@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::tui::app::App;
+use crate::tui::state::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let line = Line::from(spans(app, usize::from(area.width)));
@@ -126,8 +126,8 @@ fn keep_within(mut parts: Vec<(u8, Span<'static>)>, width: usize) -> Vec<Span<'s
 mod tests {
     use super::*;
     use crate::capture::SessionId;
-    use crate::tui::rows::tests::row;
-    use crate::tui::view::test_util::render_text;
+    use crate::tui::state::rows::tests::row;
+    use crate::tui::tests::test_util::render_text;
     use crate::tui::StatusInfo;
 
     fn status() -> StatusInfo {

@@ -1,0 +1,47 @@
+//! What the TUI starts from, what it reads the store through, and how it can fail: the
+//! runtime's face to `cli`.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::capture::{ExchangeId, ExchangeRecord, Subscription};
+use crate::proxy::ProxyControl;
+use crate::store::StoreHealth;
+use crate::tui::state::app::StatusInfo;
+use crate::tui::state::rows::ExchangeRow;
+
+/// Fetches a full record that is no longer in memory (from the store). Called on a blocking
+/// thread, one load at a time.
+pub trait DetailLoader: Send + Sync {
+    /// `Ok(None)` when there is no such exchange.
+    fn load(&self, id: ExchangeId) -> Result<Option<ExchangeRecord>, String>;
+}
+
+/// What the TUI starts from.
+pub struct TuiContext {
+    pub status: StatusInfo,
+    /// Rows to show at once, e.g. a past session's.
+    pub rows: Vec<ExchangeRow>,
+    /// Live capture events; `None` when only browsing.
+    pub events: Option<Subscription>,
+    pub loader: Arc<dyn DetailLoader>,
+    /// The store writer's health, shown in the status line while capture is failing.
+    pub capture_health: Option<Arc<StoreHealth>>,
+    /// The running proxy, for resend and hold; `None` when browsing a past session.
+    pub control: Option<ProxyControl>,
+    /// Where `y` writes curl commands.
+    pub export_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("cannot take over the terminal (llmscope's TUI needs an interactive terminal; use `llmscope record` for headless capture): {0}")]
+    Setup(#[source] io::Error),
+    #[error("drawing to the terminal failed: {0}")]
+    Draw(#[source] io::Error),
+    #[error("reading terminal input failed: {0}")]
+    Input(#[source] io::Error),
+    #[error("loading an exchange's record crashed: {0}")]
+    LoaderPanicked(String),
+}

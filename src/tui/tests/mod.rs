@@ -1,0 +1,10 @@
+//! The TUI's scenario tests (synthetic capture events and keys through `update`, then the
+//! screen a user would read) and the helpers every layer's own tests share.
+
+mod editor_scenarios;
+mod fix_scenarios;
+mod intercept_scenarios;
+mod resend_scenarios;
+mod scenarios;
+pub(crate) mod support;
+pub(crate) mod test_util;

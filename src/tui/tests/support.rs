@@ -1,0 +1,59 @@
+//! Set-up shared by the scenario tests: a live app, keys pressed through `update`, finished
+//! exchanges, and the failing/fixed context-length exchange most of them start from.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::test_util::{sample_record, T0};
+use crate::capture::{CaptureEvent, ExchangeRecord};
+use crate::tui::*;
+
+pub const FAILING: &[u8] =
+    br#"{"model":"mock-400-context","stream":false,"messages":[{"role":"user","content":"hi"}]}"#;
+pub const FIXED: &[u8] =
+    br#"{"model":"mock-ok","stream":false,"messages":[{"role":"user","content":"hi"}]}"#;
+pub const TOO_LONG: &[u8] = br#"{"error":{"message":"This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.","code":"context_length_exceeded"}}"#;
+
+/// A live session with the control channel, so resend, hold and intercept are offered.
+pub fn live_app() -> App {
+    let status = StatusInfo {
+        listen: Some("127.0.0.1:8787".into()),
+        live: true,
+        control: true,
+        ..StatusInfo::default()
+    };
+    App::new(status, Vec::new(), T0, (120, 40))
+}
+
+pub fn key(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
+    update(app, AppEvent::Key(KeyEvent::new(code, modifiers)))
+}
+
+pub fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+    key(app, code, KeyModifiers::NONE)
+}
+
+pub fn ctrl(app: &mut App, c: char) -> Vec<Command> {
+    key(app, KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
+    text.chars()
+        .flat_map(|c| press(app, KeyCode::Char(c)))
+        .collect()
+}
+
+pub fn finished(app: &mut App, record: ExchangeRecord) {
+    update(
+        app,
+        AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))),
+    );
+}
+
+/// A failed agent exchange #1, selected.
+pub fn app_with_failure() -> App {
+    let mut app = live_app();
+    finished(&mut app, sample_record(1, FAILING, 400, TOO_LONG));
+    app
+}

@@ -1,0 +1,185 @@
+//! What the capture bus says about exchanges, applied to the rows, the live records, the
+//! banner and the held and intercepted marks.
+
+use std::sync::Arc;
+
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HoldOutcome};
+use crate::tui::present::llm_adapter::{self, decode_record_response};
+use crate::tui::present::response::LiveHead;
+use crate::tui::state::app::{App, Banner};
+use crate::tui::state::detail::{Detail, DetailView};
+use crate::tui::state::records::LiveExchange;
+use crate::tui::state::rows::{
+    row_from_start, row_update_from_record, row_update_usage, ExchangeRow, HoldMark,
+};
+
+use super::intercept;
+
+/// Applies one event from the capture bus.
+pub(super) fn apply(app: &mut App, event: CaptureEvent) {
+    match event {
+        CaptureEvent::Started(start) => {
+            let id = start.id;
+            intercept::started(app, id);
+            app.rows.upsert(row_from_start(&start), &app.filter);
+            app.live.insert(id, LiveExchange::new(start));
+            let shown = app.rows.visible_position(id).is_some();
+            if app.select_when_seen == Some(id) {
+                app.select_when_seen = None;
+                app.select(id);
+            } else if shown && (app.follow || app.selected.is_none()) {
+                app.select(id);
+            }
+        }
+        CaptureEvent::ResponseHead {
+            id,
+            status,
+            headers,
+            first_byte_ms,
+        } => {
+            app.rows.update(id, &app.filter, |row| {
+                row.status = Some(status);
+                row.first_byte_ms = Some(first_byte_ms);
+            });
+            if let Some(live) = app.live.get_mut(&id) {
+                live.set_head(LiveHead {
+                    status,
+                    headers,
+                    first_byte_ms,
+                });
+            }
+            mark_stale_if_selected(app, id);
+        }
+        CaptureEvent::ResponseChunk { id, data } => {
+            app.rows.update(id, &app.filter, |row| {
+                row.response_bytes += data.len() as u64
+            });
+            if let Some(live) = app.live.get_mut(&id) {
+                live.push(&data);
+            }
+            mark_stale_if_selected(app, id);
+        }
+        CaptureEvent::Intercepted {
+            start,
+            expires_at_ms,
+        } => intercept::intercepted(app, start, expires_at_ms),
+        CaptureEvent::Finished(record) => finish(app, record),
+        CaptureEvent::Held { id, expires_at_ms } => {
+            app.rows.update(id, &app.filter, |row| {
+                row.hold = Some(HoldMark::Waiting { expires_at_ms });
+            });
+        }
+        CaptureEvent::HoldEnded { id, outcome, .. } => hold_ended(app, id, outcome),
+        CaptureEvent::RulesChanged { .. } => {}
+    }
+}
+
+fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
+    let id = record.id();
+    app.live.remove(&id);
+    // Decoded once: for the token columns, and for the panes when this one is selected.
+    let decoded = decode_record_response(&record);
+    let usage = decoded.as_ref().and_then(|d| d.usage);
+    let refresh = |row: &mut ExchangeRow| {
+        row_update_from_record(row, &record);
+        if let Some(usage) = &usage {
+            row_update_usage(row, usage);
+        }
+    };
+    if !app.rows.update(id, &app.filter, refresh) {
+        // The Started event was missed (subscribed late): the record has all a row needs.
+        let mut row = row_from_start(&record.start);
+        refresh(&mut row);
+        app.rows.upsert(row, &app.filter);
+        if app.follow && app.rows.visible_position(id).is_some() {
+            app.select(id);
+        }
+    }
+    update_banner(app, &record);
+    if record.failure.is_none() && app.kept_fixes.contains_key(&id) {
+        app.notify(
+            format!("{id} worked: K keeps its quick fix as a rule"),
+            false,
+        );
+    }
+    if app.selected == Some(id) {
+        let request = llm_adapter::decode_request(record.start.dialect, &record.start.request.body);
+        let view = DetailView::from_record(&record, request.as_ref(), decoded.as_ref());
+        app.detail = Detail::Ready(Box::new(view));
+        app.detail_stale = false;
+    }
+    app.recent.insert(record);
+}
+
+/// A failure raises the banner (unless the user dismissed that one); a later success of the
+/// same call lowers it.
+fn update_banner(app: &mut App, record: &ExchangeRecord) {
+    let id = record.id();
+    let request = &record.start.request;
+    let status = record.response.as_ref().map(|r| r.status);
+    match &record.failure {
+        Some(failure) if !app.dismissed.contains(&id) => {
+            app.banner = Some(Banner {
+                id,
+                method: request.method.clone(),
+                uri: request.uri.clone(),
+                status,
+                failure: failure.clone(),
+                diagnosis: llm_adapter::diagnosis_summary(status, &failure.message),
+            });
+        }
+        Some(_) => {}
+        None => {
+            let Some(banner) = &app.banner else {
+                return;
+            };
+            let fixed = if record.start.lineage.parent.is_some() {
+                // A resend fixes the failure it descends from, or one descending from the
+                // same agent request.
+                app.lineage_root(id) == app.lineage_root(banner.id)
+            } else {
+                // An agent's own retry: "the same call" is method + path, unless the failure
+                // is held, which only its own lineage can fix.
+                let path = |uri: &str| uri.split_once('?').map_or(uri, |(p, _)| p).to_string();
+                let held = app
+                    .hold_of(banner.id)
+                    .is_some_and(|(_, mark)| mark.is_waiting());
+                !held
+                    && banner.id < id
+                    && banner.method == request.method
+                    && path(&banner.uri) == path(&request.uri)
+            };
+            if fixed {
+                app.banner = None;
+            }
+        }
+    }
+}
+
+/// A held exchange was settled: its row says how, and a delivered fix lowers its banner.
+fn hold_ended(app: &mut App, id: ExchangeId, outcome: HoldOutcome) {
+    app.rows.update(id, &app.filter, |row| {
+        row.hold = Some(HoldMark::Ended(outcome));
+    });
+    let concerns_banner = app
+        .banner
+        .as_ref()
+        .is_some_and(|banner| app.lineage_root(banner.id) == id);
+    if matches!(outcome, HoldOutcome::Delivered { .. }) && concerns_banner {
+        app.banner = None;
+    }
+    let (error, keep) = match outcome {
+        HoldOutcome::Delivered { from } if app.kept_fixes.contains_key(&from) => {
+            (false, " · K keeps the quick fix as a rule")
+        }
+        HoldOutcome::Delivered { .. } => (false, ""),
+        _ => (true, ""),
+    };
+    app.notify(format!("{id}: {outcome}{keep}"), error);
+}
+
+fn mark_stale_if_selected(app: &mut App, id: ExchangeId) {
+    if app.selected == Some(id) {
+        app.detail_stale = true;
+    }
+}

@@ -1,0 +1,183 @@
+//! What keys do while the request editor is open: Ctrl-S sends, Esc leaves (asking first when
+//! there are edits), Ctrl-F offers the quick fixes, everything else edits the text.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::tui::present::fix_adapter;
+use crate::tui::state::app::{App, Mode};
+use crate::tui::state::editor::{EditorPrompt, FixMenu, JsonStatus};
+use crate::tui::state::fixes::SentFixes;
+
+use super::event::Command;
+
+pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
+    let Mode::Editor(editor) = &mut app.mode else {
+        return;
+    };
+    if let Some(prompt) = editor.prompt {
+        match (key.code, prompt) {
+            (KeyCode::Char('y' | 'Y'), EditorPrompt::Discard) => {
+                app.mode = Mode::Normal;
+                app.notify("edits discarded", false);
+            }
+            (KeyCode::Char('y' | 'Y'), EditorPrompt::SendInvalid) => send(app, commands, true),
+            (KeyCode::Char('n' | 'N') | KeyCode::Esc, _) => editor.prompt = None,
+            _ => {}
+        }
+        return;
+    }
+    if editor.menu.is_some() {
+        match key.code {
+            KeyCode::Char(digit @ '1'..='9') => {
+                apply_fix(app, usize::from(digit as u8 - b'1'));
+            }
+            KeyCode::Esc => editor.menu = None,
+            _ => {}
+        }
+        return;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('s') if ctrl => send(app, commands, false),
+        KeyCode::Char('f') if ctrl => open_menu(app),
+        KeyCode::Esc if editor.modified => editor.prompt = Some(EditorPrompt::Discard),
+        KeyCode::Esc => app.mode = Mode::Normal,
+        _ => {
+            if editor.textarea.input(key) {
+                editor.note = None;
+                editor.edited();
+            }
+        }
+    }
+}
+
+/// Sends the edited request, unless its head does not read as a request, or (without
+/// `confirmed`) its body is broken JSON: some APIs take other bodies, so the user decides.
+fn send(app: &mut App, commands: &mut Vec<Command>, confirmed: bool) {
+    let Mode::Editor(editor) = &mut app.mode else {
+        return;
+    };
+    editor.prompt = None;
+    editor.check();
+    let mut request = match editor.to_resend() {
+        Ok(request) => request,
+        Err(error) => {
+            editor.note = Some(format!("cannot send: {error}"));
+            return;
+        }
+    };
+    if !confirmed && matches!(editor.json, JsonStatus::Invalid { .. }) {
+        editor.prompt = Some(EditorPrompt::SendInvalid);
+        return;
+    }
+    if editor.intercepted {
+        let id = editor.source;
+        // Unchanged text goes out as the agent's own bytes, and is not marked as edited.
+        let request = editor.modified.then_some(request);
+        commands.push(Command::ReleaseIntercepted { id, request });
+        app.mode = Mode::Normal;
+        app.notify(format!("sending intercepted {id}…"), false);
+        return;
+    }
+    if !editor.modified {
+        // Unchanged: the bytes the agent sent, not a re-serialisation of them.
+        request.body = editor.original_body.clone();
+    }
+    let (parent, source) = (editor.parent, editor.source);
+    let applied = std::mem::take(&mut editor.applied);
+    app.sent_fixes = (!applied.is_empty()).then(|| {
+        SentFixes::new(
+            app.rows.get(parent),
+            parent,
+            applied,
+            request.headers.clone(),
+        )
+    });
+    commands.push(Command::Resend { parent, request });
+    app.mode = Mode::Normal;
+    let from = if parent == source {
+        String::new()
+    } else {
+        format!(" (edited from {source})")
+    };
+    app.notify(format!("sending a fix for {parent}{from}…"), false);
+}
+
+fn open_menu(app: &mut App) {
+    let last_good_model = last_good_model(app);
+    let Mode::Editor(editor) = &mut app.mode else {
+        return;
+    };
+    // Offered against the body as edited so far, so an applied fix is not offered again.
+    let body = editor
+        .parse()
+        .ok()
+        .filter(|_| matches!(editor.json, JsonStatus::Valid))
+        .map(|edited| edited.body.into_bytes());
+    let menu = match app.recent.get(editor.source) {
+        Some(record) => match fix_adapter::offers(
+            record,
+            body.as_deref().unwrap_or(&record.start.request.body),
+            last_good_model.as_deref(),
+        ) {
+            Ok(offers) if offers.is_empty() => FixMenu {
+                offers,
+                empty_reason: Some("no quick fix for this failure".to_string()),
+            },
+            Ok(offers) => FixMenu {
+                offers,
+                empty_reason: None,
+            },
+            Err(reason) => FixMenu {
+                offers: Vec::new(),
+                empty_reason: Some(reason),
+            },
+        },
+        None => FixMenu {
+            offers: Vec::new(),
+            empty_reason: Some(format!("{} has not finished", editor.source)),
+        },
+    };
+    editor.menu = Some(menu);
+}
+
+/// The model of the newest exchange that succeeded: the likely fix for an unknown model.
+fn last_good_model(app: &App) -> Option<String> {
+    app.rows
+        .iter()
+        .rev()
+        .filter(|row| row.status.is_some_and(|s| (200..300).contains(&s)) && !row.is_failed())
+        .find_map(|row| row.model.clone())
+}
+
+fn apply_fix(app: &mut App, index: usize) {
+    let Mode::Editor(editor) = &mut app.mode else {
+        return;
+    };
+    let Some(offer) = editor
+        .menu
+        .as_ref()
+        .and_then(|menu| menu.offers.get(index))
+        .cloned()
+    else {
+        return;
+    };
+    editor.menu = None;
+    let applied = fix_adapter::apply(
+        &offer,
+        editor.dialect,
+        editor.textarea.lines(),
+        &editor.method,
+        &editor.uri,
+    );
+    match applied {
+        Ok(applied) if applied.changed => {
+            editor.set_text(&applied.text);
+            editor.check();
+            editor.note = Some(applied.summary);
+            editor.applied.push(offer.fix);
+        }
+        Ok(applied) => editor.note = Some(applied.summary),
+        Err(reason) => editor.note = Some(format!("{}: {reason}", offer.label)),
+    }
+}
