@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::analysis::RetryLoops;
 use crate::capture::{ExchangeId, Failure, SessionId};
 use crate::fix::Rule;
 use crate::tui::present::diff::RequestDiff;
@@ -78,6 +79,9 @@ pub struct Banner {
     pub failure: Failure,
     /// One line on the likely cause, from the LLM diagnosis, when it recognises the error.
     pub diagnosis: Option<String>,
+    /// When the failure repeats an earlier one, what the agent is doing about it: "opencode
+    /// is retrying a failing request: 2,338× in 7 min — <reason>".
+    pub retry_loop: Option<String>,
 }
 
 /// A one-line message at the bottom of the screen: what a key did, or why it could not.
@@ -163,6 +167,8 @@ pub struct App {
     pub kept_fixes: HashMap<ExchangeId, SentFixes>,
     /// Exchanges intercepted before forwarding and not started yet; the rows say until when.
     pub intercepted_ids: HashSet<ExchangeId>,
+    /// The retry loops seen so far, for the banner.
+    pub loops: RetryLoops,
 }
 
 impl App {
@@ -203,6 +209,7 @@ impl App {
             sent_fixes: None,
             kept_fixes: HashMap::new(),
             intercepted_ids: HashSet::new(),
+            loops: RetryLoops::default(),
         }
     }
 

@@ -40,6 +40,10 @@ pub struct ExchangeRow {
     /// Paused before forwarding, until the user sends it or `expires_at_ms` (Unix ms), when it
     /// goes out unchanged. Cleared when the exchange starts for real.
     pub intercepted_until_ms: Option<i64>,
+    /// The first exchange of the retry loop this one repeats; the list folds it into that row.
+    pub repeats: Option<ExchangeId>,
+    /// On a loop's first row: how many repeats are folded into it.
+    pub repeated: u32,
 }
 
 /// Where a held exchange stands.
@@ -98,6 +102,8 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         hold: None,
         rewritten: start.rewrite.is_some(),
         intercepted_until_ms: None,
+        repeats: start.lineage.repeats,
+        repeated: 0,
     }
 }
 
@@ -123,6 +129,8 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         hold: summary.hold_outcome.clone().map(HoldMark::Recorded),
         rewritten: summary.rewritten,
         intercepted_until_ms: None,
+        repeats: summary.lineage.repeats,
+        repeated: 0,
     }
 }
 
@@ -266,20 +274,36 @@ impl RowTable {
         (!self.visible.is_empty()).then(|| at.min(self.visible.len() - 1))
     }
 
-    /// Inserts a new row, or replaces the row with the same id.
+    /// Inserts a new row, or replaces the row with the same id. A repeat of a retry loop
+    /// whose first row is here is folded into that row, which counts it.
     pub fn upsert(&mut self, row: ExchangeRow, filter: &Filter) {
         match self.index.get(&row.id) {
-            Some(&i) => self.modify(i, filter, |old| *old = row),
+            Some(&i) => self.modify(i, filter, |old| {
+                let repeated = old.repeated;
+                *old = row;
+                old.repeated = repeated;
+            }),
             None => {
                 let i = self.rows.len();
                 self.count(&row, 1);
                 self.index.insert(row.id, i);
-                if filter.matches(&row) {
-                    self.visible.push(i);
+                let first = row
+                    .repeats
+                    .and_then(|first| self.index.get(&first).copied());
+                match first {
+                    Some(first) => self.rows[first].repeated += 1,
+                    None if filter.matches(&row) => self.visible.push(i),
+                    None => {}
                 }
                 self.rows.push(row);
             }
         }
+    }
+
+    /// Whether `row` is folded into the first row of its retry loop.
+    fn is_folded(&self, row: &ExchangeRow) -> bool {
+        row.repeats
+            .is_some_and(|first| self.index.contains_key(&first))
     }
 
     /// Changes the row with `id` in place; returns whether it exists.
@@ -301,7 +325,7 @@ impl RowTable {
     /// Recomputes which rows the filter shows; one pass over all rows.
     pub fn refilter(&mut self, filter: &Filter) {
         self.visible = (0..self.rows.len())
-            .filter(|&i| filter.matches(&self.rows[i]))
+            .filter(|&i| filter.matches(&self.rows[i]) && !self.is_folded(&self.rows[i]))
             .collect();
     }
 
@@ -310,7 +334,7 @@ impl RowTable {
         change(&mut row);
         self.count(&self.rows[i].clone(), -1);
         self.count(&row, 1);
-        let shown = filter.matches(&row);
+        let shown = filter.matches(&row) && !self.is_folded(&row);
         match (self.visible.binary_search(&i), shown) {
             (Err(at), true) => self.visible.insert(at, i),
             (Ok(at), false) => {
@@ -360,6 +384,8 @@ pub(crate) mod tests {
             hold: None,
             rewritten: false,
             intercepted_until_ms: None,
+            repeats: None,
+            repeated: 0,
         }
     }
 
@@ -387,5 +413,27 @@ pub(crate) mod tests {
             r.failure = Some(Failure::new(FailureClass::Reset, "cut"));
         });
         assert_eq!(table.visible_position(ExchangeId(1)), Some(0));
+    }
+
+    #[test]
+    fn repeats_of_a_retry_loop_fold_into_its_first_row_with_a_count() {
+        let filter = Filter::default();
+        let mut table = RowTable::new(vec![row(1, "/v1/chat/completions", Some(502))], &filter);
+        for id in 2..=4 {
+            let mut repeat = row(id, "/v1/chat/completions", Some(502));
+            repeat.repeats = Some(ExchangeId(1));
+            table.upsert(repeat, &filter);
+        }
+        table.upsert(row(5, "/v1/chat/completions", Some(200)), &filter);
+        assert_eq!(table.visible_len(), 2, "the first row and the next request");
+        assert_eq!(table.visible_position(ExchangeId(5)), Some(1));
+        assert_eq!(table.get(ExchangeId(1)).map(|r| r.repeated), Some(3));
+        assert_eq!(table.failed_count(), 4, "every attempt still counts");
+        // A folded repeat finishing, a refilter and a replaced first row keep the fold.
+        table.update(ExchangeId(3), &filter, |r| r.status = Some(400));
+        table.refilter(&filter);
+        table.upsert(row(1, "/v1/chat/completions", Some(502)), &filter);
+        assert_eq!(table.visible_len(), 2);
+        assert_eq!(table.get(ExchangeId(1)).map(|r| r.repeated), Some(3));
     }
 }

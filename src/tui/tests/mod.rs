@@ -5,6 +5,7 @@ mod editor_scenarios;
 mod fix_scenarios;
 mod intercept_scenarios;
 mod resend_scenarios;
+mod retry_loop_scenarios;
 mod scenarios;
 pub(crate) mod support;
 pub(crate) mod test_util;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::analysis::RetryLoop;
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HoldOutcome};
 use crate::tui::present::llm_adapter::{self, decode_record_response};
 use crate::tui::present::response::LiveHead;
@@ -95,7 +96,8 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
             app.select(id);
         }
     }
-    update_banner(app, &record);
+    let retry_loop = app.loops.observe(&record).map(RetryLoop::headline);
+    update_banner(app, &record, retry_loop);
     if record.failure.is_none() && app.kept_fixes.contains_key(&id) {
         app.notify(
             format!("{id} worked: K keeps its quick fix as a rule"),
@@ -113,7 +115,7 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
 
 /// A failure raises the banner (unless the user dismissed that one); a later success of the
 /// same call lowers it.
-fn update_banner(app: &mut App, record: &ExchangeRecord) {
+fn update_banner(app: &mut App, record: &ExchangeRecord, retry_loop: Option<String>) {
     let id = record.id();
     let request = &record.start.request;
     let status = record.response.as_ref().map(|r| r.status);
@@ -126,6 +128,7 @@ fn update_banner(app: &mut App, record: &ExchangeRecord) {
                 status,
                 failure: failure.clone(),
                 diagnosis: llm_adapter::diagnosis_summary(status, &failure.message),
+                retry_loop,
             });
         }
         Some(_) => {}

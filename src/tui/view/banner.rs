@@ -74,7 +74,13 @@ fn failure_lines(banner: &Banner, base: Style) -> Vec<Line<'static>> {
             Span::styled(format!("· {} ", banner.id), base),
             Span::styled("· d dismiss", base.add_modifier(Modifier::DIM)),
         ]),
-        Line::styled(format!("   {}", one_line(&banner.failure.message)), base),
+        match &banner.retry_loop {
+            Some(retry_loop) => Line::styled(
+                format!("   ↻ {}", one_line(retry_loop)),
+                base.add_modifier(Modifier::BOLD),
+            ),
+            None => Line::styled(format!("   {}", one_line(&banner.failure.message)), base),
+        },
     ];
     if let Some(diagnosis) = &banner.diagnosis {
         lines.push(Line::styled(
@@ -106,7 +112,7 @@ mod tests {
     use crate::tui::tests::test_util::{find_cell_style, render, render_text};
     use crate::tui::{App, StatusInfo};
 
-    const EVERY_CLASS: [FailureClass; 9] = [
+    const EVERY_CLASS: [FailureClass; 10] = [
         FailureClass::HttpError(400),
         FailureClass::ErrorIn200,
         FailureClass::StreamError,
@@ -116,6 +122,7 @@ mod tests {
         FailureClass::MalformedResponse,
         FailureClass::Reset,
         FailureClass::ClientAborted,
+        FailureClass::RetryLoopStopped,
     ];
 
     fn app_with_banner(class: FailureClass, diagnosis: Option<&str>) -> App {
@@ -134,8 +141,27 @@ mod tests {
                 format!("upstream said no\n\nLiteLLM: model group failed ({class:?})"),
             ),
             diagnosis: diagnosis.map(str::to_string),
+            retry_loop: None,
         });
         app
+    }
+
+    #[test]
+    fn a_retry_loop_is_said_plainly_in_place_of_the_message() {
+        let mut app = app_with_banner(FailureClass::ErrorIn200, None);
+        if let Some(banner) = app.banner.as_mut() {
+            banner.retry_loop = Some(
+                "opencode is retrying a failing request: 2,338× in 7 min — quota exhausted".into(),
+            );
+        }
+        let screen = render_text(&app, 120, 30);
+        assert!(
+            screen.contains(
+                "↻ opencode is retrying a failing request: 2,338× in 7 min — quota exhausted"
+            ),
+            "{screen}"
+        );
+        assert!(!screen.contains("upstream said no"), "{screen}");
     }
 
     #[test]

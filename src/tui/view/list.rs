@@ -138,9 +138,14 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
     }
 }
 
-/// The path, after the marks for a rewrite, a resend, an interception and a hold.
+/// The path, after the marks for a retry loop, a rewrite, a resend, an interception and a
+/// hold.
 fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
     let mut cell = String::new();
+    if row.repeated > 0 {
+        // Attempts, the first included: what "retried 2,338×" means to the user.
+        cell.push_str(&format!("↻{}× ", units::count(u64::from(row.repeated) + 1)));
+    }
     if let Some(expires_at_ms) = row.intercepted_until_ms {
         let left = HoldMark::seconds_left(expires_at_ms, now_ms);
         cell.push_str(&format!("⏯ {left}s "));
@@ -345,7 +350,7 @@ mod tests {
     }
 
     #[test]
-    fn resends_holds_and_rule_changes_are_marked_in_the_path() {
+    fn resends_holds_rule_changes_and_retry_loops_are_marked_in_the_path() {
         let mut resend = row(5, "/v1/chat/completions", Some(200));
         resend.parent = Some(ExchangeId(4));
         let mut held = row(6, "/v1/chat/completions", Some(400));
@@ -354,11 +359,14 @@ mod tests {
         });
         let mut ruled = row(7, "/v1/chat/completions", Some(200));
         ruled.rewritten = true;
-        let screen = render_text(&app(vec![resend, held, ruled]), 140, 30);
+        let mut looping = row(8, "/v1/messages", Some(502));
+        looping.repeated = 11;
+        let screen = render_text(&app(vec![resend, held, ruled, looping]), 140, 30);
         for expected in [
             "↳#4 /v1/chat/completions",
             "⏸ 43s /v1/chat/completions",
             "⚙ /v1/chat/completions",
+            "↻12× /v1/messages",
         ] {
             assert!(
                 screen.contains(expected),
