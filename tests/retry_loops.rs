@@ -119,64 +119,54 @@ async fn loop_ends_readably(
     assert_eq!(classes, expected, "{model}: every attempt is recorded");
 }
 
-#[tokio::test]
-async fn an_error_in_a_200_is_stopped_after_three_identical_failures() {
-    let h = Harness::start().await;
-    loop_ends_readably(
-        h,
+/// Each fault as the agent meets it, with how many identical failures llmscope lets through
+/// and the upstream's words the agent must end up holding. With `exact`, the upstream's
+/// bytes are passed on as they came: the agent cannot parse the 200 and resends it at once —
+/// the loop that ran 2,338 times in 7 minutes — and is still stopped.
+const FAULTS: [(&str, bool, FailureClass, usize, &str); 5] = [
+    (
         "mock-error-in-200",
+        false,
         FailureClass::ErrorIn200,
         3,
         "quota exhausted",
-    )
-    .await;
-}
-
-/// With the upstream's bytes passed on exactly, the agent cannot parse the 200 and resends
-/// at once — the loop that ran 2,338 times in 7 minutes — and is still stopped.
-#[tokio::test]
-async fn an_unparseable_200_resent_at_once_is_stopped_with_exact_replies_too() {
-    let h = Harness::start_with(|c| c.readable_replies = false).await;
-    loop_ends_readably(
-        h,
+    ),
+    (
         "mock-error-in-200",
+        true,
         FailureClass::ErrorIn200,
         3,
         "quota exhausted",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_malformed_reply_is_stopped_soon() {
-    let h = Harness::start().await;
-    loop_ends_readably(
-        h,
+    ),
+    (
         "mock-malformed",
+        false,
         FailureClass::MalformedResponse,
         3,
         "malformed HTTP response",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_500_is_retried_longer_then_stopped() {
-    let h = Harness::start().await;
-    loop_ends_readably(h, "mock-500", FailureClass::HttpError(500), 8, "(HTTP 500)").await;
-}
-
-#[tokio::test]
-async fn a_whole_reply_reset_after_its_head_is_retried_longer_then_stopped() {
-    let h = Harness::start().await;
-    loop_ends_readably(
-        h,
+    ),
+    (
+        "mock-500",
+        false,
+        FailureClass::HttpError(500),
+        8,
+        "(HTTP 500)",
+    ),
+    (
         "mock-reset-after-head",
+        false,
         FailureClass::Reset,
         8,
         "connection broke",
-    )
-    .await;
+    ),
+];
+
+#[tokio::test]
+async fn every_fault_ends_with_the_agent_holding_the_reason_after_bounded_attempts() {
+    for (model, exact, class, failures, reason) in FAULTS {
+        let h = Harness::start_with(|c| c.readable_replies = !exact).await;
+        loop_ends_readably(h, model, class, failures, reason).await;
+    }
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use http::{HeaderMap, StatusCode};
 use super::body::WholeReply;
 use super::error_reply::failure_whole;
 use super::guard::HeadSender;
+use super::headers::agent_response_headers;
 use crate::capture::{CapturedResponse, ExchangeId, Failure, FailureClass};
 use crate::llm::Dialect;
 
@@ -85,43 +86,52 @@ impl HeldCopies {
     }
 }
 
-/// Gives the copies the fixed reply the held agent got: whole when the record kept all of it,
-/// else an error saying why they cannot have it.
-pub fn answer_with_fix(
+/// The copies that wait for the reply a resend is relaying to their held agent.
+pub struct FixCopies {
+    status: StatusCode,
+    headers: HeaderMap,
     copies: Vec<CopySender>,
-    dialect: Dialect,
-    head: (StatusCode, HeaderMap),
-    response: &CapturedResponse,
-    failure: Option<&Failure>,
-) {
-    if copies.is_empty() {
-        return;
+}
+
+impl FixCopies {
+    /// `None` when no copy waits, which is nearly always.
+    pub fn of(reply: &reqwest::Response, copies: Vec<CopySender>) -> Option<Self> {
+        (!copies.is_empty()).then(|| Self {
+            status: reply.status(),
+            headers: agent_response_headers(reply.headers().clone()),
+            copies,
+        })
     }
-    let whole = response.body.len() as u64 == response.body_len;
-    let answer = match failure {
-        None if whole => CopyAnswer {
-            reply: WholeReply {
-                status: head.0,
-                headers: head.1,
-                body: response.body.clone(),
+
+    /// Gives the copies the reply the held agent got: whole when the record kept all of it,
+    /// else an error saying why they cannot have it.
+    pub fn answer(self, dialect: Dialect, response: &CapturedResponse, failure: Option<&Failure>) {
+        let whole = response.body.len() as u64 == response.body_len;
+        let answer = match failure {
+            None if whole => CopyAnswer {
+                reply: WholeReply {
+                    status: self.status,
+                    headers: self.headers,
+                    body: response.body.clone(),
+                },
+                failure: None,
             },
-            failure: None,
-        },
-        _ => {
-            let failure = failure.cloned().unwrap_or_else(|| {
-                Failure::new(
-                    FailureClass::Reset,
-                    "the fixed reply was larger than --max-capture-bytes, so it could not be \
-                     given to the copies of the request that waited with it",
-                )
-            });
-            CopyAnswer {
-                reply: failure_whole(dialect, &failure),
-                failure: Some(failure),
+            _ => {
+                let failure = failure.cloned().unwrap_or_else(|| {
+                    Failure::new(
+                        FailureClass::Reset,
+                        "the fixed reply was larger than --max-capture-bytes, so it could not \
+                         be given to the copies of the request that waited with it",
+                    )
+                });
+                CopyAnswer {
+                    reply: failure_whole(dialect, &failure),
+                    failure: Some(failure),
+                }
             }
-        }
-    };
-    answer_all(copies, &answer);
+        };
+        answer_all(self.copies, &answer);
+    }
 }
 
 /// Gives every copy the same answer; copies whose agent left are skipped.

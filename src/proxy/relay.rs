@@ -15,7 +15,7 @@ use super::body::{full_body, AgentBody, BodyError, ChannelBody, DrainSignal};
 use super::error_reply::{error_in_200_reply, failure_reply};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
-use super::held_copies::{answer_with_fix, Claimed};
+use super::held_copies::{Claimed, FixCopies};
 use super::upstream::classify_transport_error;
 use crate::capture::{
     classify_failure, CaptureEvent, CapturedResponse, Failure, FailureClass, HeaderList,
@@ -105,29 +105,16 @@ pub fn is_event_stream(reply: &reqwest::Response) -> bool {
 
 pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sink: ReplySink) {
     let (sink, copies) = match sink {
-        ReplySink::Fixed(Claimed { agent, copies }) => (ReplySink::Agent(agent), copies),
-        other => (other, Vec::new()),
+        ReplySink::Fixed(Claimed { agent, copies }) => {
+            let copies = FixCopies::of(&reply, copies);
+            (ReplySink::Agent(agent), copies)
+        }
+        other => (other, None),
     };
-    let copy_head = (!copies.is_empty()).then(|| {
-        (
-            reply.status(),
-            agent_response_headers(reply.headers().clone()),
-        )
-    });
     let sink = match sink {
         ReplySink::Agent(agent) if is_small_whole(&reply) => {
             let (response, failure) = relay_whole(&mut guard, reply, agent).await;
-            if let Some(head) = copy_head {
-                answer_with_fix(
-                    copies,
-                    guard.start.dialect,
-                    head,
-                    &response,
-                    failure.as_ref(),
-                );
-            }
-            guard.finish(Some(response), failure);
-            return;
+            return finish(guard, copies, response, failure);
         }
         other => other,
     };
@@ -183,14 +170,18 @@ pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sin
         tell_agent_stream_broke(&guard, tx, &drained, is_sse, failure).await;
     }
     drop(tx);
-    if let Some(head) = copy_head {
-        answer_with_fix(
-            copies,
-            guard.start.dialect,
-            head,
-            &response,
-            failure.as_ref(),
-        );
+    finish(guard, copies, response, failure);
+}
+
+/// Ends the exchange; copies of a held request that waited with it get the same reply.
+fn finish(
+    guard: ExchangeGuard,
+    copies: Option<FixCopies>,
+    response: CapturedResponse,
+    failure: Option<Failure>,
+) {
+    if let Some(copies) = copies {
+        copies.answer(guard.start.dialect, &response, failure.as_ref());
     }
     guard.finish(Some(response), failure);
 }
