@@ -33,6 +33,24 @@ pub enum QuickFix {
     AddHeader { name: String, value: String },
 }
 
+impl QuickFix {
+    /// Whether the fix loses nothing the model needs, so it may be applied with no one
+    /// looking (`--auto-fix`): a parameter the upstream refuses, a `tool_choice` it does not
+    /// support, a schema it cannot read. Dropping turns, placeholder results, another model
+    /// or a smaller output budget change what the model sees or may say: a person decides.
+    pub fn is_lossless(&self) -> bool {
+        match self {
+            Self::RemoveParam { .. } | Self::SetToolChoiceAuto | Self::RepairToolSchemas => true,
+            Self::DropOldestTurns { .. }
+            | Self::CapMaxTokens { .. }
+            | Self::RemoveOrphanToolResults
+            | Self::AddMissingToolResults
+            | Self::SetModel { .. }
+            | Self::AddHeader { .. } => false,
+        }
+    }
+}
+
 impl fmt::Display for QuickFix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
