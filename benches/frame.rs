@@ -189,6 +189,7 @@ fn main() {
         live: true,
         capture_health: None,
         hold: false,
+        auto_fix: false,
         intercept: None,
         control: true,
     };

@@ -111,6 +111,8 @@ pub enum Origin {
     Agent,
     /// The user, from llmscope (edited or not), as a fix for `Lineage::parent`.
     Resend,
+    /// llmscope itself (`--auto-fix`): `Lineage::parent` with a quick fix that loses nothing.
+    AutoFix,
 }
 
 impl Origin {
@@ -118,12 +120,14 @@ impl Origin {
         match self {
             Self::Agent => "agent",
             Self::Resend => "resend",
+            Self::AutoFix => "auto_fix",
         }
     }
 
     pub fn parse(s: &str) -> Self {
         match s {
             "resend" => Self::Resend,
+            "auto_fix" => Self::AutoFix,
             _ => Self::Agent,
         }
     }
@@ -146,6 +150,13 @@ impl Lineage {
             origin: Origin::Resend,
             parent: Some(parent),
             repeats: None,
+        }
+    }
+
+    pub fn auto_fix_of(parent: ExchangeId) -> Self {
+        Self {
+            origin: Origin::AutoFix,
+            ..Self::resend_of(parent)
         }
     }
 }

@@ -136,6 +136,11 @@ pub struct ProxyArgs {
     /// those reach the agent as an HTTP error in its API's dialect with the upstream's reason
     #[arg(long)]
     pub exact_replies: bool,
+    /// Fix failures whose best quick fix loses nothing the model needs (a parameter the
+    /// upstream refuses, an unsupported tool_choice, an invalid tool schema) and resend them
+    /// at once, so the waiting agent gets the good reply with no key press (`A` toggles)
+    #[arg(long)]
+    pub auto_fix: bool,
     /// After N identical failures of the same request that no retry can cure (4xx but
     /// 408/409/429, an error in a 200, a malformed reply), answer the next repeat with an
     /// error the agent does not retry instead of sending it; 0 never stops
@@ -163,6 +168,7 @@ impl ProxyArgs {
         config.hold_errors = self.hold_errors;
         config.hold_timeout = Duration::from_secs(self.hold_timeout);
         config.readable_replies = !self.exact_replies;
+        config.auto_fix = self.auto_fix;
         config.retry_stop = RetryStop {
             incurable_after: self.stop_loops_after,
             transient_after: self.stop_transient_loops_after,

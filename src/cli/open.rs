@@ -47,6 +47,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         live: false,
         capture_health: None,
         hold: false,
+        auto_fix: false,
         intercept: None,
         control: false,
     };

@@ -5,7 +5,7 @@ use anyhow::Result;
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
 use crate::analysis::RetryLoops;
-use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Subscription};
+use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Origin, Subscription};
 use crate::recorder::Recording;
 
 pub async fn run(args: ProxyArgs) -> Result<()> {
@@ -192,6 +192,20 @@ pub fn exchange_line(record: &ExchangeRecord) -> String {
         line.push_str(" | ");
         line.push_str(&failure.message);
     }
+    if let (Origin::AutoFix, Some(parent)) = (start.lineage.origin, start.lineage.parent) {
+        let applied = start.rewrite.as_ref().map(|r| {
+            let fixes: Vec<_> = r
+                .applied
+                .iter()
+                .map(|a| a.strip_prefix("auto-fix: ").unwrap_or(a))
+                .collect();
+            fixes.join("; ")
+        });
+        line.push_str(&format!(
+            " | auto-fixed {parent}: {}",
+            applied.unwrap_or_default()
+        ));
+    }
     line
 }
 
@@ -205,7 +219,32 @@ fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_one_two_five;
+    use std::sync::Arc;
+
+    use super::{exchange_line, is_one_two_five};
+    use crate::capture::{ExchangeId, ExchangeRecord, Lineage, Rewrite};
+    use crate::store::test_fixtures::sample_start;
+
+    #[test]
+    fn an_auto_fix_says_which_failure_it_fixed_and_how() {
+        let mut start = sample_start(crate::capture::SessionId(1), 6, b"{}".to_vec());
+        start.lineage = Lineage::auto_fix_of(ExchangeId(5));
+        start.rewrite = Some(Arc::new(Rewrite {
+            original: start.request.clone(),
+            applied: vec!["auto-fix: remove `reasoning_effort`".into()],
+        }));
+        let record = ExchangeRecord {
+            start: Arc::new(start),
+            timing: Default::default(),
+            response: None,
+            failure: None,
+        };
+        let line = exchange_line(&record);
+        assert!(
+            line.ends_with(" | auto-fixed #5: remove `reasoning_effort`"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn a_growing_loop_is_mentioned_on_a_one_two_five_scale() {

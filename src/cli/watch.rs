@@ -33,6 +33,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
             .as_ref()
             .map(|p| format!("damaged database moved to {}", p.display())),
         hold: control.hold_enabled(),
+        auto_fix: control.auto_fix_enabled(),
         intercept: control.intercept(),
         control: true,
     };

@@ -48,6 +48,16 @@ impl ProxyControl {
         self.state.hold_enabled()
     }
 
+    /// Turns auto-fix on or off: failures whose best quick fix loses nothing are fixed and
+    /// resent at once.
+    pub fn set_auto_fix(&self, on: bool) {
+        self.state.auto_fix.store(on, Ordering::Relaxed);
+    }
+
+    pub fn auto_fix_enabled(&self) -> bool {
+        self.state.auto_fix_enabled()
+    }
+
     /// Sends `request` as a new exchange linked to `parent`. If the agent of `parent` is held
     /// and the reply succeeds, the reply goes to that agent. Returns the new exchange's id.
     pub fn resend(

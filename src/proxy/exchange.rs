@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
 use super::error_reply::{loop_stopped_reply, refusal_reply};
-use super::forward::{forward, ReplyTo};
+use super::forward::{forward, spawn_fix, ReplyTo};
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
 use super::held_copies::CopyAnswer;
@@ -163,36 +163,7 @@ pub fn spawn_resend(
     parent: ExchangeId,
     request: ResendRequest,
 ) -> Result<ExchangeId, ResendError> {
-    let method = http::Method::from_bytes(request.method.as_bytes())
-        .map_err(|_| ResendError::Method(request.method.clone()))?;
-    let headers = state.secrets.restore(parent, &request.headers)?;
-    let target = state.secrets.restore_target(parent, &request.uri);
-    let outgoing = Outgoing {
-        method,
-        target,
-        headers,
-        body: request.body,
-    };
-    let clock = Instant::now();
-    let start = ExchangeStart {
-        id: state.next_exchange_id(),
-        session: state.session,
-        started_at_ms: chrono::Utc::now().timestamp_millis(),
-        dialect: outgoing.dialect(),
-        model: request_model(&outgoing.body),
-        request: outgoing.captured(),
-        lineage: Lineage::resend_of(parent),
-        rewrite: None,
-        request_body_unrecorded: None,
-    };
-    let guard = ExchangeGuard::new(state.clone(), start, clock);
-    let id = guard.start.id;
-    state
-        .secrets
-        .remember(id, &outgoing.headers, &outgoing.target);
-    state.resend_parents.record(id, parent);
-    tokio::spawn(forward(guard, outgoing, ReplyTo::HeldAgentOf(parent)));
-    Ok(id)
+    spawn_fix(&state, parent, request, Lineage::resend_of(parent), None)
 }
 
 /// The request body could not be read: too large (413) or the agent went away.

@@ -1,12 +1,17 @@
 //! Forwarding one prepared request to the upstream and deciding where its reply goes: to the
 //! agent that asked, to a held agent waiting for a fix, or only to the record.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use super::error_reply::failure_whole;
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::hold::{claim_held_agent, hold_or_pass, park};
 use super::relay::{relay_reply, ReplySink};
 use super::upstream::classify_transport_error;
-use crate::capture::{ExchangeId, Failure, FailureClass};
+use super::{ProxyState, ResendError, ResendRequest};
+use crate::capture::{ExchangeId, ExchangeStart, Failure, FailureClass, Lineage, Origin, Rewrite};
+use crate::llm::request_model;
 
 /// Who gets the reply.
 pub enum ReplyTo {
@@ -15,6 +20,9 @@ pub enum ReplyTo {
     /// The agent held waiting on this exchange's parent, if the reply is a success;
     /// otherwise (or when nobody waits) the reply is only recorded.
     HeldAgentOf(ExchangeId),
+    /// The same for an auto-fix; when it fails too and hold-on-error is off, the held agent
+    /// gets its original error at once instead of waiting for a user who is not looking.
+    AutoFixOf(ExchangeId),
 }
 
 pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo) {
@@ -28,50 +36,120 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
         .headers(outgoing.headers)
         .body(outgoing.body);
     let idle = state.config.idle_timeout;
-    match reply_to {
-        ReplyTo::Agent(mut agent) => {
-            let sent = tokio::select! {
-                sent = request.send() => sent,
-                () = agent.closed() => {
-                    let failure = Failure::new(
-                        FailureClass::ClientAborted,
-                        "agent closed the connection while waiting for the upstream",
-                    );
-                    guard.finish(None, Some(failure));
-                    return;
-                }
+    let (parent, auto_fix) = match reply_to {
+        ReplyTo::Agent(agent) => return forward_for_agent(guard, request, agent).await,
+        ReplyTo::HeldAgentOf(parent) => (parent, false),
+        ReplyTo::AutoFixOf(parent) => (parent, true),
+    };
+    let state = guard.state_arc();
+    let succeeded = match request.send().await {
+        Ok(reply) if reply.status().is_success() => {
+            let sink = match claim_held_agent(&state, parent, guard.start.id).await {
+                Some(claimed) => ReplySink::Fixed(claimed),
+                None => ReplySink::RecordOnly,
             };
-            match sent {
-                Ok(reply) if guard.state().hold_enabled() => {
-                    hold_or_pass(guard, reply, agent).await
-                }
-                Ok(reply) => relay_reply(guard, reply, ReplySink::Agent(agent)).await,
-                Err(error) => {
-                    let failure = classify_transport_error(&error, true, idle);
-                    let reply = failure_whole(guard.start.dialect, &failure);
-                    if guard.state().hold_enabled() {
-                        park(guard, None, failure, reply, agent);
-                    } else {
-                        // The agent may have left meanwhile; the record is what matters then.
-                        let _ = agent.send(reply.response());
-                        guard.finish(None, Some(failure));
-                    }
-                }
+            relay_reply(guard, reply, sink).await;
+            true
+        }
+        Ok(reply) => {
+            relay_reply(guard, reply, ReplySink::RecordOnly).await;
+            false
+        }
+        Err(error) => {
+            let failure = classify_transport_error(&error, true, idle);
+            guard.finish(None, Some(failure));
+            false
+        }
+    };
+    if auto_fix && !succeeded && !state.hold_enabled() {
+        state.holds.forward_original(parent);
+    }
+}
+
+async fn forward_for_agent(
+    guard: ExchangeGuard,
+    request: reqwest::RequestBuilder,
+    mut agent: HeadSender,
+) {
+    let sent = tokio::select! {
+        sent = request.send() => sent,
+        () = agent.closed() => {
+            let failure = Failure::new(
+                FailureClass::ClientAborted,
+                "agent closed the connection while waiting for the upstream",
+            );
+            guard.finish(None, Some(failure));
+            return;
+        }
+    };
+    let state = guard.state_arc();
+    match sent {
+        Ok(reply) if state.hold_enabled() || state.auto_fix_enabled() => {
+            if let Some(job) = hold_or_pass(guard, reply, agent).await {
+                let parent = job.parent;
+                let (request, rewrite) = job.into_resend();
+                let lineage = Lineage::auto_fix_of(parent);
+                // The parent's secrets are remembered, so restoring them cannot fail; if it
+                // did, the agent stays held (or times out) as without auto-fix.
+                let _ = spawn_fix(&state, parent, request, lineage, Some(rewrite));
             }
         }
-        ReplyTo::HeldAgentOf(parent) => match request.send().await {
-            Ok(reply) if reply.status().is_success() => {
-                let sink = match claim_held_agent(guard.state(), parent, guard.start.id).await {
-                    Some(claimed) => ReplySink::Fixed(claimed),
-                    None => ReplySink::RecordOnly,
-                };
-                relay_reply(guard, reply, sink).await;
-            }
-            Ok(reply) => relay_reply(guard, reply, ReplySink::RecordOnly).await,
-            Err(error) => {
-                let failure = classify_transport_error(&error, true, idle);
+        Ok(reply) => relay_reply(guard, reply, ReplySink::Agent(agent)).await,
+        Err(error) => {
+            let failure = classify_transport_error(&error, true, state.config.idle_timeout);
+            let reply = failure_whole(guard.start.dialect, &failure);
+            if state.hold_enabled() {
+                park(guard, None, failure, reply, agent);
+            } else {
+                // The agent may have left meanwhile; the record is what matters then.
+                let _ = agent.send(reply.response());
                 guard.finish(None, Some(failure));
             }
-        },
+        }
     }
+}
+
+/// Starts an exchange that llmscope sends itself in place of the held `parent` (a resend, an
+/// auto-fix) and forwards it in the background. Returns its id at once.
+pub fn spawn_fix(
+    state: &Arc<ProxyState>,
+    parent: ExchangeId,
+    request: ResendRequest,
+    lineage: Lineage,
+    rewrite: Option<Rewrite>,
+) -> Result<ExchangeId, ResendError> {
+    let method = http::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| ResendError::Method(request.method.clone()))?;
+    let headers = state.secrets.restore(parent, &request.headers)?;
+    let target = state.secrets.restore_target(parent, &request.uri);
+    let outgoing = Outgoing {
+        method,
+        target,
+        headers,
+        body: request.body,
+    };
+    let clock = Instant::now();
+    let reply_to = match lineage.origin {
+        Origin::AutoFix => ReplyTo::AutoFixOf(parent),
+        Origin::Agent | Origin::Resend => ReplyTo::HeldAgentOf(parent),
+    };
+    let start = ExchangeStart {
+        id: state.next_exchange_id(),
+        session: state.session,
+        started_at_ms: chrono::Utc::now().timestamp_millis(),
+        dialect: outgoing.dialect(),
+        model: request_model(&outgoing.body),
+        request: outgoing.captured(),
+        lineage,
+        rewrite: rewrite.map(Arc::new),
+        request_body_unrecorded: None,
+    };
+    let guard = ExchangeGuard::new(state.clone(), start, clock);
+    let id = guard.start.id;
+    state
+        .secrets
+        .remember(id, &outgoing.headers, &outgoing.target);
+    state.resend_parents.record(id, parent);
+    tokio::spawn(forward(guard, outgoing, reply_to));
+    Ok(id)
 }

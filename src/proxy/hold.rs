@@ -11,6 +11,7 @@ use std::time::Duration;
 use http::{header, HeaderValue};
 use tokio::sync::oneshot;
 
+use super::auto_fix::{lossless_fix, AutoFixJob};
 use super::body::WholeReply;
 use super::error_reply::{error_in_200_reply, failure_whole};
 use super::guard::{ExchangeGuard, HeadSender};
@@ -50,10 +51,18 @@ impl HoldQueue {
     }
 }
 
-/// In hold mode: holds a failed reply, or relays a good one.
-pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, agent: HeadSender) {
+/// In hold mode, or with auto-fix: holds a failed reply, or relays a good one. Returns the
+/// auto-fix to send for a failure held for one.
+pub async fn hold_or_pass(
+    mut guard: ExchangeGuard,
+    reply: reqwest::Response,
+    agent: HeadSender,
+) -> Option<AutoFixJob> {
     let status = reply.status();
-    let probe = status.is_success()
+    let hold = guard.state().hold_enabled();
+    // No quick fix cures an error in a 200: only hold mode reads those whole to catch them.
+    let probe = hold
+        && status.is_success()
         && !is_event_stream(&reply)
         && is_json(&reply)
         && reply
@@ -61,7 +70,7 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
             .is_some_and(|n| n <= ERROR_IN_200_PROBE_BYTES);
     if status.is_success() && !probe {
         relay_reply(guard, reply, ReplySink::Agent(agent)).await;
-        return;
+        return None;
     }
     let headers = capture_head(&mut guard, &reply);
     let agent_headers = agent_response_headers(reply.headers().clone());
@@ -77,8 +86,13 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
                 let failure = classify_transport_error(&error, false, idle);
                 let response = body.into_response(status.as_u16(), headers);
                 let reply = failure_whole(guard.start.dialect, &failure);
-                park(guard, Some(response), failure, reply, agent);
-                return;
+                if hold {
+                    park(guard, Some(response), failure, reply, agent);
+                } else {
+                    let _ = agent.send(reply.response());
+                    guard.finish(Some(response), Some(failure));
+                }
+                return None;
             }
         }
     }
@@ -106,11 +120,28 @@ pub async fn hold_or_pass(mut guard: ExchangeGuard, reply: reqwest::Response, ag
             } else {
                 to_agent
             };
+            let auto_fix = guard
+                .state()
+                .auto_fix_enabled()
+                .then(|| lossless_fix(&guard.start, status.as_u16(), &failure))
+                .flatten();
+            if auto_fix.is_none() && !hold {
+                let _ = agent.send(to_agent.response());
+                guard.finish(Some(response), Some(failure));
+                return None;
+            }
+            let job = auto_fix.map(|fixed| AutoFixJob {
+                parent: guard.start.id,
+                original: guard.start.request.clone(),
+                fixed,
+            });
             park(guard, Some(response), failure, to_agent, agent);
+            job
         }
         None => {
             let _ = agent.send(to_agent.response());
             guard.finish(Some(response), None);
+            None
         }
     }
 }

@@ -55,6 +55,7 @@ impl Proxy {
         let client = build_client(config.connect_timeout, config.idle_timeout)?;
         let state = Arc::new(ProxyState {
             hold: AtomicBool::new(config.hold_errors),
+            auto_fix: AtomicBool::new(config.auto_fix),
             intercept: RwLock::new(config.intercept.clone()),
             intercepts: Default::default(),
             retry_loops: RetryLoops::new(config.retry_stop),

@@ -4,6 +4,7 @@
 //! It must never wait on the store or the UI, never crash on bad input from either side, and
 //! never leave an agent with a bare socket close when llmscope can say what went wrong.
 
+mod auto_fix;
 mod body;
 mod control;
 mod detach;
@@ -70,6 +71,9 @@ pub struct ProxyConfig {
     pub readable_replies: bool,
     /// When a request that keeps failing the same way is answered by llmscope instead.
     pub retry_stop: RetryStop,
+    /// Start with auto-fix on: a failure whose best quick fix loses nothing is fixed and
+    /// resent at once, and the agent gets the good reply.
+    pub auto_fix: bool,
 }
 
 impl ProxyConfig {
@@ -91,6 +95,7 @@ impl ProxyConfig {
             intercept: None,
             readable_replies: true,
             retry_stop: RetryStop::default(),
+            auto_fix: false,
         }
     }
 }
@@ -118,6 +123,7 @@ struct ProxyState {
     next_id: AtomicU64,
     active: ActiveExchanges,
     hold: AtomicBool,
+    auto_fix: AtomicBool,
     holds: hold::HoldQueue,
     held_copies: held_copies::HeldCopies,
     intercept: RwLock<Option<InterceptPattern>>,

@@ -20,7 +20,7 @@ mod schema;
 mod writer_thread;
 
 #[cfg(test)]
-mod test_fixtures;
+pub(crate) mod test_fixtures;
 #[cfg(test)]
 mod tests;
 

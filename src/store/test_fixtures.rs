@@ -19,7 +19,7 @@ pub(super) fn session_info() -> SessionInfo {
     }
 }
 
-pub(super) fn sample_start(session: SessionId, id: u64, body: Vec<u8>) -> ExchangeStart {
+pub(crate) fn sample_start(session: SessionId, id: u64, body: Vec<u8>) -> ExchangeStart {
     ExchangeStart {
         id: ExchangeId(id),
         session,

@@ -20,6 +20,10 @@ pub fn run_command(control: &ProxyControl, command: Command) -> Option<AppEvent>
             control.set_hold(on);
             Some(AppEvent::HoldChanged(control.hold_enabled()))
         }
+        Command::SetAutoFix(on) => {
+            control.set_auto_fix(on);
+            Some(AppEvent::AutoFixChanged(control.auto_fix_enabled()))
+        }
         Command::ForwardHeld(id) => Some(AppEvent::ForwardDone {
             id,
             forwarded: control.forward_held(id),
@@ -51,6 +55,7 @@ pub fn read_only_answer(command: &Command) -> Option<AppEvent> {
             reason: "read-only session: there is no proxy to send through".to_string(),
         }),
         Command::SetHold(_) => Some(AppEvent::HoldChanged(false)),
+        Command::SetAutoFix(_) => Some(AppEvent::AutoFixChanged(false)),
         Command::ForwardHeld(id) => Some(AppEvent::ForwardDone {
             id: *id,
             forwarded: false,

@@ -27,6 +27,8 @@ pub struct StatusInfo {
     pub capture_health: Option<String>,
     /// Whether hold-on-error is on.
     pub hold: bool,
+    /// Whether lossless quick fixes apply themselves to failures.
+    pub auto_fix: bool,
     /// The intercept pattern in force, when intercepting is on.
     pub intercept: Option<String>,
     /// Whether a live proxy is behind the screen, so it can resend and hold; false when

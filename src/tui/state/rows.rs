@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::capture::{
-    ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Failure, HoldOutcome,
+    ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Failure, HoldOutcome, Origin,
 };
 use crate::llm::{Dialect, Usage};
 use crate::store::ExchangeSummary;
@@ -33,6 +33,8 @@ pub struct ExchangeRow {
     pub state: ExchangeState,
     /// The exchange this one was resent from.
     pub parent: Option<ExchangeId>,
+    /// llmscope resent it by itself, with a fix that loses nothing (`--auto-fix`).
+    pub auto_fix: bool,
     /// Set once the proxy held this exchange's failure.
     pub hold: Option<HoldMark>,
     /// Rules changed the agent's request before it was forwarded.
@@ -99,6 +101,7 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         tokens_out: None,
         state: ExchangeState::InFlight,
         parent: start.lineage.parent,
+        auto_fix: start.lineage.origin == Origin::AutoFix,
         hold: None,
         rewritten: start.rewrite.is_some(),
         intercepted_until_ms: None,
@@ -126,6 +129,7 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         tokens_out: summary.output_tokens,
         state: summary.state,
         parent: summary.lineage.parent,
+        auto_fix: summary.lineage.origin == Origin::AutoFix,
         hold: summary.hold_outcome.clone().map(HoldMark::Recorded),
         rewritten: summary.rewritten,
         intercepted_until_ms: None,
@@ -381,6 +385,7 @@ pub(crate) mod tests {
             tokens_out: Some(45),
             state: ExchangeState::Complete,
             parent: None,
+            auto_fix: false,
             hold: None,
             rewritten: false,
             intercepted_until_ms: None,

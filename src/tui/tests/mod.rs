@@ -1,6 +1,7 @@
 //! The TUI's scenario tests (synthetic capture events and keys through `update`, then the
 //! screen a user would read) and the helpers every layer's own tests share.
 
+mod auto_fix_scenarios;
 mod editor_scenarios;
 mod fix_scenarios;
 mod intercept_scenarios;

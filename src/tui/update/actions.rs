@@ -91,6 +91,16 @@ pub(super) fn toggle_hold(app: &mut App, commands: &mut Vec<Command>) {
     commands.push(Command::SetHold(app.status.hold));
 }
 
+/// `A`: turns auto-fix on or off, like `H` does hold-on-error.
+pub(super) fn toggle_auto_fix(app: &mut App, commands: &mut Vec<Command>) {
+    if !app.status.control {
+        app.notify(READ_ONLY, true);
+        return;
+    }
+    app.status.auto_fix = !app.status.auto_fix;
+    commands.push(Command::SetAutoFix(app.status.auto_fix));
+}
+
 /// `F`: the held or intercepted exchange behind the selection, or else the one waiting
 /// longest, is let go: a held one gets its original error sent on to its agent, an
 /// intercepted one goes to the upstream as the agent sent it.

@@ -44,6 +44,8 @@ pub enum AppEvent {
     ResendFailed { parent: ExchangeId, reason: String },
     /// Hold-on-error is now on or off, as the proxy reports after [`Command::SetHold`].
     HoldChanged(bool),
+    /// Auto-fix is now on or off, as the proxy reports after [`Command::SetAutoFix`].
+    AutoFixChanged(bool),
     /// A [`Command::ForwardHeld`] ran: `forwarded` is false when `id` was no longer held.
     ForwardDone { id: ExchangeId, forwarded: bool },
     /// Intercepting is now on with this pattern, or off, as the proxy reports after
@@ -82,6 +84,8 @@ pub enum Command {
     },
     /// Turn hold-on-error on or off; answered with [`AppEvent::HoldChanged`].
     SetHold(bool),
+    /// Turn auto-fix on or off; answered with [`AppEvent::AutoFixChanged`].
+    SetAutoFix(bool),
     /// Send the held exchange's original failure on to its agent; answered with
     /// [`AppEvent::ForwardDone`].
     ForwardHeld(ExchangeId),

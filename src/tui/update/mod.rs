@@ -82,6 +82,15 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             };
             app.notify(words, false);
         }
+        AppEvent::AutoFixChanged(on) => {
+            app.status.auto_fix = on;
+            let words = if on {
+                "auto-fix on: failures with a fix that loses nothing are fixed and resent at once"
+            } else {
+                "auto-fix off"
+            };
+            app.notify(words, false);
+        }
         AppEvent::ForwardDone { id, forwarded } => {
             if forwarded {
                 app.notify(format!("{id}'s original error went to the agent"), false);

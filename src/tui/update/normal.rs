@@ -41,6 +41,7 @@ pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
         KeyCode::Char('r') => actions::resend_unchanged(app, commands),
         KeyCode::Char('y') => actions::copy_curl(app, commands),
         KeyCode::Char('H') => actions::toggle_hold(app, commands),
+        KeyCode::Char('A') => actions::toggle_auto_fix(app, commands),
         KeyCode::Char('F') => actions::forward_held(app, commands),
         KeyCode::Char('I') => intercept::toggle(app, commands),
         KeyCode::Char('D') => actions::toggle_diff(app),

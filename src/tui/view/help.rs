@@ -26,6 +26,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "resend the selected request unchanged"),
     ("H", "hold-on-error on/off: failed replies wait for a fix"),
     (
+        "A",
+        "auto-fix on/off: fixes that lose nothing apply themselves",
+    ),
+    (
         "F",
         "held: send its error on; intercepted: send it unchanged",
     ),

@@ -154,7 +154,8 @@ fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
         cell.push_str("⚙ ");
     }
     if let Some(parent) = row.parent {
-        cell.push_str(&format!("↳{parent} "));
+        let auto = if row.auto_fix { "⚡" } else { "" };
+        cell.push_str(&format!("{auto}↳{parent} "));
     }
     match &row.hold {
         Some(HoldMark::Waiting { expires_at_ms }) => {

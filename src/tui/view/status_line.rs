@@ -82,6 +82,17 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
         Span::styled("│ hold off ", plain)
     };
     parts.push((2, hold));
+    if status.auto_fix && status.control {
+        parts.push((
+            1,
+            Span::styled(
+                "│ auto-fix ON ",
+                Style::default()
+                    .fg(Color::Green)
+                    .add_modifier(Modifier::BOLD),
+            ),
+        ));
+    }
     if let Some(pattern) = status.intercept.as_ref().filter(|_| status.control) {
         let waiting = app.intercepted_ids.len();
         let count = if waiting > 0 {
@@ -138,9 +149,20 @@ mod tests {
             live: true,
             capture_health: Some("capture failing: disk full".into()),
             hold: true,
+            auto_fix: false,
             intercept: None,
             control: true,
         }
+    }
+
+    #[test]
+    fn auto_fix_is_said_when_on() {
+        let mut info = status();
+        let off = render_text(&App::new(info.clone(), Vec::new(), 0, (160, 40)), 160, 40);
+        assert!(!off.contains("auto-fix"), "{off}");
+        info.auto_fix = true;
+        let on = render_text(&App::new(info, Vec::new(), 0, (160, 40)), 160, 40);
+        assert!(on.contains("│ auto-fix ON"), "{on}");
     }
 
     #[test]
