@@ -91,9 +91,9 @@ pub async fn run_exchange(
     match state.retry_loops.admit(&start.request) {
         Admit::Forward { repeats } => {
             start.lineage.repeats = repeats;
-            let held_copy = repeats
-                .filter(|_| state.hold_enabled())
-                .and_then(|root| state.held_copies.join(root));
+            // Whatever holds it (hold-on-error, an auto-fix in flight), a held request is
+            // the one to wait with.
+            let held_copy = repeats.and_then(|root| state.held_copies.join(root));
             if let Some(answer) = held_copy {
                 let guard = ExchangeGuard::new(state.clone(), start, clock);
                 wait_with_held_copy(guard, answer, outgoing, head_tx).await;
