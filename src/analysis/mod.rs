@@ -3,6 +3,8 @@
 
 mod agent;
 mod retry_loops;
+mod stats;
 
 pub use agent::agent_name;
 pub use retry_loops::{RetryLoop, RetryLoops};
+pub use stats::{session_stats, Figures, LoopFigures, SessionStats};

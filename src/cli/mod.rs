@@ -7,6 +7,7 @@ mod open;
 mod record;
 mod runtime;
 mod sessions;
+mod stats;
 mod watch;
 
 use std::net::SocketAddr;
@@ -48,6 +49,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Export a session as HAR 1.2, or one exchange as a curl command.
     Export(export::ExportArgs),
+    /// A session in numbers: exchanges, failures by class, retry loops, tokens, latency and
+    /// time to first byte (p50/p95), by model (the newest session when no id is given).
+    Stats(StatsArgs),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
     #[command(hide = true)]
@@ -64,6 +68,17 @@ pub struct MockArgs {
 pub struct OpenArgs {
     /// Session id from `llmscope sessions`
     pub session: Option<i64>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Session id from `llmscope sessions`
+    pub session: Option<i64>,
+    /// One JSON object instead of text, for scripts
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub data: DataDirArg,
 }
@@ -210,5 +225,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Demo(args)) => runtime::block_on(demo::run(args)),
         Some(Command::MockUpstream(args)) => runtime::block_on(demo::serve_mock(args)),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Stats(args)) => stats::run(&args),
     }
 }

@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use super::watch::StoreLoader;
-use super::OpenArgs;
-use crate::capture::SessionId;
+use super::{sessions, OpenArgs};
 use crate::store::Store;
 use crate::tui::{self, row_from_summary, StatusInfo, TuiContext};
 
@@ -17,20 +16,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         move || -> Result<_> {
             let store = Store::open(&dir)
                 .with_context(|| format!("opening the session database in {}", dir.display()))?;
-            let sessions = store.list_sessions().context("listing sessions")?;
-            let chosen = match args.session {
-                Some(id) => sessions.into_iter().find(|s| s.id == SessionId(id)),
-                None => sessions.into_iter().next(),
-            };
-            let Some(session) = chosen else {
-                match args.session {
-                    Some(id) => bail!(
-                        "no session {id} in {} (see `llmscope sessions`)",
-                        dir.display()
-                    ),
-                    None => bail!("no sessions recorded yet in {}", dir.display()),
-                }
-            };
+            let session = sessions::choose(&store, args.session, &dir)?;
             let summaries = store
                 .exchange_summaries(session.id)
                 .context("reading the session's exchanges")?;

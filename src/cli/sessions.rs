@@ -1,9 +1,29 @@
 //! `llmscope sessions`: what was recorded before, newest first.
 
-use anyhow::{Context, Result};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
 
 use super::DataDirArg;
+use crate::capture::SessionId;
 use crate::store::{SessionSummary, Store};
+
+/// Session `id`, or the newest when none is given, with an error that says where to look.
+pub fn choose(store: &Store, id: Option<i64>, dir: &Path) -> Result<SessionSummary> {
+    let sessions = store.list_sessions().context("listing sessions")?;
+    let chosen = match id {
+        Some(id) => sessions.into_iter().find(|s| s.id == SessionId(id)),
+        None => sessions.into_iter().next(),
+    };
+    match (chosen, id) {
+        (Some(session), _) => Ok(session),
+        (None, Some(id)) => bail!(
+            "no session {id} in {} (see `llmscope sessions`)",
+            dir.display()
+        ),
+        (None, None) => bail!("no sessions recorded yet in {}", dir.display()),
+    }
+}
 
 pub fn run(args: &DataDirArg) -> Result<()> {
     let dir = args.resolve()?;
