@@ -43,6 +43,25 @@ pub struct CapturedRequest {
     pub body: Bytes,
 }
 
+/// Where requests a gateway sends to one of its providers arrive: `/provider/NAME/…`
+/// (`--provider NAME=URL`).
+pub const PROVIDER_PREFIX: &str = "/provider/";
+
+impl CapturedRequest {
+    /// The provider a gateway sent this request to, when it came in on the provider side.
+    pub fn provider(&self) -> Option<&str> {
+        provider_target(&self.uri).map(|(name, _)| name)
+    }
+}
+
+/// `/provider/NAME/rest?q` → `("NAME", "/rest?q")`; `None` for an agent's own target.
+pub fn provider_target(target: &str) -> Option<(&str, &str)> {
+    let rest = target.strip_prefix(PROVIDER_PREFIX)?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (name, path) = rest.split_at(end);
+    (!name.is_empty()).then_some((name, path))
+}
+
 /// The reply as the upstream sent it, as far as it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedResponse {
@@ -142,6 +161,9 @@ pub struct Lineage {
     /// The first exchange of the retry loop this request repeats: the agent sent the same
     /// request before and it failed the same way.
     pub repeats: Option<ExchangeId>,
+    /// For a gateway's call to a provider: the agent's exchange it served, in flight when it
+    /// started and carrying the same conversation.
+    pub beneath: Option<ExchangeId>,
 }
 
 impl Lineage {
@@ -150,6 +172,7 @@ impl Lineage {
             origin: Origin::Resend,
             parent: Some(parent),
             repeats: None,
+            beneath: None,
         }
     }
 
@@ -354,5 +377,24 @@ impl CaptureEvent {
     /// Live detail of a reply in progress, repeated in full by its `Finished`.
     pub fn is_live_detail(&self) -> bool {
         matches!(self, Self::ResponseHead { .. } | Self::ResponseChunk { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::provider_target;
+
+    #[test]
+    fn provider_targets_name_the_provider_and_the_path_it_sees() {
+        assert_eq!(
+            provider_target("/provider/openai/v1/chat/completions?x=1"),
+            Some(("openai", "/v1/chat/completions?x=1"))
+        );
+        assert_eq!(
+            provider_target("/provider/anthropic"),
+            Some(("anthropic", ""))
+        );
+        assert_eq!(provider_target("/provider/?x"), None);
+        assert_eq!(provider_target("/v1/chat/completions"), None);
     }
 }

@@ -11,8 +11,9 @@ mod redact;
 pub use bus::{BusStats, CaptureBus, Interest, Subscription};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
-    CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart,
-    ExchangeState, HeaderList, HoldOutcome, Lineage, Origin, Rewrite, SessionId, Timing,
+    provider_target, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord,
+    ExchangeStart, ExchangeState, HeaderList, HoldOutcome, Lineage, Origin, Rewrite, SessionId,
+    Timing, PROVIDER_PREFIX,
 };
 pub use redact::{
     form_decode, is_secret_header, is_secret_param, redact_headers, redact_target, REDACTED,

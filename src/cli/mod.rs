@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use crate::proxy::{InterceptPattern, ProxyConfig, RetryStop, Upstream};
+use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
 ///
@@ -156,6 +156,11 @@ pub struct ProxyArgs {
     /// at once, so the waiting agent gets the good reply with no key press (`A` toggles)
     #[arg(long)]
     pub auto_fix: bool,
+    /// Also stand between a gateway and its provider NAME: llmscope forwards
+    /// http://LISTEN/provider/NAME/… to URL/…, so put that address in the gateway's api_base
+    /// for NAME (e.g. --provider openai=https://api.openai.com). Repeatable
+    #[arg(long = "provider", value_name = "NAME=URL")]
+    pub providers: Vec<String>,
     /// After N identical failures of the same request that no retry can cure (4xx but
     /// 408/409/429, an error in a 200, a malformed reply), answer the next repeat with an
     /// error the agent does not retry instead of sending it; 0 never stops
@@ -184,6 +189,12 @@ impl ProxyArgs {
         config.hold_timeout = Duration::from_secs(self.hold_timeout);
         config.readable_replies = !self.exact_replies;
         config.auto_fix = self.auto_fix;
+        config.providers = self
+            .providers
+            .iter()
+            .map(|spec| Provider::parse(spec))
+            .collect::<Result<_, _>>()
+            .context("reading --provider")?;
         config.retry_stop = RetryStop {
             incurable_after: self.stop_loops_after,
             transient_after: self.stop_transient_loops_after,

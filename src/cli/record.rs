@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
-use crate::analysis::RetryLoops;
+use crate::analysis::{ProviderCauses, RetryLoops};
 use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Origin, Subscription};
 use crate::recorder::Recording;
 
@@ -98,11 +98,16 @@ pub async fn print_exchanges(mut events: Subscription) {
     let mut stdout = tokio::io::stdout();
     let mut lines = String::new();
     let mut loops = RetryLoops::default();
+    let mut causes = ProviderCauses::default();
     while let Some(event) = events.recv().await {
         let mut next = Some(event);
         while let Some(event) = next {
             if let CaptureEvent::Finished(record) = event {
                 lines.push_str(&exchange_line(&record));
+                if let Some(cause) = causes.observe(&record) {
+                    lines.push_str(" | cause: ");
+                    lines.push_str(&cause);
+                }
                 lines.push('\n');
                 if let Some(line) = loop_line(&mut loops, &record) {
                     lines.push_str(&line);

@@ -26,6 +26,7 @@
 
 mod behavior;
 mod error_bodies;
+mod gateway;
 mod http;
 mod play;
 mod replies;
@@ -45,6 +46,7 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use behavior::MockBehavior;
+pub use gateway::MockGateway;
 pub use play::big_byte;
 
 use http::{encode_head, Connection};

@@ -88,7 +88,15 @@ pub async fn run_exchange(
             None => return,
         }
     }
-    match state.retry_loops.admit(&start.request) {
+    let admit = if start.request.provider().is_some() {
+        start.lineage.beneath = state.agent_calls.served_by(&start.request);
+        // A gateway's retries are its own business: they are shown under the agent's
+        // exchange, never stopped.
+        Admit::Forward { repeats: None }
+    } else {
+        state.retry_loops.admit(&start.request)
+    };
+    match admit {
         Admit::Forward { repeats } => {
             start.lineage.repeats = repeats;
             // Whatever holds it (hold-on-error, an auto-fix in flight), a held request is

@@ -29,10 +29,7 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
     let state = guard.state();
     let request = state
         .client
-        .request(
-            outgoing.method,
-            state.config.upstream.url_for(&outgoing.target),
-        )
+        .request(outgoing.method, state.upstream_url(&outgoing.target))
         .headers(outgoing.headers)
         .body(outgoing.body);
     let idle = state.config.idle_timeout;
@@ -83,8 +80,11 @@ async fn forward_for_agent(
         }
     };
     let state = guard.state_arc();
+    // A gateway's call to a provider is never held: the gateway would time out or retry,
+    // and the agent's own exchange above it is the one to hold and fix.
+    let agent_side = guard.start.request.provider().is_none();
     match sent {
-        Ok(reply) if state.hold_enabled() || state.auto_fix_enabled() => {
+        Ok(reply) if agent_side && (state.hold_enabled() || state.auto_fix_enabled()) => {
             if let Some(job) = hold_or_pass(guard, reply, agent).await {
                 let parent = job.parent;
                 let (request, rewrite) = job.into_resend();
@@ -98,7 +98,7 @@ async fn forward_for_agent(
         Err(error) => {
             let failure = classify_transport_error(&error, true, state.config.idle_timeout);
             let reply = failure_whole(guard.start.dialect, &failure);
-            if state.hold_enabled() {
+            if agent_side && state.hold_enabled() {
                 park(guard, None, failure, reply, agent);
             } else {
                 // The agent may have left meanwhile; the record is what matters then.

@@ -67,6 +67,9 @@ pub struct ExchangeGuard {
 impl ExchangeGuard {
     pub(super) fn new(state: Arc<ProxyState>, start: ExchangeStart, clock: Instant) -> Self {
         let start = Arc::new(start);
+        if state.has_providers() && is_agent_side(&start) {
+            state.agent_calls.enter(&start);
+        }
         state.active.enter();
         state.bus.publish(CaptureEvent::Started(start.clone()));
         Self {
@@ -103,10 +106,13 @@ impl ExchangeGuard {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        if self.start.lineage.origin == Origin::Agent {
+        if is_agent_side(&self.start) {
             self.state
                 .retry_loops
                 .settle(self.start.id, &self.start.request, failure.as_ref());
+            if self.state.has_providers() {
+                self.state.agent_calls.leave(self.start.id);
+            }
         }
         let record = ExchangeRecord {
             start: self.start.clone(),
@@ -123,6 +129,11 @@ impl ExchangeGuard {
             .publish(CaptureEvent::Finished(Arc::new(record)));
         self.state.active.leave();
     }
+}
+
+/// An agent's own request: not a resend, not a gateway's call to a provider.
+fn is_agent_side(start: &ExchangeStart) -> bool {
+    start.lineage.origin == Origin::Agent && start.request.provider().is_none()
 }
 
 impl Drop for ExchangeGuard {

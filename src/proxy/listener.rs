@@ -67,6 +67,7 @@ impl Proxy {
             active: ActiveExchanges::default(),
             holds: Default::default(),
             held_copies: Default::default(),
+            agent_calls: Default::default(),
             secrets: Default::default(),
             rules: Default::default(),
             resend_parents: Default::default(),

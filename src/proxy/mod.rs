@@ -18,6 +18,7 @@ mod hold;
 mod intercept;
 mod lineage;
 mod listener;
+mod providers;
 mod relay;
 mod retry_loop;
 mod rules;
@@ -34,6 +35,7 @@ pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
 pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
+pub use providers::{Provider, ProviderSpecError};
 pub use retry_loop::RetryStop;
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
 pub use wait_queue::HeldSummary;
@@ -74,6 +76,8 @@ pub struct ProxyConfig {
     /// Start with auto-fix on: a failure whose best quick fix loses nothing is fixed and
     /// resent at once, and the agent gets the good reply.
     pub auto_fix: bool,
+    /// The providers behind a gateway, reached at `/provider/NAME/…` (see `providers.rs`).
+    pub providers: Vec<Provider>,
 }
 
 impl ProxyConfig {
@@ -96,6 +100,7 @@ impl ProxyConfig {
             readable_replies: true,
             retry_stop: RetryStop::default(),
             auto_fix: false,
+            providers: Vec::new(),
         }
     }
 }
@@ -131,6 +136,7 @@ struct ProxyState {
     secrets: secrets::RecentSecrets,
     rules: rules::RuleSet,
     retry_loops: retry_loop::RetryLoops,
+    agent_calls: providers::AgentCalls,
     resend_parents: lineage::ResendParents,
 }
 

@@ -224,11 +224,18 @@ fn insert_exchange(
     if start.request_body_unrecorded.is_none() {
         references.borrow_mut().remember(encoded.candidate);
     }
-    if let Some(first) = start.lineage.repeats {
+    let lineage = &start.lineage;
+    if lineage.repeats.is_some() || lineage.beneath.is_some() {
         conn.prepare_cached(
-            "INSERT OR IGNORE INTO repeats (session_id, id, first_id) VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO links (session_id, id, repeats_id, beneath_id)
+             VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![start.session.0, start.id.0, first.0])?;
+        .execute(params![
+            start.session.0,
+            start.id.0,
+            lineage.repeats.map(|id| id.0),
+            lineage.beneath.map(|id| id.0)
+        ])?;
     }
     Ok(())
 }

@@ -26,10 +26,12 @@ const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, s
       WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
     (SELECT output_tokens FROM usage u
       WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
-    (SELECT first_id FROM repeats r
-      WHERE r.session_id = exchanges.session_id AND r.id = exchanges.id)";
+    (SELECT repeats_id FROM links l
+      WHERE l.session_id = exchanges.session_id AND l.id = exchanges.id),
+    (SELECT beneath_id FROM links l
+      WHERE l.session_id = exchanges.session_id AND l.id = exchanges.id)";
 /// How many columns [`SUMMARY_COLUMNS`] selects: the body columns come after them.
-const SUMMARY_LEN: usize = 23;
+const SUMMARY_LEN: usize = 24;
 
 const BODY_COLUMNS: &str =
     "request_headers, response_headers, request_body_codec, response_body_codec,
@@ -394,6 +396,7 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
             origin: Origin::parse(&row.get::<_, String>(15)?),
             parent: row.get::<_, Option<u64>>(16)?.map(ExchangeId),
             repeats: row.get::<_, Option<u64>>(22)?.map(ExchangeId),
+            beneath: row.get::<_, Option<u64>>(23)?.map(ExchangeId),
         },
         hold_outcome: row.get(17)?,
         rewritten: row.get::<_, Option<String>>(18)?.is_some(),

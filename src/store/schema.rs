@@ -95,13 +95,16 @@ CREATE TABLE usage (
 ) WITHOUT ROWID;
 ";
 
-/// v3: `repeats` links an agent request to the first exchange of the retry loop it repeats
-/// (the same request, failed the same way), in a table of its own like `usage`.
+/// v3: `links` ties an exchange to others besides its resend parent: `repeats_id`, the first
+/// exchange of the retry loop an agent request repeats (the same request, failed the same
+/// way); `beneath_id`, the agent's exchange a gateway's call to a provider served. A table of
+/// its own like `usage`, and a row only for exchanges that have a link.
 const V3: &str = "
-CREATE TABLE repeats (
+CREATE TABLE links (
     session_id INTEGER NOT NULL,
     id         INTEGER NOT NULL,
-    first_id   INTEGER NOT NULL,
+    repeats_id INTEGER,
+    beneath_id INTEGER,
     PRIMARY KEY (session_id, id)
 ) WITHOUT ROWID;
 ";

@@ -1,6 +1,6 @@
 //! Behaviour of the store through its public API, on real SQLite files in temporary
 //! directories. Tests of one file's internals sit in that file.
 
+mod links;
 mod records;
-mod repeats;
 mod writer;

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analysis::RetryLoops;
+use crate::analysis::{ProviderCauses, RetryLoops};
 use crate::capture::{ExchangeId, Failure, SessionId};
 use crate::fix::Rule;
 use crate::tui::present::diff::RequestDiff;
@@ -84,6 +84,9 @@ pub struct Banner {
     /// When the failure repeats an earlier one, what the agent is doing about it: "opencode
     /// is retrying a failing request: 2,338× in 7 min — <reason>".
     pub retry_loop: Option<String>,
+    /// When a gateway answered and a provider call beneath failed: the provider's failure,
+    /// "LiteLLM 500 ← openai: the provider sent a malformed HTTP response: …".
+    pub cause: Option<String>,
 }
 
 /// A one-line message at the bottom of the screen: what a key did, or why it could not.
@@ -171,6 +174,8 @@ pub struct App {
     pub intercepted_ids: HashSet<ExchangeId>,
     /// The retry loops seen so far, for the banner.
     pub loops: RetryLoops,
+    /// Provider failures under agent exchanges, for the banner's deepest cause.
+    pub causes: ProviderCauses,
 }
 
 impl App {
@@ -212,6 +217,7 @@ impl App {
             kept_fixes: HashMap::new(),
             intercepted_ids: HashSet::new(),
             loops: RetryLoops::default(),
+            causes: ProviderCauses::default(),
         }
     }
 

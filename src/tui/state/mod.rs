@@ -6,8 +6,10 @@
 pub mod app;
 pub mod detail;
 pub mod editor;
+pub mod filter;
 pub mod fixes;
 pub mod layout;
 pub mod records;
+pub mod row;
 pub mod rows;
 pub mod selection;

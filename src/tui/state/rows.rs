@@ -1,86 +1,14 @@
-//! The exchange list as lightweight rows and the filter that picks the shown ones: no bodies,
-//! so a session of 100,000 exchanges stays cheap to hold, filter and draw.
+//! The exchange list's rows: built from a start, a record or a past session's summary, and
+//! held in a table that keeps the filter's shown rows, the folds and the counts as rows change.
 
 use std::collections::HashMap;
 
-use crate::capture::{
-    ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Failure, HoldOutcome, Origin,
-};
-use crate::llm::{Dialect, Usage};
+use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Origin};
+use crate::llm::Usage;
 use crate::store::ExchangeSummary;
 
-/// What the list shows about one exchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExchangeRow {
-    pub id: ExchangeId,
-    /// Wall clock, Unix ms.
-    pub started_at_ms: i64,
-    pub method: String,
-    /// Path and query as the agent sent them.
-    pub uri: String,
-    pub model: Option<String>,
-    pub dialect: Dialect,
-    /// `None` until the reply head arrives, and for good when none ever did.
-    pub status: Option<u16>,
-    pub failure: Option<Failure>,
-    pub first_byte_ms: Option<u64>,
-    pub duration_ms: Option<u64>,
-    pub request_bytes: u64,
-    /// Bytes of the reply body seen so far (the whole length once finished).
-    pub response_bytes: u64,
-    pub tokens_in: Option<u64>,
-    pub tokens_out: Option<u64>,
-    pub state: ExchangeState,
-    /// The exchange this one was resent from.
-    pub parent: Option<ExchangeId>,
-    /// llmscope resent it by itself, with a fix that loses nothing (`--auto-fix`).
-    pub auto_fix: bool,
-    /// Set once the proxy held this exchange's failure.
-    pub hold: Option<HoldMark>,
-    /// Rules changed the agent's request before it was forwarded.
-    pub rewritten: bool,
-    /// Paused before forwarding, until the user sends it or `expires_at_ms` (Unix ms), when it
-    /// goes out unchanged. Cleared when the exchange starts for real.
-    pub intercepted_until_ms: Option<i64>,
-    /// The first exchange of the retry loop this one repeats; the list folds it into that row.
-    pub repeats: Option<ExchangeId>,
-    /// On a loop's first row: how many repeats are folded into it.
-    pub repeated: u32,
-}
-
-/// Where a held exchange stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HoldMark {
-    /// The agent is waiting, until `expires_at_ms` (Unix ms) at the latest.
-    Waiting { expires_at_ms: i64 },
-    /// Settled while this screen watched.
-    Ended(HoldOutcome),
-    /// Settled, as a past session recorded it (`delivered`, `forwarded`, …).
-    Recorded(String),
-}
-
-impl HoldMark {
-    pub fn is_waiting(&self) -> bool {
-        matches!(self, Self::Waiting { .. })
-    }
-
-    /// Whole seconds left before the hold times out, at `now_ms`.
-    pub fn seconds_left(expires_at_ms: i64, now_ms: i64) -> i64 {
-        ((expires_at_ms - now_ms).max(0) + 999) / 1000
-    }
-}
-
-impl ExchangeRow {
-    /// The path without its query string: what the banner compares to decide that a later
-    /// exchange "is the same call" and succeeded.
-    pub fn path(&self) -> &str {
-        self.uri.split_once('?').map_or(&self.uri, |(path, _)| path)
-    }
-
-    pub fn is_failed(&self) -> bool {
-        self.failure.is_some()
-    }
-}
+pub use super::filter::Filter;
+pub use super::row::{ExchangeRow, HoldMark};
 
 /// The row for an exchange that has just started.
 pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
@@ -107,6 +35,8 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         intercepted_until_ms: None,
         repeats: start.lineage.repeats,
         repeated: 0,
+        beneath: start.lineage.beneath,
+        provider_calls: 0,
     }
 }
 
@@ -135,6 +65,8 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         intercepted_until_ms: None,
         repeats: summary.lineage.repeats,
         repeated: 0,
+        beneath: summary.lineage.beneath,
+        provider_calls: 0,
     }
 }
 
@@ -164,50 +96,6 @@ pub fn row_update_usage(row: &mut ExchangeRow, usage: &Usage) {
     row.tokens_out = usage.output_tokens.or(row.tokens_out);
 }
 
-/// Which rows the list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Applied filter text, lowercased; empty shows everything.
-    pub needle: String,
-    pub failed_only: bool,
-}
-
-impl Filter {
-    /// Whether `row` passes: the text may match the path, model, status, failure class or the
-    /// failure message, ignoring case.
-    pub fn matches(&self, row: &ExchangeRow) -> bool {
-        if self.failed_only && !row.is_failed() {
-            return false;
-        }
-        if self.needle.is_empty() {
-            return true;
-        }
-        let hit = |text: &str| contains_ignoring_case(text, &self.needle);
-        hit(&row.uri)
-            || row.model.as_deref().is_some_and(hit)
-            || row.status.is_some_and(|s| hit(&s.to_string()))
-            || row.failure.as_ref().is_some_and(|f| {
-                hit(&f.class.to_string()) || hit(f.class.as_str()) || hit(&f.message)
-            })
-    }
-
-    pub fn is_active(&self) -> bool {
-        self.failed_only || !self.needle.is_empty()
-    }
-}
-
-fn contains_ignoring_case(haystack: &str, lowercase_needle: &str) -> bool {
-    if haystack.is_ascii() && lowercase_needle.is_ascii() {
-        // The common case, without allocating for each of 100,000 rows.
-        let needle = lowercase_needle.as_bytes();
-        return haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle));
-    }
-    haystack.to_lowercase().contains(lowercase_needle)
-}
-
 /// All rows in arrival order, an id index, and the positions the current filter lets through.
 /// Counts are kept as rows change so the status line never walks the whole list.
 #[derive(Debug, Clone, Default)]
@@ -218,6 +106,8 @@ pub struct RowTable {
     visible: Vec<usize>,
     failed: usize,
     in_flight: usize,
+    /// Show retry repeats and provider calls as rows of their own instead of folded.
+    unfolded: bool,
 }
 
 impl RowTable {
@@ -283,31 +173,51 @@ impl RowTable {
     pub fn upsert(&mut self, row: ExchangeRow, filter: &Filter) {
         match self.index.get(&row.id) {
             Some(&i) => self.modify(i, filter, |old| {
-                let repeated = old.repeated;
+                let (repeated, provider_calls) = (old.repeated, old.provider_calls);
                 *old = row;
                 old.repeated = repeated;
+                old.provider_calls = provider_calls;
             }),
             None => {
                 let i = self.rows.len();
                 self.count(&row, 1);
                 self.index.insert(row.id, i);
-                let first = row
-                    .repeats
-                    .and_then(|first| self.index.get(&first).copied());
-                match first {
-                    Some(first) => self.rows[first].repeated += 1,
-                    None if filter.matches(&row) => self.visible.push(i),
-                    None => {}
+                let host = self.folded_into(&row);
+                if let Some(host) = host {
+                    let host = &mut self.rows[host];
+                    if row.repeats.is_some() {
+                        host.repeated += 1;
+                    } else {
+                        host.provider_calls += 1;
+                    }
+                }
+                if filter.matches(&row) && (host.is_none() || self.unfolded) {
+                    self.visible.push(i);
                 }
                 self.rows.push(row);
             }
         }
     }
 
-    /// Whether `row` is folded into the first row of its retry loop.
+    /// The row `row` belongs under: its retry loop's first, or the agent exchange a provider
+    /// call served, when that row is here.
+    fn folded_into(&self, row: &ExchangeRow) -> Option<usize> {
+        let host = row.repeats.or(row.beneath)?;
+        self.index.get(&host).copied()
+    }
+
     fn is_folded(&self, row: &ExchangeRow) -> bool {
-        row.repeats
-            .is_some_and(|first| self.index.contains_key(&first))
+        !self.unfolded && self.folded_into(row).is_some()
+    }
+
+    pub fn is_unfolded(&self) -> bool {
+        self.unfolded
+    }
+
+    /// Folds retry repeats and provider calls into their rows, or shows them each.
+    pub fn set_unfolded(&mut self, unfolded: bool, filter: &Filter) {
+        self.unfolded = unfolded;
+        self.refilter(filter);
     }
 
     /// Changes the row with `id` in place; returns whether it exists.
@@ -363,7 +273,8 @@ impl RowTable {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::capture::FailureClass;
+    use crate::capture::{Failure, FailureClass};
+    use crate::llm::Dialect;
 
     pub(crate) fn row(id: u64, uri: &str, status: Option<u16>) -> ExchangeRow {
         ExchangeRow {
@@ -391,6 +302,8 @@ pub(crate) mod tests {
             intercepted_until_ms: None,
             repeats: None,
             repeated: 0,
+            beneath: None,
+            provider_calls: 0,
         }
     }
 

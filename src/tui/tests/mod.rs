@@ -4,6 +4,7 @@
 mod auto_fix_scenarios;
 mod editor_scenarios;
 mod fix_scenarios;
+mod gateway_scenarios;
 mod intercept_scenarios;
 mod resend_scenarios;
 mod retry_loop_scenarios;

@@ -97,7 +97,8 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
         }
     }
     let retry_loop = app.loops.observe(&record).map(RetryLoop::headline);
-    update_banner(app, &record, retry_loop);
+    let cause = app.causes.observe(&record);
+    update_banner(app, &record, retry_loop, cause);
     if record.failure.is_none() && app.kept_fixes.contains_key(&id) {
         app.notify(
             format!("{id} worked: K keeps its quick fix as a rule"),
@@ -115,20 +116,38 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
 
 /// A failure raises the banner (unless the user dismissed that one); a later success of the
 /// same call lowers it.
-fn update_banner(app: &mut App, record: &ExchangeRecord, retry_loop: Option<String>) {
+fn update_banner(
+    app: &mut App,
+    record: &ExchangeRecord,
+    retry_loop: Option<String>,
+    cause: Option<String>,
+) {
     let id = record.id();
     let request = &record.start.request;
     let status = record.response.as_ref().map(|r| r.status);
     match &record.failure {
+        Some(_) if record.start.request.provider().is_some() => {
+            // A provider call's failure shows as the cause under its agent's exchange.
+        }
         Some(failure) if !app.dismissed.contains(&id) => {
+            // Under a gateway, the provider's words are the ones to diagnose.
+            let deepest = cause
+                .as_ref()
+                .and_then(|_| app.causes.get(id))
+                .map_or((status, failure.message.as_str()), |p| {
+                    (p.status, p.message.as_str())
+                });
+            let diagnosis = llm_adapter::diagnosis_summary(deepest.0, deepest.1)
+                .or_else(|| llm_adapter::diagnosis_summary(status, &failure.message));
             app.banner = Some(Banner {
                 id,
                 method: request.method.clone(),
                 uri: request.uri.clone(),
                 status,
                 failure: failure.clone(),
-                diagnosis: llm_adapter::diagnosis_summary(status, &failure.message),
+                diagnosis,
                 retry_loop,
+                cause,
             });
         }
         Some(_) => {}

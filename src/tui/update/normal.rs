@@ -27,6 +27,16 @@ pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
         KeyCode::BackTab => app.focus = app.focus.previous(),
         KeyCode::Char('v') => toggle_view(app),
         KeyCode::Char('/') => app.mode = Mode::Filter(app.filter.needle.clone()),
+        KeyCode::Char('z') => {
+            let unfold = !app.rows.is_unfolded();
+            app.rows.set_unfolded(unfold, &app.filter);
+            let words = if unfold {
+                "retry repeats and provider calls shown as rows of their own (z folds them)"
+            } else {
+                "retry repeats and provider calls folded into their rows (z shows them)"
+            };
+            app.notify(words, false);
+        }
         KeyCode::Char('x') => {
             app.filter.failed_only = !app.filter.failed_only;
             app.refilter();

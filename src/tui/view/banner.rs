@@ -74,12 +74,16 @@ fn failure_lines(banner: &Banner, base: Style) -> Vec<Line<'static>> {
             Span::styled(format!("· {} ", banner.id), base),
             Span::styled("· d dismiss", base.add_modifier(Modifier::DIM)),
         ]),
-        match &banner.retry_loop {
-            Some(retry_loop) => Line::styled(
+        match (&banner.retry_loop, &banner.cause) {
+            (Some(retry_loop), _) => Line::styled(
                 format!("   ↻ {}", one_line(retry_loop)),
                 base.add_modifier(Modifier::BOLD),
             ),
-            None => Line::styled(format!("   {}", one_line(&banner.failure.message)), base),
+            (None, Some(cause)) => Line::styled(
+                format!("   ↧ {}", one_line(cause)),
+                base.add_modifier(Modifier::BOLD),
+            ),
+            (None, None) => Line::styled(format!("   {}", one_line(&banner.failure.message)), base),
         },
     ];
     if let Some(diagnosis) = &banner.diagnosis {
@@ -142,6 +146,7 @@ mod tests {
             ),
             diagnosis: diagnosis.map(str::to_string),
             retry_loop: None,
+            cause: None,
         });
         app
     }

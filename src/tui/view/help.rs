@@ -30,6 +30,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "auto-fix on/off: fixes that lose nothing apply themselves",
     ),
     (
+        "z",
+        "unfold/fold retry repeats and a gateway's provider calls",
+    ),
+    (
         "F",
         "held: send its error on; intercepted: send it unchanged",
     ),

@@ -142,6 +142,13 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
 /// hold.
 fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
     let mut cell = String::new();
+    if row.repeats.is_some() || row.beneath.is_some() {
+        // Shown only when unfolded (`z`): under the row it belongs to.
+        cell.push_str("  └ ");
+    }
+    if row.provider_calls > 0 {
+        cell.push_str(&format!("⇣{} ", row.provider_calls));
+    }
     if row.repeated > 0 {
         // Attempts, the first included: what "retried 2,338×" means to the user.
         cell.push_str(&format!("↻{}× ", units::count(u64::from(row.repeated) + 1)));

@@ -1,5 +1,6 @@
-//! The retry-loop link of a repeated request survives the store, for `open` to fold past
-//! sessions as the live screen does.
+//! The links between exchanges survive the store — a repeat to its retry loop, a gateway's
+//! provider call to the agent's exchange it served — for `open` and `stats` to fold and count
+//! past sessions as the live screen does.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use crate::store::test_fixtures::{finished, sample_start, session_info};
 use crate::store::Store;
 
 #[test]
-fn a_repeat_names_its_loops_first_exchange_in_summaries_and_full_rows() {
+fn repeats_and_provider_calls_keep_their_links_in_summaries_and_full_rows() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let store = Store::open(tmp.path()).expect("open");
     let session = store.begin_session(&session_info()).expect("session");
@@ -23,6 +24,8 @@ fn a_repeat_names_its_loops_first_exchange_in_summaries_and_full_rows() {
         };
         start
     };
+    let mut provider_call = sample_start(session, 4, body.clone());
+    provider_call.lineage.beneath = Some(ExchangeId(1));
     // One repeat written start first, one in a batch with its finish.
     store.record_start(&repeat(2)).expect("start");
     store
@@ -37,16 +40,22 @@ fn a_repeat_names_its_loops_first_exchange_in_summaries_and_full_rows() {
                 b"{}".to_vec(),
                 failure(),
             ))),
+            CaptureEvent::Finished(Arc::new(finished(provider_call, 200, b"{}".to_vec(), None))),
         ])
         .expect("batch");
 
     let summaries = store.exchange_summaries(session).expect("summaries");
     let repeats: Vec<_> = summaries.iter().map(|s| s.lineage.repeats).collect();
-    assert_eq!(repeats, [None, Some(ExchangeId(1)), Some(ExchangeId(1))]);
+    assert_eq!(
+        repeats,
+        [None, Some(ExchangeId(1)), Some(ExchangeId(1)), None]
+    );
+    assert_eq!(summaries[3].lineage.beneath, Some(ExchangeId(1)));
     let full = store
         .exchange(session, ExchangeId(3))
         .expect("read")
         .expect("row");
     assert_eq!(full.record.start.lineage.repeats, Some(ExchangeId(1)));
+    assert_eq!(full.record.start.lineage.beneath, None);
     assert_eq!(full.record.start.request.body.as_ref(), body.as_slice());
 }

@@ -1,0 +1,233 @@
+//! The provider side of a gateway: with `--provider NAME=URL`, llmscope also stands between
+//! a gateway (LiteLLM, a company proxy) and each of its providers. The gateway's `api_base`
+//! for NAME is `http://LISTEN/provider/NAME`; llmscope forwards `/provider/NAME/rest` to
+//! `URL/rest` and records it like any exchange, so the provider's real failure is seen even
+//! when the gateway answers the agent with only "Connection error".
+//!
+//! A provider call is linked to the agent exchange it serves: one in flight when it starts
+//! whose newest message it carries (see [`AgentCalls`]).
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::upstream::{Upstream, UpstreamUrlError};
+use super::ProxyState;
+use crate::capture::{provider_target, CapturedRequest, ExchangeId, ExchangeStart};
+use crate::llm::{decode_request, Part};
+
+/// One `--provider NAME=URL`.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub upstream: Upstream,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderSpecError {
+    #[error("expected NAME=URL (e.g. openai=https://api.openai.com), got `{0}`")]
+    Shape(String),
+    #[error("provider name `{0}` may hold only letters, digits, `-`, `_` and `.`")]
+    Name(String),
+    #[error("provider `{name}`: {source}")]
+    Url {
+        name: String,
+        source: UpstreamUrlError,
+    },
+}
+
+impl Provider {
+    pub fn parse(spec: &str) -> Result<Self, ProviderSpecError> {
+        let (name, url) = spec
+            .split_once('=')
+            .ok_or_else(|| ProviderSpecError::Shape(spec.to_string()))?;
+        let name = name.trim();
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if name.is_empty() || !name.chars().all(valid) {
+            return Err(ProviderSpecError::Name(name.to_string()));
+        }
+        let upstream = Upstream::parse(url.trim()).map_err(|source| ProviderSpecError::Url {
+            name: name.to_string(),
+            source,
+        })?;
+        Ok(Self {
+            name: name.to_string(),
+            upstream,
+        })
+    }
+}
+
+impl ProxyState {
+    /// Where a target goes: the provider it names, or the agent side's upstream. A
+    /// `/provider/…` target naming no configured provider goes to the upstream unchanged.
+    pub(super) fn upstream_url(&self, target: &str) -> String {
+        let provider = provider_target(target).and_then(|(name, rest)| {
+            let found = self.config.providers.iter().find(|p| p.name == name)?;
+            Some(
+                found
+                    .upstream
+                    .url_for(if rest.is_empty() { "/" } else { rest }),
+            )
+        });
+        provider.unwrap_or_else(|| self.config.upstream.url_for(target))
+    }
+
+    pub(super) fn has_providers(&self) -> bool {
+        !self.config.providers.is_empty()
+    }
+}
+
+/// The agent-side exchanges in flight, with the text of each one's newest message: what a
+/// gateway's call to a provider carries when it serves that exchange.
+#[derive(Default)]
+pub struct AgentCalls {
+    calls: Mutex<Vec<AgentCall>>,
+}
+
+struct AgentCall {
+    id: ExchangeId,
+    /// The newest message's text, JSON-escaped as it appears in a body; empty when the
+    /// request has none.
+    needle: String,
+}
+
+/// Messages shorter than this say too little to tell conversations apart ("hi").
+const MIN_NEEDLE: usize = 4;
+
+impl AgentCalls {
+    fn lock(&self) -> MutexGuard<'_, Vec<AgentCall>> {
+        // Entries are pushed and removed whole; a panic cannot leave one half-written.
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn enter(&self, start: &ExchangeStart) {
+        let needle = newest_message_text(start)
+            .and_then(|text| serde_json::to_string(&text).ok())
+            .map(|quoted| quoted.trim_matches('"').to_string())
+            .unwrap_or_default();
+        self.lock().push(AgentCall {
+            id: start.id,
+            needle,
+        });
+    }
+
+    pub fn leave(&self, id: ExchangeId) {
+        self.lock().retain(|call| call.id != id);
+    }
+
+    /// The agent exchange a provider call serves: the newest one in flight whose newest
+    /// message the call carries, or the only one in flight when its text is too short to
+    /// tell. A call carrying no in-flight conversation is linked to none.
+    pub fn served_by(&self, provider_call: &CapturedRequest) -> Option<ExchangeId> {
+        let calls = self.lock();
+        let body = provider_call.body.as_ref();
+        let carried = calls
+            .iter()
+            .rev()
+            .find(|call| call.needle.len() >= MIN_NEEDLE && contains(body, call.needle.as_bytes()));
+        match (carried, calls.as_slice()) {
+            (Some(call), _) => Some(call.id),
+            // One in flight whose text says too little to tell: it is the only candidate.
+            (None, [only]) if only.needle.len() < MIN_NEEDLE => Some(only.id),
+            (None, _) => None,
+        }
+    }
+}
+
+fn newest_message_text(start: &ExchangeStart) -> Option<String> {
+    let decoded = decode_request(start.dialect, &start.request.body)?;
+    let newest = decoded.messages.last()?;
+    let text: Vec<&str> = newest
+        .parts
+        .iter()
+        .filter_map(|part| match part {
+            Part::Text(text) => Some(text.as_str()),
+            Part::ToolResult { content, .. } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect();
+    // The longest piece: a gateway may split or rewrap parts, rarely a piece itself.
+    text.into_iter()
+        .max_by_key(|t| t.len())
+        .map(|t| t.chars().take(200).collect())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::capture::SessionId;
+    use crate::llm::Dialect;
+
+    fn start(id: u64, body: &str) -> ExchangeStart {
+        ExchangeStart {
+            id: ExchangeId(id),
+            session: SessionId(1),
+            started_at_ms: 0,
+            dialect: Dialect::OpenAiChat,
+            model: None,
+            request: CapturedRequest {
+                method: "POST".into(),
+                uri: "/v1/chat/completions".into(),
+                headers: Vec::new(),
+                body: Bytes::from(body.to_string()),
+            },
+            lineage: Default::default(),
+            rewrite: None,
+            request_body_unrecorded: None,
+        }
+    }
+
+    fn chat(text: &str) -> String {
+        serde_json::json!({"model": "m", "messages": [{"role": "user", "content": text}]})
+            .to_string()
+    }
+
+    #[test]
+    fn a_provider_call_is_linked_to_the_agent_exchange_whose_message_it_carries() {
+        let calls = AgentCalls::default();
+        calls.enter(&start(1, &chat("Rename \"load\" in src/config.rs")));
+        calls.enter(&start(2, &chat("Add a test for the parser")));
+        // The gateway rewrapped the request for Anthropic: the text is what carries over.
+        let to_anthropic = serde_json::json!({
+            "model": "claude", "max_tokens": 10,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Rename \"load\" in src/config.rs"}]}],
+        });
+        let call = start(9, &to_anthropic.to_string()).request;
+        assert_eq!(calls.served_by(&call), Some(ExchangeId(1)));
+        calls.leave(ExchangeId(1));
+        assert_eq!(
+            calls.served_by(&call),
+            None,
+            "two in flight, neither carried"
+        );
+        calls.leave(ExchangeId(2));
+        calls.enter(&start(3, &chat("hi")));
+        assert_eq!(
+            calls.served_by(&start(10, "{}").request),
+            Some(ExchangeId(3)),
+            "the only one in flight"
+        );
+    }
+
+    #[test]
+    fn provider_specs_are_checked() {
+        let provider = Provider::parse("openai=http://127.0.0.1:4000").expect("valid");
+        assert_eq!(provider.name, "openai");
+        assert!(matches!(
+            Provider::parse("http://x"),
+            Err(ProviderSpecError::Shape(_))
+        ));
+        assert!(matches!(
+            Provider::parse("a/b=http://x"),
+            Err(ProviderSpecError::Name(_))
+        ));
+        assert!(matches!(
+            Provider::parse("p=ftp://x"),
+            Err(ProviderSpecError::Url { .. })
+        ));
+    }
+}
