@@ -88,28 +88,14 @@ pub async fn run_exchange(
             None => return,
         }
     }
-    let admit = if start.request.provider().is_some() {
-        start.lineage.beneath = state.agent_calls.served_by(&start.request);
-        // A gateway's retries are its own business: they are shown under the agent's
-        // exchange, never stopped.
-        Admit::Forward { repeats: None }
-    } else {
-        state.retry_loops.admit(&start.request)
-    };
-    match admit {
-        Admit::Forward { repeats } => {
-            start.lineage.repeats = repeats;
-            // Whatever holds it (hold-on-error, an auto-fix in flight), a held request is
-            // the one to wait with.
-            let held_copy = repeats.and_then(|root| state.held_copies.join(root));
-            if let Some(answer) = held_copy {
-                let guard = ExchangeGuard::new(state.clone(), start, clock);
-                wait_with_held_copy(guard, answer, outgoing, head_tx).await;
-                return;
-            }
+    match decide(&state, &mut start) {
+        Next::Forward => {}
+        Next::WaitWithHeld(answer) => {
+            let guard = ExchangeGuard::new(state.clone(), start, clock);
+            wait_with_held_copy(guard, answer, outgoing, head_tx).await;
+            return;
         }
-        Admit::Stop(stopped) => {
-            start.lineage.repeats = Some(stopped.first);
+        Next::Stop(stopped) => {
             let guard = ExchangeGuard::new(state.clone(), start, clock);
             answer_stopped_repeat(guard, &stopped, head_tx);
             return;
@@ -120,6 +106,39 @@ pub async fn run_exchange(
         .secrets
         .remember(guard.start.id, &outgoing.headers, &outgoing.target);
     forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
+}
+
+/// What becomes of an agent's request once it is ready to go.
+enum Next {
+    Forward,
+    /// A copy of a held request: it waits for the held one's answer.
+    WaitWithHeld(oneshot::Receiver<CopyAnswer>),
+    /// A repeat of a request that keeps failing the same way: llmscope answers it.
+    Stop(Stopped),
+}
+
+/// Decides [`Next`] and links the request to what it repeats or serves.
+fn decide(state: &ProxyState, start: &mut ExchangeStart) -> Next {
+    if start.request.provider().is_some() {
+        // A gateway's call to a provider: shown under the agent's exchange it serves; the
+        // gateway's retries are its own business, never stopped.
+        start.lineage.beneath = state.agent_calls.served_by(&start.request);
+        return Next::Forward;
+    }
+    match state.retry_loops.admit(&start.request) {
+        Admit::Forward { repeats } => {
+            start.lineage.repeats = repeats;
+            // Whatever holds it (hold-on-error, an auto-fix in flight), a held request is
+            // the one to wait with.
+            repeats
+                .and_then(|root| state.held_copies.join(root))
+                .map_or(Next::Forward, Next::WaitWithHeld)
+        }
+        Admit::Stop(stopped) => {
+            start.lineage.repeats = Some(stopped.first);
+            Next::Stop(stopped)
+        }
+    }
 }
 
 /// A repeat of a request that is held: it waits for the held one's answer instead of going
