@@ -174,3 +174,31 @@ async fn concurrent_agent_requests_are_linked_to_their_own_provider_calls() {
         assert_eq!(text(calls[0]), text(agent));
     }
 }
+
+/// A gateway's 5xx over a provider that breaks HTTP is a failure no retry cures: the agent's
+/// retry loop is stopped as soon as a malformed reply would be, naming the provider's cause.
+#[tokio::test]
+async fn an_agent_retrying_a_gateway_5xx_over_a_broken_provider_is_stopped_soon() {
+    let (h, _gateway, _provider) = through_a_gateway(0).await;
+    let http = client();
+    let mut statuses = Vec::new();
+    let mut last = serde_json::Value::Null;
+    for _ in 0..4 {
+        let reply = http
+            .post(h.url(CHAT))
+            .body(chat_body("mock-malformed", false))
+            .send()
+            .await
+            .expect("answered");
+        statuses.push(reply.status().as_u16());
+        last = json(&reply.bytes().await.expect("body"));
+    }
+    assert_eq!(statuses, [500, 500, 500, 400]);
+    let message = last["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("llmscope: stopped a retry loop")
+            && message.contains("(malformed reply): upstream sent a malformed HTTP response"),
+        "{message}"
+    );
+    h.stop_and_load().await;
+}

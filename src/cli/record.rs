@@ -194,8 +194,16 @@ pub fn exchange_line(record: &ExchangeRecord) -> String {
         down = human_bytes(down),
     );
     if let Some(failure) = &record.failure {
+        // Gateways put paragraphs in their messages (LiteLLM's "Received Model Group=…"):
+        // the log keeps one line per exchange.
         line.push_str(" | ");
-        line.push_str(&failure.message);
+        line.push_str(
+            &failure
+                .message
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
     if let (Origin::AutoFix, Some(parent)) = (start.lineage.origin, start.lineage.parent) {
         let applied = start.rewrite.as_ref().map(|r| {

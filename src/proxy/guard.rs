@@ -107,12 +107,17 @@ impl ExchangeGuard {
             return;
         }
         if is_agent_side(&self.start) {
+            let beneath = self
+                .state
+                .has_providers()
+                .then(|| self.state.agent_calls.leave(self.start.id))
+                .flatten();
+            let deepest = deepest_failure(failure.as_ref(), beneath);
             self.state
                 .retry_loops
-                .settle(self.start.id, &self.start.request, failure.as_ref());
-            if self.state.has_providers() {
-                self.state.agent_calls.leave(self.start.id);
-            }
+                .settle(self.start.id, &self.start.request, deepest.as_ref());
+        } else if let (Some(agent), Some(failure)) = (self.start.lineage.beneath, &failure) {
+            self.state.agent_calls.provider_failed(agent, failure);
         }
         let record = ExchangeRecord {
             start: self.start.clone(),
@@ -128,6 +133,16 @@ impl ExchangeGuard {
             .bus
             .publish(CaptureEvent::Finished(Arc::new(record)));
         self.state.active.leave();
+    }
+}
+
+/// What a retry loop is judged by: a gateway's 5xx stands for the provider failure beneath it
+/// ("Connection error." may be a provider that sends bytes no retry will mend).
+fn deepest_failure(failure: Option<&Failure>, beneath: Option<Failure>) -> Option<Failure> {
+    let failure = failure?;
+    match (failure.class, beneath) {
+        (FailureClass::HttpError(500..=599), Some(provider)) => Some(provider),
+        _ => Some(failure.clone()),
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::upstream::{Upstream, UpstreamUrlError};
 use super::ProxyState;
-use crate::capture::{provider_target, CapturedRequest, ExchangeId, ExchangeStart};
+use crate::capture::{provider_target, CapturedRequest, ExchangeId, ExchangeStart, Failure};
 use crate::llm::{decode_request, Part};
 
 /// One `--provider NAME=URL`.
@@ -87,6 +87,8 @@ struct AgentCall {
     /// The newest message's text, JSON-escaped as it appears in a body; empty when the
     /// request has none.
     needle: String,
+    /// How the latest provider call under it failed.
+    provider_failure: Option<Failure>,
 }
 
 /// Messages shorter than this say too little to tell conversations apart ("hi").
@@ -106,11 +108,22 @@ impl AgentCalls {
         self.lock().push(AgentCall {
             id: start.id,
             needle,
+            provider_failure: None,
         });
     }
 
-    pub fn leave(&self, id: ExchangeId) {
-        self.lock().retain(|call| call.id != id);
+    /// Ends `id`'s time in flight; returns how the latest provider call under it failed.
+    pub fn leave(&self, id: ExchangeId) -> Option<Failure> {
+        let mut calls = self.lock();
+        let at = calls.iter().position(|call| call.id == id)?;
+        calls.remove(at).provider_failure
+    }
+
+    /// A provider call under `agent` failed.
+    pub fn provider_failed(&self, agent: ExchangeId, failure: &Failure) {
+        if let Some(call) = self.lock().iter_mut().find(|call| call.id == agent) {
+            call.provider_failure = Some(failure.clone());
+        }
     }
 
     /// The agent exchange a provider call serves: the newest one in flight whose newest
@@ -159,7 +172,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::capture::SessionId;
+    use crate::capture::{FailureClass, SessionId};
     use crate::llm::Dialect;
 
     fn start(id: u64, body: &str) -> ExchangeStart {
@@ -198,13 +211,17 @@ mod tests {
         });
         let call = start(9, &to_anthropic.to_string()).request;
         assert_eq!(calls.served_by(&call), Some(ExchangeId(1)));
-        calls.leave(ExchangeId(1));
+        assert_eq!(calls.leave(ExchangeId(1)), None);
         assert_eq!(
             calls.served_by(&call),
             None,
             "two in flight, neither carried"
         );
-        calls.leave(ExchangeId(2));
+        calls.provider_failed(ExchangeId(2), &Failure::new(FailureClass::Tls, "bad cert"));
+        assert_eq!(
+            calls.leave(ExchangeId(2)).map(|f| f.class),
+            Some(FailureClass::Tls)
+        );
         calls.enter(&start(3, &chat("hi")));
         assert_eq!(
             calls.served_by(&start(10, "{}").request),
