@@ -18,7 +18,8 @@ pub async fn run_script(base_url: &str, steps: &[DemoStep], pace: Duration) -> V
     crate::proxy::install_crypto_provider();
     let client = match reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(60))
+        // Longer than the demo's hold: a held agent waits for the fix like a real one would.
+        .timeout(Duration::from_secs(300))
         .build()
     {
         Ok(client) => client,

@@ -7,6 +7,7 @@ pub mod app;
 pub mod detail;
 pub mod editor;
 pub mod fixes;
+pub mod hold_hint;
 pub mod layout;
 pub mod records;
 pub mod rows;
