@@ -86,6 +86,7 @@ fn expand(name: &str, with: &Fill) -> Result<Value, TemplateError> {
     Ok(match name {
         "model" => Value::String(with.model.to_string()),
         "system:opencode" => Value::String(OPENCODE_SYSTEM.to_string()),
+        "system:claude-code" => Value::String(claude_code_system()),
         "tools:opencode" => serde_json::from_str(OPENCODE_TOOLS)?,
         "tools:opencode-subagent" => Value::Array(subagent_tools()?),
         "tools:claude-code" => Value::Array(claude_code_tools()?),
@@ -117,6 +118,21 @@ fn numbered(path: &str, text: &str) -> String {
         text.lines().count()
     ));
     out
+}
+
+/// The same instructions as Claude Code words them: its name, its issue tracker, CLAUDE.md.
+fn claude_code_system() -> String {
+    OPENCODE_SYSTEM
+        .replace(
+            "You are opencode, an interactive CLI tool",
+            "You are an interactive CLI tool",
+        )
+        .replace(
+            "https://github.com/sst/opencode/issues",
+            "https://github.com/anthropics/claude-code/issues",
+        )
+        .replace("AGENTS.md", "CLAUDE.md")
+        .replace("opencode", "Claude Code")
 }
 
 fn opencode_tools() -> Result<Vec<Value>, TemplateError> {
@@ -190,6 +206,16 @@ mod tests {
         };
         assert!(fill(&json!("{{nope}}"), &with).is_err());
         assert!(fill(&json!(["{{conversation:3}}"]), &with).is_err());
+    }
+
+    #[test]
+    fn claude_code_is_not_called_opencode() {
+        let system = claude_code_system();
+        assert!(
+            system.contains("Get help with using Claude Code"),
+            "{system}"
+        );
+        assert!(!system.contains("opencode"), "{system}");
     }
 
     #[test]
