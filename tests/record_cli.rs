@@ -160,7 +160,7 @@ fn headless_demo_plays_every_failure_and_exits() {
         "llmscope: #4 held — the agent keeps waiting for a reply",
         "set model to `claude-sonnet-4-5` → resend #5",
         "llmscope: #4 hold ended: fixed by #5, its reply went to the agent",
-        "agent: the subagent asks for a model the gateway does not serve -> 200",
+        "agent: the subagent asks for a model the gateway does not serve -> 200 (the fixed reply",
         "agent: turn 3: the subagent's findings come back; the model reads two files -> 200",
         "/v1/messages?beta=true claude-opus-4-1 200 ok",
     ] {

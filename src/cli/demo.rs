@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use super::record::print_exchanges;
 use super::runtime::shutdown_signal;
 use super::{DemoArgs, MockArgs};
-use crate::demo::{fix_held_failures, run_script, DemoScript};
+use crate::demo::{fix_held_failures, run_script, DemoScript, Story};
 use crate::mock::MockUpstream;
 use crate::proxy::{ProxyConfig, Upstream};
 use crate::recorder::Recording;
@@ -59,8 +59,13 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         let _ = printer.await;
         let _ = fixer.await;
         for outcome in outcomes {
+            // The held step's agent saw nothing of the failure: only the reply that fixed it.
+            let after = match (outcome.story, &outcome.status) {
+                (Story::Held, Ok(200)) => " (the fixed reply, after waiting on the hold)",
+                _ => "",
+            };
             let status = outcome.status.map_or_else(|e| e, |s| s.to_string());
-            println!("agent: {} -> {status}", outcome.label);
+            println!("agent: {} -> {status}{after}", outcome.label);
         }
         return Ok(());
     }
