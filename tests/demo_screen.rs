@@ -1,5 +1,5 @@
-//! The real binary running `demo` in a pseudo-terminal: the list fills, the banner shows the
-//! 400's diagnosis, `q` quits and the terminal is given back.
+//! The real binary running `demo` in a pseudo-terminal: a failed call is held, the keys the
+//! screen names fix it, the scripted agent goes on, `q` quits and the terminal is given back.
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -35,74 +35,140 @@ fn wait_for_screen(
     }
 }
 
-#[test]
-fn demo_fills_the_list_and_shows_the_context_length_diagnosis() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pseudo-terminal");
-    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_llmscope"));
-    command.args(["demo", "--pace-ms", "50", "--data-dir"]);
-    command.arg(data.path());
-    command.env("TERM", "xterm-256color");
-    let mut child = pty.slave.spawn_command(command).expect("llmscope starts");
-    drop(pty.slave);
+/// The real binary in a pseudo-terminal, and the keys a user types into it.
+struct Demo {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    keys: Box<dyn Write + Send>,
+    _data: tempfile::TempDir,
+}
 
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
-    let mut reader = pty.master.try_clone_reader().expect("pty reader");
-    let feed = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
+impl Demo {
+    fn start() -> Demo {
+        let data = tempfile::tempdir().expect("temp dir");
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_llmscope"));
+        command.args(["demo", "--pace-ms", "50", "--data-dir"]);
+        command.arg(data.path());
+        command.env("TERM", "xterm-256color");
+        let child = pty.slave.spawn_command(command).expect("llmscope starts");
+        drop(pty.slave);
+
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let feed = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut parser) = feed.lock() {
+                    parser.process(&buf[..n]);
+                }
             }
-            if let Ok(mut parser) = feed.lock() {
-                parser.process(&buf[..n]);
-            }
+        });
+        let keys = pty.master.take_writer().expect("pty writer");
+        Demo {
+            child,
+            parser,
+            keys,
+            _data: data,
         }
-    });
-    let mut keys = pty.master.take_writer().expect("pty writer");
+    }
 
-    let screen = wait_for_screen(&parser, "all eight exchanges and the 400 banner", |s| {
-        s.contains("8 total") && s.contains("context too long")
-    });
-    assert!(screen.contains("3 failed"), "{screen}");
-    assert!(screen.contains("mock-400-context"), "{screen}");
-    assert!(screen.contains("malformed reply"), "{screen}");
-    assert!(
-        screen.contains("context too long: 131072 tokens requested, limit 128000"),
-        "{screen}"
-    );
-    assert!(
-        screen.contains("maximum context length is 128000 tokens"),
-        "{screen}"
-    );
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        wait_for_screen(&self.parser, what, done)
+    }
 
-    keys.write_all(b"?").expect("type ?");
-    wait_for_screen(&parser, "the help overlay", |s| {
+    fn type_keys(&mut self, keys: &[u8]) {
+        self.keys.write_all(keys).expect("typing");
+        self.keys.flush().expect("typing");
+    }
+
+    fn quit(mut self) {
+        self.type_keys(b"q");
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("child state") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "llmscope did not quit on q");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "exit status {status:?}");
+        std::thread::sleep(Duration::from_millis(200));
+        let alternate = self
+            .parser
+            .lock()
+            .map(|p| p.screen().alternate_screen())
+            .unwrap_or(true);
+        assert!(!alternate, "the terminal left the alternate screen");
+    }
+}
+
+/// The story a newcomer sees: the subagent's call fails and is held, the screen names the
+/// keys, the keys fix it, the fixed reply reaches the waiting agent and the session goes on.
+#[test]
+fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
+    let mut demo = Demo::start();
+    let screen = demo.wait_for("the held failure and its keys", |s| {
+        s.contains("held — the agent is waiting") && s.contains("fix it: e edit")
+    });
+    for shown in [
+        "4 total 1 failed",
+        "Invalid model name passed in model=mock-400-model",
+        "Ctrl-F quick fixes · 1 first fix · Ctrl-S send",
+        "at 0 s the agent gets this error",
+    ] {
+        assert!(screen.contains(shown), "{shown:?} in\n{screen}");
+    }
+
+    // Exactly what the hint line says to press, checking the screen after each key.
+    for (key, what, shown) in [
+        ("e", "the editor on the held request", "Edit #4 → resend"),
+        (
+            "\x06",
+            "the quick fixes",
+            "1 set model to `claude-sonnet-4-5`",
+        ),
+        (
+            "1",
+            "the fix applied",
+            "changed the model from `mock-400-model` to `claude-sonnet-4-5`",
+        ),
+    ] {
+        demo.type_keys(key.as_bytes());
+        demo.wait_for(what, |s| s.contains(shown));
+    }
+    demo.type_keys(b"\x13");
+    let screen = demo.wait_for("the fix delivered and the session going on", |s| {
+        s.contains("[fixed by #5]") && s.contains("10 total")
+    });
+    // #6 is turn 3, sent once the fixed reply reached the agent: the agent carried on.
+    let row = |id: &str| {
+        screen
+            .lines()
+            .find(|l| l.starts_with(&format!("│{id} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("5").contains("↳#4"), "the resend is linked: {screen}");
+    assert!(row("6").contains("claude-sonnet-4-5  200"), "{screen}");
+    assert!(row("10").contains("claude-opus-4-1    200"), "{screen}");
+    assert!(screen.contains("1 failed"), "{screen}");
+
+    demo.type_keys(b"?");
+    demo.wait_for("the help overlay", |s| {
         s.contains("dismiss the error banner")
     });
-    keys.write_all(b"\x1b").expect("type Esc");
-    keys.write_all(b"q").expect("type q");
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("child state") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "llmscope did not quit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "exit status {status:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let alternate = parser
-        .lock()
-        .map(|p| p.screen().alternate_screen())
-        .unwrap_or(true);
-    assert!(!alternate, "the terminal left the alternate screen");
+    demo.type_keys(b"\x1b");
+    demo.quit();
 }

@@ -155,11 +155,14 @@ fn headless_demo_plays_every_failure_and_exits() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{text}");
     for expected in [
-        "mock-slow-stream 200 ok",
-        "mock-error-in-200 200 error_in_200",
-        "mock-malformed --- malformed_response",
-        "mock-400-context 400 http_error",
-        "agent: the upstream answers with bytes that are not HTTP -> 502",
+        "claude-sonnet-4-5 200 ok",
+        "mock-400-model 400 http_error",
+        "llmscope: #4 held — the agent keeps waiting for a reply",
+        "set model to `claude-sonnet-4-5` → resend #5",
+        "llmscope: #4 hold ended: fixed by #5, its reply went to the agent",
+        "agent: the subagent asks for a model the gateway does not serve -> 200 (the fixed reply",
+        "agent: turn 3: the subagent's findings come back; the model reads two files -> 200",
+        "/v1/messages?beta=true claude-opus-4-1 200 ok",
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
@@ -174,5 +177,6 @@ fn headless_demo_plays_every_failure_and_exits() {
         .find(|l| l.contains(" demo "))
         .unwrap_or_else(|| panic!("demo session listed: {sessions}"));
     let columns: Vec<_> = demo.split_whitespace().collect();
-    assert_eq!(&columns[4..7], ["8", "3", "0"], "{demo}");
+    // Nine scripted requests and the resend that fixed the held one; one failure.
+    assert_eq!(&columns[4..7], ["10", "1", "0"], "{demo}");
 }

@@ -1,5 +1,6 @@
-//! `llmscope demo`: the mock upstream, the proxy and the scripted agent, with the screen (or
-//! with `--headless`, one line per exchange and an exit when the script ends).
+//! `llmscope demo`: the mock upstream, the proxy with hold-on-error on and the scripted agent,
+//! with the screen (or with `--headless`, one line per exchange, the held failure fixed by the
+//! demo itself, and an exit when the script ends).
 
 use std::time::Duration;
 
@@ -8,10 +9,15 @@ use anyhow::{Context, Result};
 use super::record::print_exchanges;
 use super::runtime::shutdown_signal;
 use super::{DemoArgs, MockArgs};
-use crate::demo::{run_script, DemoScript};
+use crate::demo::{fix_held_failures, run_script, DemoScript, Story};
 use crate::mock::MockUpstream;
 use crate::proxy::{ProxyConfig, Upstream};
 use crate::recorder::Recording;
+
+/// How long the demo's agent waits on a held failure before its error goes on: long enough to
+/// read the banner and press four keys, short enough that a newcomer who does nothing sees the
+/// session go on. The screen counts it down.
+pub const DEMO_HOLD: Duration = Duration::from_secs(90);
 
 pub async fn run(args: DemoArgs) -> Result<()> {
     let script = DemoScript::builtin()?;
@@ -19,7 +25,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .await
         .context("starting the demo's mock upstream on 127.0.0.1")?;
     let upstream = Upstream::parse(&mock.url())?;
-    let config = ProxyConfig::new(args.listen, upstream);
+    let mut config = ProxyConfig::new(args.listen, upstream);
+    // The story is a failure held for the user to fix while the agent waits.
+    config.hold_errors = true;
+    config.hold_timeout = DEMO_HOLD;
     let data_dir = args.data.resolve()?;
     let recording = Recording::start(config, &data_dir, "demo").await?;
     let base_url = format!("http://{}", recording.local_addr());
@@ -34,6 +43,12 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             data_dir.display()
         );
         let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
+        // Nobody is at a screen to press the keys, so the demo fixes what is held itself.
+        let fixer = tokio::spawn(fix_held_failures(
+            recording.subscribe_to_record(),
+            recording.control(),
+            |line| println!("{line}"),
+        ));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = tokio::spawn(recording.serve_until(async {
             let _ = stopped.await;
@@ -42,9 +57,15 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         let _ = stop.send(());
         serving.await.context("the proxy task failed")??;
         let _ = printer.await;
+        let _ = fixer.await;
         for outcome in outcomes {
+            // The held step's agent saw nothing of the failure: only the reply that fixed it.
+            let after = match (outcome.story, &outcome.status) {
+                (Story::Held, Ok(200)) => " (the fixed reply, after waiting on the hold)",
+                _ => "",
+            };
             let status = outcome.status.map_or_else(|e| e, |s| s.to_string());
-            println!("agent: {} -> {status}", outcome.label);
+            println!("agent: {} -> {status}{after}", outcome.label);
         }
         return Ok(());
     }

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use super::DemoStep;
+use super::{DemoStep, Story};
 
 /// What the agent saw for one step.
 #[derive(Debug, Clone)]
 pub struct StepOutcome {
     pub label: String,
+    pub story: Story,
     /// `Err` holds the client's error when no HTTP reply came.
     pub status: Result<u16, String>,
 }
@@ -18,7 +19,8 @@ pub async fn run_script(base_url: &str, steps: &[DemoStep], pace: Duration) -> V
     crate::proxy::install_crypto_provider();
     let client = match reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(60))
+        // Longer than the demo's hold: a held agent waits for the fix like a real one would.
+        .timeout(Duration::from_secs(300))
         .build()
     {
         Ok(client) => client,
@@ -27,6 +29,7 @@ pub async fn run_script(base_url: &str, steps: &[DemoStep], pace: Duration) -> V
                 .iter()
                 .map(|step| StepOutcome {
                     label: step.label.clone(),
+                    story: step.story,
                     status: Err(error.to_string()),
                 })
                 .collect();
@@ -62,6 +65,7 @@ async fn play(client: &reqwest::Client, base_url: &str, step: &DemoStep) -> Step
     };
     StepOutcome {
         label: step.label.clone(),
+        story: step.story,
         status,
     }
 }

@@ -1,9 +1,12 @@
 //! The demo's script: which requests the scripted agent sends, read from
-//! `assets/demo/script.json` and built from the real request shapes in `assets/fixtures/`.
+//! `assets/demo/script.json`, with the headers of the real agents in `assets/fixtures/` and the
+//! bodies filled in by [`super::template`].
 
 use http::{HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
+
+use super::template::{self, Fill, TemplateError};
 
 const SCRIPT: &str = include_str!("../../assets/demo/script.json");
 const OPENCODE_TURN: &str = include_str!("../../assets/fixtures/opencode-chat-turn.json");
@@ -13,6 +16,9 @@ const CLAUDE_CODE_TURN: &str = include_str!("../../assets/fixtures/claude-code-m
 const DEMO_BEARER: &str = "Bearer sk-demo-not-a-real-key";
 const DEMO_API_KEY: &str = "sk-ant-demo-not-a-real-key";
 
+/// The header the mock reads when the model is a real name (see `src/mock/behavior.rs`).
+const MOCK_HEADER: &str = "x-mock-behavior";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ScriptError {
     #[error("the demo script is not valid: {0}")]
@@ -21,10 +27,25 @@ pub enum ScriptError {
     Step { step: String, problem: String },
 }
 
+/// The part a step plays in the story the demo tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Story {
+    /// An ordinary turn.
+    #[default]
+    Turn,
+    /// The failure the user fixes on screen while the agent waits.
+    Held,
+    /// A failure whose fix loses nothing, which auto-fix repairs with no key press. No step is
+    /// marked so yet: it waits for `--auto-fix`.
+    AutoFix,
+}
+
 /// One request of the scripted session, ready to send.
 #[derive(Debug, Clone)]
 pub struct DemoStep {
     pub label: String,
+    pub story: Story,
     pub method: http::Method,
     pub path: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
@@ -39,17 +60,23 @@ pub struct DemoScript {
 
 #[derive(Deserialize)]
 struct ScriptFile {
+    conversation: Vec<Value>,
     steps: Vec<StepSpec>,
 }
 
 #[derive(Deserialize)]
 struct StepSpec {
     label: String,
-    fixture: Option<String>,
+    /// Whose headers the request carries: `opencode` or `claude-code`.
+    agent: String,
     path: Option<String>,
     model: String,
+    /// The mock behaviour, sent as `x-mock-behavior`, for a step whose model is a real name.
+    mock: Option<String>,
     stream: bool,
-    body: Option<Value>,
+    #[serde(default)]
+    story: Story,
+    body: Value,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +84,6 @@ struct Fixture {
     method: String,
     path: String,
     headers: serde_json::Map<String, Value>,
-    body: Value,
 }
 
 impl DemoScript {
@@ -67,76 +93,53 @@ impl DemoScript {
         let steps = file
             .steps
             .into_iter()
-            .map(build_step)
+            .map(|spec| build_step(spec, &file.conversation))
             .collect::<Result<_, _>>()?;
         Ok(Self { steps })
     }
 }
 
-fn build_step(spec: StepSpec) -> Result<DemoStep, ScriptError> {
-    let problem = |problem: &str| ScriptError::Step {
+fn build_step(spec: StepSpec, conversation: &[Value]) -> Result<DemoStep, ScriptError> {
+    let problem = |problem: &dyn std::fmt::Display| ScriptError::Step {
         step: spec.label.clone(),
         problem: problem.to_string(),
     };
-    let (mut fixture, path) = match spec.fixture.as_deref() {
-        Some(name) => {
-            let fixture: Fixture = serde_json::from_str(match name {
-                "opencode" => OPENCODE_TURN,
-                "claude-code" => CLAUDE_CODE_TURN,
-                _ => return Err(problem("unknown fixture (opencode, claude-code)")),
-            })?;
-            let path = spec.path.clone().unwrap_or_else(|| fixture.path.clone());
-            (fixture, path)
-        }
-        None => {
-            let body = spec
-                .body
-                .clone()
-                .ok_or_else(|| problem("needs a fixture or a body"))?;
-            let path = spec.path.clone().ok_or_else(|| problem("needs a path"))?;
-            let fixture = Fixture {
-                method: "POST".into(),
-                path: path.clone(),
-                headers: default_headers(&path),
-                body,
-            };
-            (fixture, path)
-        }
+    let fixture: Fixture = serde_json::from_str(match spec.agent.as_str() {
+        "opencode" => OPENCODE_TURN,
+        "claude-code" => CLAUDE_CODE_TURN,
+        _ => return Err(problem(&"unknown agent (opencode, claude-code)")),
+    })?;
+    let fill = Fill {
+        model: &spec.model,
+        conversation,
     };
-    let object = fixture
-        .body
+    let mut body = template::fill(&spec.body, &fill).map_err(|e: TemplateError| problem(&e))?;
+    let object = body
         .as_object_mut()
-        .ok_or_else(|| problem("body must be a JSON object"))?;
+        .ok_or_else(|| problem(&"body must be a JSON object"))?;
     object.insert("model".into(), Value::String(spec.model.clone()));
     object.insert("stream".into(), Value::Bool(spec.stream));
-    let headers = fixture
+    let mut headers: Vec<_> = fixture
         .headers
         .iter()
         .filter_map(|(name, value)| demo_header(name, value.as_str()?))
         .collect();
+    if let Some(mock) = &spec.mock {
+        let value = HeaderValue::from_str(mock).map_err(|e| problem(&e))?;
+        headers.push((HeaderName::from_static(MOCK_HEADER), value));
+    }
     let method = fixture
         .method
         .parse()
-        .map_err(|_| problem("invalid method"))?;
+        .map_err(|_| problem(&"invalid method"))?;
     Ok(DemoStep {
         label: spec.label,
+        story: spec.story,
         method,
-        path,
+        path: spec.path.unwrap_or(fixture.path),
         headers,
-        body: serde_json::to_vec(&fixture.body)?,
+        body: serde_json::to_vec(&body)?,
     })
-}
-
-/// Headers an SDK would send for an inline step.
-fn default_headers(path: &str) -> serde_json::Map<String, Value> {
-    let mut headers = serde_json::Map::new();
-    headers.insert("Content-Type".into(), "application/json".into());
-    headers.insert("User-Agent".into(), "llmscope-demo-agent/1".into());
-    headers.insert("Authorization".into(), "<redacted>".into());
-    if path.contains("/messages") {
-        headers.insert("anthropic-version".into(), "2023-06-01".into());
-    }
-    headers
 }
 
 /// The fixture's header with demo credentials in place of the redaction marks; connection
@@ -161,33 +164,58 @@ fn demo_header(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn builtin_script_builds_every_step() {
-        let script = DemoScript::builtin().expect("script builds");
-        assert!(script.steps.len() >= 8);
-        let models: Vec<String> = script
-            .steps
+    fn script() -> DemoScript {
+        DemoScript::builtin().expect("script builds")
+    }
+
+    fn claude_code_step(steps: &[DemoStep]) -> &DemoStep {
+        steps
             .iter()
-            .filter_map(|s| crate::llm::request_model(&s.body))
-            .collect();
-        for needed in [
-            "mock-400-context",
-            "mock-error-in-200",
-            "mock-malformed",
-            "mock-tool",
-        ] {
-            assert!(models.iter().any(|m| m == needed), "{needed} in the demo");
-        }
+            .find(|s| s.path.starts_with("/v1/messages"))
+            .expect("a Claude Code step")
     }
 
     #[test]
-    fn fixture_steps_carry_real_headers_with_demo_keys() {
-        let script = DemoScript::builtin().expect("script builds");
-        let claude = script
-            .steps
+    fn one_step_is_the_held_failure_and_turns_follow_it() {
+        let steps = script().steps;
+        let held: Vec<_> = steps.iter().filter(|s| s.story == Story::Held).collect();
+        assert_eq!(held.len(), 1);
+        let model = crate::llm::request_model(&held[0].body);
+        assert_eq!(model.as_deref(), Some("mock-400-model"));
+        let at = steps.iter().position(|s| s.story == Story::Held);
+        assert!(
+            at.is_some_and(|at| at + 1 < steps.len()),
+            "a turn after the fix"
+        );
+    }
+
+    #[test]
+    fn bodies_are_sized_like_real_traffic_and_read_like_a_session() {
+        let steps = script().steps;
+        let opencode = steps
             .iter()
-            .find(|s| s.path.starts_with("/v1/messages"))
-            .expect("a Claude Code step");
+            .find(|s| s.label.starts_with("turn 1"))
+            .expect("turn 1");
+        assert!(
+            (25_000..45_000).contains(&opencode.body.len()),
+            "{}",
+            opencode.body.len()
+        );
+        let claude = claude_code_step(&steps);
+        assert!(
+            (65_000..100_000).contains(&claude.body.len()),
+            "{}",
+            claude.body.len()
+        );
+        let text = String::from_utf8_lossy(&opencode.body);
+        assert!(text.contains("--json"), "the user's request");
+        assert!(!text.contains("sentences files"), "no filler words");
+    }
+
+    #[test]
+    fn steps_carry_real_headers_with_demo_keys() {
+        let steps = script().steps;
+        let claude = claude_code_step(&steps);
         let header = |n: &str| {
             claude
                 .headers
@@ -197,6 +225,5 @@ mod tests {
         };
         assert_eq!(header("x-api-key").as_deref(), Some(DEMO_API_KEY));
         assert_eq!(header("anthropic-version").as_deref(), Some("2023-06-01"));
-        assert!(claude.body.len() > 70_000, "the real-size body");
     }
 }

@@ -68,11 +68,13 @@ pub fn areas(screen: Rect, app: &App) -> Areas {
     }
 }
 
-/// Rows the banner takes: what failed, the message, the diagnosis when there is one, and the
-/// hold line when the failure is held.
+/// Rows the banner takes: what failed, the message, the diagnosis when there is one, the
+/// hold line when the failure is held, and the keys to fix it while the agent waits.
 pub fn banner_height(app: &App) -> u16 {
     app.banner.as_ref().map_or(0, |b| {
-        2 + u16::from(b.diagnosis.is_some()) + u16::from(app.hold_of(b.id).is_some())
+        2 + u16::from(b.diagnosis.is_some())
+            + u16::from(app.hold_of(b.id).is_some())
+            + u16::from(app.hold_hint().is_some())
     })
 }
 

@@ -8,6 +8,7 @@ pub mod detail;
 pub mod editor;
 pub mod filter;
 pub mod fixes;
+pub mod hold_hint;
 pub mod layout;
 pub mod records;
 pub mod row;

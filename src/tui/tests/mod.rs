@@ -11,3 +11,4 @@ mod retry_loop_scenarios;
 mod scenarios;
 pub(crate) mod support;
 pub(crate) mod test_util;
+mod wrap_scenarios;

@@ -51,6 +51,15 @@ pub fn finished(app: &mut App, record: ExchangeRecord) {
     );
 }
 
+/// The proxy held `id`'s failure until `expires_at_ms`.
+pub fn held(app: &mut App, id: u64, expires_at_ms: i64) {
+    let id = crate::capture::ExchangeId(id);
+    update(
+        app,
+        AppEvent::Capture(CaptureEvent::Held { id, expires_at_ms }),
+    );
+}
+
 /// A failed agent exchange #1, selected.
 pub fn app_with_failure() -> App {
     let mut app = live_app();

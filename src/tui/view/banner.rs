@@ -1,6 +1,7 @@
 //! The error banner: the newest failure, in red, with the upstream's own words and a likely
 //! cause, until the user dismisses it or the same call succeeds. While the failed exchange (or
-//! the agent request it was resent from) is held, a line counts down the agent's wait.
+//! the agent request it was resent from) is held, a line counts down the agent's wait and the
+//! next one names the keys that fix it.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -11,6 +12,7 @@ use ratatui::Frame;
 use crate::capture::{ExchangeId, FailureClass};
 use crate::tui::present::body;
 use crate::tui::state::app::{App, Banner};
+use crate::tui::state::hold_hint::HoldHint;
 use crate::tui::state::rows::HoldMark;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -21,6 +23,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = failure_lines(banner, base);
     if let Some((held, mark)) = app.hold_of(banner.id) {
         lines.push(hold_line(banner.id, held, mark, app.now_ms, base));
+    }
+    if let Some(hint) = app.hold_hint() {
+        lines.push(hint_line(hint, base));
     }
     frame.render_widget(Paragraph::new(lines).style(base), area);
 }
@@ -58,6 +63,44 @@ fn hold_line(
             Line::styled(format!("   {whose}hold ended: {outcome}"), strong)
         }
     }
+}
+
+/// The keys, in the order to press them, that send the waiting agent a good reply:
+/// "▶ fix it: e edit · Ctrl-F quick fixes · 1 first fix · Ctrl-S send · do nothing: …".
+fn hint_line(hint: HoldHint, base: Style) -> Line<'static> {
+    let key = base.fg(Color::Yellow).add_modifier(Modifier::BOLD);
+    let mut spans = vec![Span::styled("   ▶ ", key)];
+    if !hint.selected {
+        spans.push(Span::styled(
+            format!("select {} (↑/↓), then ", hint.held),
+            base,
+        ));
+    }
+    spans.push(Span::styled("fix it: ", base));
+    let steps: &[(&str, &str)] = if hint.recognised {
+        &[
+            ("e", " edit · "),
+            ("Ctrl-F", " quick fixes · "),
+            ("1", " first fix · "),
+            ("Ctrl-S", " send"),
+        ]
+    } else {
+        &[
+            ("e", " edit, "),
+            ("Ctrl-S", " send · "),
+            ("r", " resend unchanged"),
+        ]
+    };
+    for (name, does) in steps {
+        spans.push(Span::styled(*name, key));
+        spans.push(Span::styled(*does, base));
+    }
+    // What waiting means, since the count above does not say what happens at zero.
+    spans.push(Span::styled(
+        " · do nothing: at 0 s the agent gets this error",
+        base,
+    ));
+    Line::from(spans)
 }
 
 fn failure_lines(banner: &Banner, base: Style) -> Vec<Line<'static>> {
@@ -202,6 +245,29 @@ mod tests {
                 "{screen}"
             );
         }
+    }
+
+    #[test]
+    fn a_waiting_agent_gets_the_keys_that_fix_its_failure_in_order() {
+        use crate::tui::tests::support::{app_with_failure, held};
+        use crate::tui::tests::test_util::T0;
+
+        let mut app = app_with_failure();
+        held(&mut app, 1, T0 + 90_000);
+        app.select(ExchangeId(1));
+        let screen = render_text(&app, 120, 40);
+        assert!(
+            screen.contains(
+                "▶ fix it: e edit · Ctrl-F quick fixes · 1 first fix · Ctrl-S send · do nothing: at 0 s the agent gets this error"
+            ),
+            "{screen}"
+        );
+        app.selected = None;
+        let screen = render_text(&app, 120, 40);
+        assert!(
+            screen.contains("▶ select #1 (↑/↓), then fix it: e edit"),
+            "{screen}"
+        );
     }
 
     #[test]
