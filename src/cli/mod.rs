@@ -2,7 +2,9 @@
 //! views for each. `main.rs` only parses and calls [`run`].
 
 mod demo;
+mod env;
 mod export;
+mod launch;
 mod open;
 mod record;
 mod runtime;
@@ -48,6 +50,12 @@ pub enum Command {
     Demo(DemoArgs),
     /// Export a session as HAR 1.2, or one exchange as a curl command.
     Export(export::ExportArgs),
+    /// Print what points AGENT at llmscope: shell lines for `eval "$(llmscope env claude)"`,
+    /// or the agent's config snippet.
+    Env(env::EnvArgs),
+    /// Start AGENT wired through a headless llmscope, which records until the agent exits.
+    /// The agent's own files are never written.
+    Launch(launch::LaunchArgs),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
     #[command(hide = true)]
@@ -210,5 +218,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Demo(args)) => runtime::block_on(demo::run(args)),
         Some(Command::MockUpstream(args)) => runtime::block_on(demo::serve_mock(args)),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Env(args)) => env::run(&args),
+        Some(Command::Launch(args)) => launch::run(args),
     }
 }
