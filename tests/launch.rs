@@ -2,8 +2,6 @@
 //! runs a stand-in agent through a recorded session against the mock upstream, returns its
 //! exit code and leaves the user's config files as they were.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

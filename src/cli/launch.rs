@@ -14,6 +14,8 @@ use crate::agents::{default_route, opencode_overlay, wiring, Agent, Lookup, Open
 use crate::capture::SessionId;
 use crate::recorder::Recording;
 
+mod split;
+
 #[derive(Debug, Clone, Args)]
 pub struct LaunchArgs {
     /// opencode, claude, codex, gemini, aider, openai, anthropic or openai-compatible. Without
@@ -24,6 +26,9 @@ pub struct LaunchArgs {
     /// openai-compatible the command after `--` is the program
     #[arg(long, value_name = "PROGRAM")]
     pub command: Option<String>,
+    /// Inside tmux, keep the screen out of it: run headless as outside tmux
+    #[arg(long)]
+    pub no_split: bool,
     #[command(flatten)]
     pub proxy: ProxyArgs,
     /// The agent's own arguments, after `--`
@@ -32,9 +37,9 @@ pub struct LaunchArgs {
 }
 
 /// What is known before the proxy starts: where it forwards and what it runs.
-struct Plan {
-    agent: Agent,
-    route: Route,
+pub(super) struct Plan {
+    pub agent: Agent,
+    pub route: Route,
     opencode: Option<OpencodeSetup>,
     program: String,
     args: Vec<String>,
@@ -86,7 +91,13 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
 }
 
 pub fn run(args: LaunchArgs) -> Result<()> {
-    if args.proxy.intercept.is_some() {
+    use std::io::IsTerminal;
+    // The screen needs a terminal of its own: a tmux pane beside the agent's.
+    let split = std::env::var_os("TMUX").is_some()
+        && !args.no_split
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    if args.proxy.intercept.is_some() && !split {
         bail!(
             "--intercept needs the screen to edit and send the paused requests, which `launch` \
              leaves to the agent: run `llmscope --upstream URL --intercept PATTERN` instead"
@@ -97,7 +108,11 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     proxy.upstream = Some(plan.route.upstream.clone());
     let mut code = 0;
     runtime::block_on(async {
-        code = serve_and_run(proxy, plan, args.proxy.data.data_dir.is_some()).await?;
+        code = if split {
+            split::run(proxy, plan).await?
+        } else {
+            serve_and_run(proxy, plan, args.proxy.data.data_dir.is_some()).await?
+        };
         Ok(())
     })?;
     if code != 0 {
@@ -164,7 +179,7 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
 
 /// Spawns the agent with llmscope's base URL in its environment or arguments, inheriting the
 /// terminal. Blocking (it reads the agent's config and forks), so run off the runtime.
-fn start_agent(plan: &Plan, listen: SocketAddr) -> Result<Child> {
+pub(super) fn start_agent(plan: &Plan, listen: SocketAddr) -> Result<Child> {
     let base = plan.route.agent_base(listen);
     let mut command = std::process::Command::new(&plan.program);
     let wired = with_real_lookup(|lookup| wiring(plan.agent, &base, lookup));
@@ -181,7 +196,7 @@ fn start_agent(plan: &Plan, listen: SocketAddr) -> Result<Child> {
 }
 
 /// How a shell would report the agent's end: its code, or 128 + the signal that ended it.
-fn exit_code(status: ExitStatus) -> i32 {
+pub(super) fn exit_code(status: ExitStatus) -> i32 {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
@@ -219,7 +234,7 @@ async fn summary(
 }
 
 /// The signals llmscope receives while the agent runs in the foreground.
-struct Signals {
+pub(super) struct Signals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -230,7 +245,7 @@ struct Signals {
 
 impl Signals {
     #[cfg(unix)]
-    fn register() -> Result<Self> {
+    pub(super) fn register() -> Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
         let listen = |kind| signal(kind).context("listening for signals");
         Ok(Self {
@@ -241,14 +256,14 @@ impl Signals {
     }
 
     #[cfg(not(unix))]
-    fn register() -> Result<Self> {
+    pub(super) fn register() -> Result<Self> {
         Ok(Self {})
     }
 
     /// Waits for the agent to exit. A Ctrl-C is the agent's to handle; a SIGTERM or SIGHUP
     /// sent to llmscope alone is passed on, so the agent ends first and the session closes.
     #[cfg(unix)]
-    async fn wait_for(mut self, mut child: Child) -> Result<ExitStatus> {
+    pub(super) async fn wait_for(mut self, mut child: Child) -> Result<ExitStatus> {
         let pid = libc::pid_t::try_from(child.id()).ok();
         let mut waiting = tokio::task::spawn_blocking(move || child.wait());
         loop {
@@ -273,7 +288,7 @@ impl Signals {
     }
 
     #[cfg(not(unix))]
-    async fn wait_for(self, mut child: Child) -> Result<ExitStatus> {
+    pub(super) async fn wait_for(self, mut child: Child) -> Result<ExitStatus> {
         tokio::task::spawn_blocking(move || child.wait())
             .await
             .context("waiting for the agent")?
