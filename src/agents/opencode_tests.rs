@@ -1,11 +1,9 @@
 //! Which of opencode's providers `launch` routes through llmscope, from the user's config and
 //! the `-m` argument.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 
+use super::super::tests::with_lookup;
 use super::*;
 
 fn setup(
@@ -14,22 +12,10 @@ fn setup(
     env: &[(&str, &str)],
     files: &[(&str, &str)],
 ) -> Result<OpencodeSetup, AgentError> {
-    let env: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let files: HashMap<PathBuf, String> = files
-        .iter()
-        .map(|(k, v)| (PathBuf::from(k), v.to_string()))
-        .collect();
-    let env_fn = |name: &str| env.get(name).cloned();
-    let read_fn = |path: &Path| files.get(path).cloned();
-    let lookup = Lookup {
-        env: &env_fn,
-        read: &read_fn,
-    };
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    opencode_overlay(upstream, &args, &lookup)
+    with_lookup(env, files, |lookup| {
+        opencode_overlay(upstream, &args, lookup)
+    })
 }
 
 fn content(setup: &OpencodeSetup) -> Value {

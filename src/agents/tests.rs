@@ -5,7 +5,12 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-fn with_lookup<T>(env: &[(&str, &str)], files: &[(&str, &str)], f: impl FnOnce(&Lookup) -> T) -> T {
+/// Runs `f` over a lookup of these variables and files; shared with the opencode tests.
+pub(super) fn with_lookup<T>(
+    env: &[(&str, &str)],
+    files: &[(&str, &str)],
+    f: impl FnOnce(&Lookup) -> T,
+) -> T {
     let env: HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -119,3 +119,47 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
     );
     args
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::screen_args;
+    use crate::cli::Cli;
+
+    #[test]
+    fn the_screen_gets_the_proxy_settings_launch_was_given() {
+        let launch = [
+            "llmscope",
+            "launch",
+            "claude",
+            "--upstream",
+            "http://gw:4000",
+            "--listen",
+            "127.0.0.1:8799",
+            "--hold-errors",
+            "--auto-fix",
+            "--intercept",
+            "messages",
+            "--hold-timeout",
+            "30",
+            "--stop-loops-after",
+            "0",
+        ];
+        let Some(crate::cli::Command::Launch(args)) =
+            Cli::try_parse_from(launch).expect("parses").command
+        else {
+            panic!("not launch");
+        };
+        let screen = screen_args(&args.proxy, std::path::Path::new("/d"));
+        let cli = Cli::try_parse_from(std::iter::once("llmscope".to_string()).chain(screen))
+            .expect("the screen's command line parses");
+        let p = cli.proxy;
+        assert_eq!(p.upstream.as_deref(), Some("http://gw:4000"));
+        assert_eq!(p.listen.to_string(), "127.0.0.1:8799");
+        assert_eq!(p.data.data_dir.as_deref(), Some(std::path::Path::new("/d")));
+        assert!(p.hold_errors && p.auto_fix && !p.exact_replies);
+        assert_eq!(p.intercept.as_deref(), Some("messages"));
+        assert_eq!((p.hold_timeout, p.stop_loops_after), (30, 0));
+    }
+}
