@@ -260,3 +260,40 @@ async fn an_sdk_launch_without_a_command_says_what_is_missing() {
         "{stderr}"
     );
 }
+
+/// `kill PID` (or a closed terminal) reaching llmscope alone: the agent is told too, ends, and
+/// the session is closed before llmscope exits with the agent's code.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_sigterm_to_llmscope_ends_the_agent_first_and_closes_the_session() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let started = s.root.join("started");
+    let sleeper = format!(
+        "import time; open({:?}, 'w').write('up'); time.sleep(30)",
+        started.display().to_string()
+    );
+    let mut child = Command::new(BIN)
+        .args(["launch", "openai-compatible", "--upstream", &mock.url()])
+        .args(["--listen", "127.0.0.1:0", "--", "python3", "-c", &sleeper])
+        .env("LLMSCOPE_DATA_DIR", &s.data)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("llmscope runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "the agent started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: the pid of our own child, which has not been waited for yet.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("joins")
+        .expect("llmscope exits");
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{status:?}");
+    assert!(recorded(&s.data).is_empty());
+}

@@ -190,7 +190,7 @@ impl Route {
         Route {
             upstream: upstream.trim_end_matches('/').to_string(),
             agent_path: api.base_path().to_string(),
-            source: "--upstream".to_string(),
+            source: "given with --upstream".to_string(),
         }
     }
 
