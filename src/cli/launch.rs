@@ -20,7 +20,8 @@ mod split;
 pub struct LaunchArgs {
     /// opencode, claude, codex, gemini, aider, openai, anthropic or openai-compatible. Without
     /// --upstream the agent's calls go where they went before: the base URL already set for
-    /// it, else its API's public endpoint
+    /// it, else its API's public endpoint (https://api.anthropic.com, https://api.openai.com,
+    /// https://generativelanguage.googleapis.com)
     pub agent: String,
     /// Run this program instead of the agent's usual one. For openai, anthropic and
     /// openai-compatible the command after `--` is the program

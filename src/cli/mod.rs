@@ -53,8 +53,8 @@ pub enum Command {
     /// Print what points AGENT at llmscope: shell lines for `eval "$(llmscope env claude)"`,
     /// or the agent's config snippet.
     Env(env::EnvArgs),
-    /// Start AGENT wired through a headless llmscope, which records until the agent exits.
-    /// The agent's own files are never written.
+    /// Start AGENT wired through llmscope, which records until the agent exits: headless, or
+    /// inside tmux with the live screen in a pane beside it. The agent's files are never written.
     Launch(launch::LaunchArgs),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
