@@ -15,10 +15,9 @@ const SCREEN_START: Duration = Duration::from_secs(10);
 
 pub(super) async fn run(mut proxy: ProxyArgs, plan: Plan) -> Result<i32> {
     let signals = Signals::register()?;
-    // The screen runs in another process, so the agent needs its port before it binds.
-    if proxy.listen.port() == 0 {
-        proxy.listen = free_port(proxy.listen).await?;
-    }
+    // The screen runs in another process, so the agent needs its port before it binds; and
+    // a port already taken would pass the readiness check below with someone else's server.
+    proxy.listen = free_port(proxy.listen).await?;
     let listen = proxy.listen;
     let data_dir = proxy.data.resolve()?;
     let exe = std::env::current_exe().context("finding llmscope's own program")?;
@@ -65,10 +64,13 @@ pub(super) async fn run(mut proxy: ProxyArgs, plan: Plan) -> Result<i32> {
     Ok(exit_code(status))
 }
 
+/// `listen` if it is free (a free port of its address for port 0).
 async fn free_port(listen: SocketAddr) -> Result<SocketAddr> {
     let probe = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("finding a free port on {}", listen.ip()))?;
+        .with_context(|| {
+            format!("{listen} is taken (another llmscope?); --listen picks another address")
+        })?;
     probe.local_addr().context("reading the free port")
 }
 
