@@ -1,6 +1,7 @@
 //! llmscope: a recording proxy and terminal inspector that sits between a coding agent and its
 //! LLM endpoint.
 
+pub mod agents;
 pub mod analysis;
 pub mod capture;
 pub mod cli;

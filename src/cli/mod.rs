@@ -2,7 +2,9 @@
 //! views for each. `main.rs` only parses and calls [`run`].
 
 mod demo;
+mod env;
 mod export;
+mod launch;
 mod open;
 mod record;
 mod runtime;
@@ -52,6 +54,12 @@ pub enum Command {
     /// A session in numbers: exchanges, failures by class, retry loops, tokens, latency and
     /// time to first byte (p50/p95), by model (the newest session when no id is given).
     Stats(StatsArgs),
+    /// Print what points AGENT at llmscope: shell lines for `eval "$(llmscope env claude)"`,
+    /// or the agent's config snippet.
+    Env(env::EnvArgs),
+    /// Start AGENT wired through llmscope, which records until the agent exits: headless, or
+    /// inside tmux with the live screen in a pane beside it. The agent's files are never written.
+    Launch(launch::LaunchArgs),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
     #[command(hide = true)]
@@ -237,5 +245,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::MockUpstream(args)) => runtime::block_on(demo::serve_mock(args)),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Stats(args)) => stats::run(&args),
+        Some(Command::Env(args)) => env::run(&args),
+        Some(Command::Launch(args)) => launch::run(args),
     }
 }

@@ -1,0 +1,298 @@
+//! `llmscope launch AGENT [-- AGENT-ARGS]`: a headless recording proxy and the agent as a
+//! child process pointed at it; the session ends when the agent does, with its exit code.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, ExitStatus};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::record::warn_if_exposed;
+use super::{runtime, ProxyArgs};
+use crate::agents::{default_route, opencode_overlay, wiring, Agent, Lookup, OpencodeSetup, Route};
+use crate::capture::SessionId;
+use crate::recorder::Recording;
+
+mod split;
+
+#[derive(Debug, Clone, Args)]
+pub struct LaunchArgs {
+    /// opencode, claude, codex, gemini, aider, openai, anthropic or openai-compatible. Without
+    /// --upstream the agent's calls go where they went before: the base URL already set for
+    /// it, else its API's public endpoint (https://api.anthropic.com, https://api.openai.com,
+    /// https://generativelanguage.googleapis.com)
+    pub agent: String,
+    /// Run this program instead of the agent's usual one. For openai, anthropic and
+    /// openai-compatible the command after `--` is the program
+    #[arg(long, value_name = "PROGRAM")]
+    pub command: Option<String>,
+    /// Inside tmux, keep the screen out of it: run headless as outside tmux
+    #[arg(long)]
+    pub no_split: bool,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// The agent's own arguments, after `--`
+    #[arg(last = true, value_name = "AGENT-ARGS")]
+    pub agent_args: Vec<String>,
+}
+
+/// What is known before the proxy starts: where it forwards and what it runs.
+pub(super) struct Plan {
+    pub agent: Agent,
+    pub route: Route,
+    opencode: Option<OpencodeSetup>,
+    program: String,
+    args: Vec<String>,
+}
+
+/// The real environment and files, read-only.
+fn with_real_lookup<T>(f: impl FnOnce(&Lookup) -> T) -> T {
+    let env = |name: &str| std::env::var(name).ok();
+    let read = |path: &Path| std::fs::read_to_string(path).ok();
+    f(&Lookup {
+        env: &env,
+        read: &read,
+    })
+}
+
+fn plan(args: &LaunchArgs) -> Result<Plan> {
+    let agent = Agent::parse(&args.agent)?;
+    let mut rest = args.agent_args.clone();
+    let program = match (&args.command, agent.program()) {
+        (Some(command), _) => command.clone(),
+        (None, Some(program)) => program.to_string(),
+        (None, None) if !rest.is_empty() => rest.remove(0),
+        (None, None) => bail!(
+            "`launch {}` needs the command to run after `--`, e.g. \
+             `llmscope launch {} -- python app.py`",
+            agent.name(),
+            agent.name()
+        ),
+    };
+    let upstream = args.proxy.upstream.as_deref();
+    let (route, opencode) = with_real_lookup(|lookup| -> Result<_> {
+        if agent == Agent::Opencode {
+            let setup = opencode_overlay(upstream, &rest, lookup)?;
+            return Ok((setup.route.clone(), Some(setup)));
+        }
+        let route = match upstream {
+            Some(url) => Route::given(url, agent.api()),
+            None => default_route(agent, lookup)?,
+        };
+        Ok((route, None))
+    })?;
+    Ok(Plan {
+        agent,
+        route,
+        opencode,
+        program,
+        args: rest,
+    })
+}
+
+pub fn run(args: LaunchArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    // The screen needs a terminal of its own: a tmux pane beside the agent's.
+    let split = std::env::var_os("TMUX").is_some()
+        && !args.no_split
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    if args.proxy.intercept.is_some() && !split {
+        bail!(
+            "--intercept needs the screen to edit and send the paused requests, which `launch` \
+             leaves to the agent: run `llmscope --upstream URL --intercept PATTERN` instead"
+        );
+    }
+    let plan = plan(&args)?;
+    let mut proxy = args.proxy.clone();
+    proxy.upstream = Some(plan.route.upstream.clone());
+    let mut code = 0;
+    runtime::block_on(async {
+        code = if split {
+            split::run(proxy, plan).await?
+        } else {
+            serve_and_run(proxy, plan, args.proxy.data.data_dir.is_some()).await?
+        };
+        Ok(())
+    })?;
+    if code != 0 {
+        // The agent's exit code is llmscope's, after the session has been closed.
+        std::process::exit(code);
+    }
+    Ok(())
+}
+
+async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> Result<i32> {
+    // Registered before the agent starts: a Ctrl-C meant for the agent reaches llmscope too
+    // (same process group) and must not end the recording under it.
+    let signals = Signals::register()?;
+    let config = proxy.proxy_config()?;
+    let data_dir = proxy.data.resolve()?;
+    warn_if_exposed(&config.listen);
+    let recording = Recording::start(config, &data_dir, "launch").await?;
+    if let Some(moved) = &recording.moved_aside {
+        eprintln!(
+            "llmscope: the session database was damaged; it was moved to {} and a new one started",
+            moved.display()
+        );
+    }
+    let listen = recording.local_addr();
+    let session = recording.session;
+    eprintln!(
+        "llmscope: {} -> http://{listen} -> {} (upstream: {}), recording session {session}",
+        plan.agent.name(),
+        plan.route.upstream,
+        plan.route.source,
+    );
+    for note in plan.opencode.iter().flat_map(|s| &s.notes) {
+        eprintln!("llmscope: {note}");
+    }
+    let reader = recording.connect_reader().await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(recording.serve_until(async {
+        let _ = stopped.await;
+    }));
+    let agent_name = plan.agent.name();
+    let started = tokio::task::spawn_blocking(move || start_agent(&plan, listen))
+        .await
+        .context("starting the agent")?;
+    let outcome = match started {
+        Ok(child) => signals.wait_for(child).await,
+        Err(error) => Err(error),
+    };
+    let _ = stop.send(());
+    serving
+        .await
+        .context("stopping the proxy")?
+        .context("closing the session")?;
+    let status = outcome?;
+    eprintln!(
+        "{}",
+        summary(reader, session, custom_data_dir, &data_dir).await
+    );
+    let code = exit_code(status);
+    if code != 0 {
+        eprintln!("llmscope: {agent_name} exited with {code}");
+    }
+    Ok(code)
+}
+
+/// Spawns the agent with llmscope's base URL in its environment or arguments, inheriting the
+/// terminal. Blocking (it reads the agent's config and forks), so run off the runtime.
+pub(super) fn start_agent(plan: &Plan, listen: SocketAddr) -> Result<Child> {
+    let base = plan.route.agent_base(listen);
+    let mut command = std::process::Command::new(&plan.program);
+    let wired = with_real_lookup(|lookup| wiring(plan.agent, &base, lookup));
+    command.envs(wired.env).args(wired.args).args(&plan.args);
+    if let Some(setup) = &plan.opencode {
+        command.env("OPENCODE_CONFIG_CONTENT", setup.config_content(listen));
+    }
+    command.spawn().with_context(|| {
+        format!(
+            "starting `{}` (is it installed and on PATH? --command PROGRAM runs another)",
+            plan.program
+        )
+    })
+}
+
+/// How a shell would report the agent's end: its code, or 128 + the signal that ended it.
+pub(super) fn exit_code(status: ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return 128 + signal;
+        }
+    }
+    status.code().unwrap_or(1)
+}
+
+/// One line on what was recorded and how to browse it.
+async fn summary(
+    reader: crate::store::Store,
+    session: SessionId,
+    custom_data_dir: bool,
+    data_dir: &Path,
+) -> String {
+    let sessions = tokio::task::spawn_blocking(move || reader.list_sessions()).await;
+    let counts = match sessions {
+        Ok(Ok(list)) => list
+            .into_iter()
+            .find(|s| s.id == session)
+            .map(|s| format!("{} exchanges, {} errors", s.exchanges, s.errors)),
+        _ => None,
+    };
+    let dir = if custom_data_dir {
+        format!(" --data-dir {}", data_dir.display())
+    } else {
+        String::new()
+    };
+    format!(
+        "llmscope: session {session} closed ({}); browse it with `llmscope open {session}{dir}`",
+        counts.unwrap_or_else(|| "not counted".into())
+    )
+}
+
+/// The signals llmscope receives while the agent runs in the foreground.
+pub(super) struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    pub(super) fn register() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind| signal(kind).context("listening for signals");
+        Ok(Self {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+            hangup: listen(SignalKind::hangup())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn register() -> Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Waits for the agent to exit. A Ctrl-C is the agent's to handle; a SIGTERM or SIGHUP
+    /// sent to llmscope alone is passed on, so the agent ends first and the session closes.
+    #[cfg(unix)]
+    pub(super) async fn wait_for(mut self, mut child: Child) -> Result<ExitStatus> {
+        let pid = libc::pid_t::try_from(child.id()).ok();
+        let mut waiting = tokio::task::spawn_blocking(move || child.wait());
+        loop {
+            let forward = tokio::select! {
+                status = &mut waiting => {
+                    return status
+                        .context("waiting for the agent")?
+                        .context("waiting for the agent");
+                }
+                _ = self.interrupt.recv() => None,
+                _ = self.terminate.recv() => Some(libc::SIGTERM),
+                _ = self.hangup.recv() => Some(libc::SIGHUP),
+            };
+            if let (Some(signal), Some(pid)) = (forward, pid) {
+                // SAFETY: kill(2) on our own child, not reaped yet (`wait` has not returned),
+                // so the pid cannot name another process.
+                unsafe {
+                    libc::kill(pid, signal);
+                }
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub(super) async fn wait_for(self, mut child: Child) -> Result<ExitStatus> {
+        tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .context("waiting for the agent")?
+            .context("waiting for the agent")
+    }
+}

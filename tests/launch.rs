@@ -1,0 +1,299 @@
+//! The real binary: `llmscope env AGENT` names what each agent reads, and `llmscope launch`
+//! runs a stand-in agent through a recorded session against the mock upstream, returns its
+//! exit code and leaves the user's config files as they were.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use llmscope::mock::MockUpstream;
+use llmscope::store::Store;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llmscope");
+
+/// A stand-in agent: records its environment, sends one request to the base URL it was given
+/// (from a variable, or from opencode's inline config) and exits with $FAKE_EXIT.
+const FAKE_AGENT: &str = r#"
+import json, os, sys, urllib.request
+var, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(out, "w") as f:
+    json.dump({"env": dict(os.environ), "args": sys.argv[4:]}, f)
+if var == "OPENCODE_CONFIG_CONTENT":
+    base = json.loads(os.environ[var])["provider"]["gw"]["options"]["baseURL"]
+else:
+    base = os.environ[var]
+body = json.dumps({"model": "mock-ok", "max_tokens": 16,
+                   "messages": [{"role": "user", "content": "hi"}]}).encode()
+request = urllib.request.Request(base + path, data=body,
+                                 headers={"content-type": "application/json"})
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open(request, timeout=20) as reply:
+    reply.read()
+sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
+"#;
+
+fn env_of(agent: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["env", agent, "--listen", "127.0.0.1:8790"])
+        .env_remove("LLMSCOPE_LISTEN")
+        .output()
+        .expect("llmscope runs");
+    assert!(out.status.success(), "{agent}: {out:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn env_names_the_variables_and_keys_each_agent_reads() {
+    let expect = [
+        (
+            "claude",
+            "export ANTHROPIC_BASE_URL=http://127.0.0.1:8790\n",
+        ),
+        (
+            "anthropic",
+            "export ANTHROPIC_BASE_URL=http://127.0.0.1:8790\n",
+        ),
+        (
+            "openai",
+            "export OPENAI_BASE_URL=http://127.0.0.1:8790/v1\n",
+        ),
+        ("aider", "export OPENAI_API_BASE=http://127.0.0.1:8790/v1\n"),
+        (
+            "gemini",
+            "export GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8790\n",
+        ),
+        (
+            "codex",
+            "alias codex='codex -c openai_base_url=\"http://127.0.0.1:8790/v1\"'\n",
+        ),
+        (
+            "openai-compatible",
+            "export OPENAI_API_BASE=http://127.0.0.1:8790/v1\n",
+        ),
+        ("opencode", "export OPENCODE_CONFIG_CONTENT='"),
+    ];
+    for (agent, line) in expect {
+        let text = env_of(agent);
+        assert!(text.contains(line), "{agent}:\n{text}");
+    }
+    let opencode = env_of("opencode");
+    assert!(opencode.contains(r#""options":{"baseURL":"http://127.0.0.1:8790/v1"}"#));
+    assert!(env_of("codex").contains("[model_providers.<id>]"));
+    assert!(
+        env_of("gemini").contains("raw"),
+        "Gemini is not decoded yet"
+    );
+
+    let unknown = Command::new(BIN)
+        .args(["env", "vim"])
+        .output()
+        .expect("runs");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("opencode, claude, codex"));
+}
+
+struct Scene {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    script: PathBuf,
+    record: PathBuf,
+    data: PathBuf,
+    home: PathBuf,
+}
+
+fn scene() -> Scene {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().to_path_buf();
+    let script = root.join("agent.py");
+    std::fs::write(&script, FAKE_AGENT).expect("script");
+    let home = root.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    Scene {
+        record: root.join("agent-env.json"),
+        data: root.join("data"),
+        script,
+        home,
+        root,
+        _dir: dir,
+    }
+}
+
+impl Scene {
+    /// `llmscope launch ARGS` with a clean environment but for `env`.
+    async fn launch(&self, args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("launch")
+            .args(args)
+            .current_dir(&self.root)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("LLMSCOPE_DATA_DIR", &self.data)
+            .envs(env);
+        tokio::task::spawn_blocking(move || command.output().expect("llmscope runs"))
+            .await
+            .expect("joins")
+    }
+
+    fn agent_saw(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(&self.record).expect("the agent ran");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    fn fake(&self, var: &str, path: &str) -> Vec<String> {
+        [
+            "python3",
+            &self.script.display().to_string(),
+            var,
+            path,
+            &self.record.display().to_string(),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+}
+
+/// The one session in the data dir: closed, in `launch` mode, with its exchanges' paths.
+fn recorded(data: &Path) -> Vec<String> {
+    let store = Store::open(data).expect("store");
+    let sessions = store.list_sessions().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0].mode, "launch");
+    assert!(sessions[0].ended_at_ms.is_some(), "session closed");
+    store
+        .exchanges(sessions[0].id)
+        .expect("exchanges")
+        .iter()
+        .map(|e| e.record.start.request.uri.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn launch_records_the_agents_call_and_exits_with_its_code() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let mut args: Vec<String> = ["openai-compatible", "--upstream", &mock.url()]
+        .map(String::from)
+        .to_vec();
+    args.extend(["--listen".into(), "127.0.0.1:0".into(), "--".into()]);
+    args.extend(s.fake("OPENAI_BASE_URL", "/chat/completions"));
+    let out = s.launch(args, vec![("FAKE_EXIT", "7".into())]).await;
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let saw = s.agent_saw();
+    let base = saw["env"]["OPENAI_BASE_URL"].as_str().expect("base URL");
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/v1"),
+        "{base}"
+    );
+    assert_eq!(saw["env"]["OPENAI_API_BASE"], base);
+    assert_eq!(recorded(&s.data), ["/v1/chat/completions"]);
+    assert_eq!(mock.received().len(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("llmscope open 1"), "{stderr}");
+}
+
+#[tokio::test]
+async fn claude_goes_where_anthropic_base_url_pointed_before() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let fake = s.fake("ANTHROPIC_BASE_URL", "/v1/messages");
+    let mut args: Vec<String> = vec!["claude".into(), "--command".into(), fake[0].clone()];
+    args.extend(["--listen".into(), "127.0.0.1:0".into(), "--".into()]);
+    args.extend(fake[1..].iter().cloned());
+    args.push("-p".into());
+    let out = s
+        .launch(args, vec![("ANTHROPIC_BASE_URL", mock.url())])
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "-> {} (upstream: ANTHROPIC_BASE_URL was set)",
+            mock.url()
+        )),
+        "{stderr}"
+    );
+    let saw = s.agent_saw();
+    assert_ne!(saw["env"]["ANTHROPIC_BASE_URL"], mock.url().as_str());
+    assert_eq!(saw["args"], serde_json::json!(["-p"]));
+    assert_eq!(recorded(&s.data), ["/v1/messages"]);
+}
+
+#[tokio::test]
+async fn opencode_is_routed_by_the_users_config_which_stays_untouched() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let config_dir = s.home.join(".config/opencode");
+    std::fs::create_dir_all(&config_dir).expect("config dir");
+    let user_config = format!(
+        "{{\n  // the user's own\n  \"model\": \"gw/mock-ok\",\n  \"provider\": {{\"gw\": {{\
+         \"npm\": \"@ai-sdk/openai-compatible\", \"options\": {{\"baseURL\": \"{}/v1\"}},\
+         \"models\": {{\"mock-ok\": {{}}}}}}}},\n}}\n",
+        mock.url()
+    );
+    let config_file = config_dir.join("opencode.json");
+    std::fs::write(&config_file, &user_config).expect("config");
+    let fake = s.fake("OPENCODE_CONFIG_CONTENT", "/chat/completions");
+    let mut args: Vec<String> = vec!["opencode".into(), "--command".into(), fake[0].clone()];
+    args.extend(["--listen".into(), "127.0.0.1:0".into(), "--".into()]);
+    args.extend(fake[1..].iter().cloned());
+    let out = s.launch(args, vec![]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(recorded(&s.data), ["/v1/chat/completions"]);
+    assert_eq!(mock.received().len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(&config_file).expect("config"),
+        user_config
+    );
+    let entries: Vec<_> = std::fs::read_dir(&config_dir).expect("dir").collect();
+    assert_eq!(entries.len(), 1, "nothing added beside the user's config");
+}
+
+#[tokio::test]
+async fn an_sdk_launch_without_a_command_says_what_is_missing() {
+    let s = scene();
+    let out = s.launch(vec!["openai".into()], vec![]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("needs the command to run after `--`"),
+        "{stderr}"
+    );
+}
+
+/// `kill PID` (or a closed terminal) reaching llmscope alone: the agent is told too, ends, and
+/// the session is closed before llmscope exits with the agent's code.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_sigterm_to_llmscope_ends_the_agent_first_and_closes_the_session() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let started = s.root.join("started");
+    let sleeper = format!(
+        "import time; open({:?}, 'w').write('up'); time.sleep(30)",
+        started.display().to_string()
+    );
+    let mut child = Command::new(BIN)
+        .args(["launch", "openai-compatible", "--upstream", &mock.url()])
+        .args(["--listen", "127.0.0.1:0", "--", "python3", "-c", &sleeper])
+        .env("LLMSCOPE_DATA_DIR", &s.data)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("llmscope runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "the agent started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: the pid of our own child, which has not been waited for yet.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("joins")
+        .expect("llmscope exits");
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{status:?}");
+    assert!(recorded(&s.data).is_empty());
+}
