@@ -31,6 +31,20 @@ pub enum QuickFix {
     RepairToolSchemas,
     /// Sets a header (replacing one of the same name).
     AddHeader { name: String, value: String },
+    /// Moves a top-level field to the name the upstream asks for (`max_tokens` →
+    /// `max_completion_tokens`; a dotted `to` such as `reasoning.effort` nests it).
+    RenameParam { from: String, to: String },
+    /// Removes a field below the top level, by a dotted path where `*` is every element of
+    /// a list (`tools.*.defer_loading`).
+    RemoveNestedField { path: String },
+    /// Sends the request without extended thinking: removes `thinking` and every thinking
+    /// block of the conversation.
+    RemoveThinking,
+    /// Keeps at most `max` `cache_control` breakpoints.
+    RemoveExtraCacheControl { max: u64 },
+    /// Removes empty text blocks and messages with no content (but a final assistant
+    /// prefill and tool results).
+    RemoveEmptyContent,
 }
 
 impl QuickFix {
@@ -38,10 +52,19 @@ impl QuickFix {
     /// looking (`--auto-fix`): a parameter the upstream refuses, a `tool_choice` it does not
     /// support, a schema it cannot read. Dropping turns, placeholder results, another model
     /// or a smaller output budget change what the model sees or may say: a person decides.
+    /// Renaming a field keeps its value; extra cache breakpoints only change what is cached;
+    /// an empty message says nothing. Sending without thinking changes how the model works.
     pub fn is_lossless(&self) -> bool {
         match self {
-            Self::RemoveParam { .. } | Self::SetToolChoiceAuto | Self::RepairToolSchemas => true,
-            Self::DropOldestTurns { .. }
+            Self::RemoveParam { .. }
+            | Self::SetToolChoiceAuto
+            | Self::RepairToolSchemas
+            | Self::RenameParam { .. }
+            | Self::RemoveNestedField { .. }
+            | Self::RemoveExtraCacheControl { .. }
+            | Self::RemoveEmptyContent => true,
+            Self::RemoveThinking
+            | Self::DropOldestTurns { .. }
             | Self::CapMaxTokens { .. }
             | Self::RemoveOrphanToolResults
             | Self::AddMissingToolResults
@@ -73,6 +96,13 @@ impl fmt::Display for QuickFix {
                 write!(f, "add header `{name}: {REDACTED}`")
             }
             Self::AddHeader { name, value } => write!(f, "add header `{name}: {value}`"),
+            Self::RenameParam { from, to } => write!(f, "rename `{from}` to `{to}`"),
+            Self::RemoveNestedField { path } => write!(f, "remove `{path}`"),
+            Self::RemoveThinking => f.write_str("send without thinking (remove it and its blocks)"),
+            Self::RemoveExtraCacheControl { max } => {
+                write!(f, "keep at most {max} cache_control breakpoints")
+            }
+            Self::RemoveEmptyContent => f.write_str("remove empty messages and empty text blocks"),
         }
     }
 }

@@ -96,12 +96,13 @@ fn an_overflow_without_counts_drops_one_turn() {
 }
 
 #[test]
-fn anthropic_overflow_with_max_tokens_offers_turns_then_a_smaller_max_tokens() {
+fn anthropic_overflow_with_max_tokens_offers_a_smaller_max_tokens_then_turns() {
     let mut body = long_chat(21333);
     body["system"] = json!("You are Claude Code.");
     let message = "input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, decrease input length or `max_tokens` and try again";
     let fixes = offered(400, message, Dialect::Anthropic, &body, None);
-    assert_eq!(fixes, [drop(2), QuickFix::CapMaxTokens { max: 11760 }]);
+    // The input alone (188240) fits in 200000: a smaller answer budget loses least.
+    assert_eq!(fixes, [QuickFix::CapMaxTokens { max: 11760 }, drop(2)]);
     let fixes = offered_for_body(
         400,
         ANTHROPIC_CONTEXT_LENGTH,

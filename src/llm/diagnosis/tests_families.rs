@@ -1,0 +1,61 @@
+//! Diagnosis of the families read by `families.rs`, on messages from public issue trackers.
+
+use super::*;
+
+fn kind(message: &str) -> Option<DiagnosisKind> {
+    diagnose(Some(400), message).map(|d| d.kind)
+}
+
+#[test]
+fn refused_tool_choices_are_recognised_in_several_wordings() {
+    for message in [
+        r#"only "auto" is supported for tool_choice"#,
+        "deepseek-reasoner does not support this tool_choice",
+        "<400> InternalError.Algo.InvalidParameter: The tool_choice parameter does not support being set to required or object in thinking mode",
+        "Thinking may not be enabled when tool_choice forces tool use.",
+    ] {
+        assert_eq!(kind(message), Some(DiagnosisKind::UnsupportedToolChoice), "{message}");
+    }
+}
+
+#[test]
+fn conflicting_parameters_are_named_inside_wrappers() {
+    let params = |names: &[&str]| {
+        Some(DiagnosisKind::ConflictingParams {
+            params: names.iter().map(|n| n.to_string()).collect(),
+        })
+    };
+    let plain =
+        "`temperature` and `top_p` cannot both be specified for this model. Please use only one.";
+    assert_eq!(kind(plain), params(&["temperature", "top_p"]));
+    let litellm = r#"litellm.BadRequestError: BedrockException - {"message":"The model returned the following errors: `temperature` and `top_p` cannot both be specified for this model. Please use only one."}"#;
+    assert_eq!(kind(litellm), params(&["temperature", "top_p"]));
+    assert_eq!(kind("x cannot both be specified"), None);
+}
+
+#[test]
+fn thinking_cache_and_empty_content_families_are_recognised() {
+    let thinking = "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`. When `thinking` is enabled, a final `assistant` message must start with a thinking block";
+    assert_eq!(kind(thinking), Some(DiagnosisKind::ThinkingBlocks));
+    let disabled = "messages.1.content.0: When thinking is disabled, an `assistant` message in the final position cannot contain `thinking`.";
+    assert_eq!(kind(disabled), Some(DiagnosisKind::ThinkingBlocks));
+    let cache = "A maximum of 4 blocks with cache_control may be provided. Found 5.";
+    assert_eq!(
+        kind(cache),
+        Some(DiagnosisKind::TooManyCacheControl { max: Some(4) })
+    );
+    let empty =
+        "messages.0: all messages must have non-empty content except for the optional final assistant message";
+    assert_eq!(kind(empty), Some(DiagnosisKind::EmptyContent));
+}
+
+#[test]
+fn responses_and_backticked_pairing_errors_are_tool_pairing() {
+    for message in [
+        "No tool output found for function call call_q1w2e3.",
+        "No tool call found for function call output with call_id call_TnakLSVsqtVt5cJssAhRwMoe.",
+        "messages.6: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_01AbmHJypDhKqBF7NKdRPJ6d.",
+    ] {
+        assert_eq!(kind(message), Some(DiagnosisKind::ToolPairing), "{message}");
+    }
+}
