@@ -77,6 +77,13 @@ pub(super) fn for_conflicting_params(
     body: &Map<String, Value>,
     params: &[String],
 ) -> Vec<QuickFix> {
+    // The conflict needs both: with one of them gone the message is about another request.
+    let present = params
+        .iter()
+        .filter(|name| body.contains_key(name.as_str()));
+    if present.count() < 2 {
+        return Vec::new();
+    }
     params
         .iter()
         .rev()

@@ -79,6 +79,10 @@ pub enum MockBehavior {
     /// Content-Type and Content-Encoding, and the method and target in `x-echo-method` and
     /// `x-echo-target`.
     Echo,
+    /// `mock-validate`, and any request with an `x-mock-validate` header: 400 with a real
+    /// provider's message while the request has the defect that header names, a normal reply
+    /// (as `mock-ok`) once it is fixed. See `validate.rs`.
+    Validate,
 }
 
 impl MockBehavior {
@@ -111,6 +115,7 @@ impl MockBehavior {
         Self::BadChunk,
         Self::ResetAfterHead,
         Self::Echo,
+        Self::Validate,
     ];
 
     /// The model name that selects this behaviour.
@@ -143,6 +148,7 @@ impl MockBehavior {
             Self::BadChunk => "mock-bad-chunk",
             Self::ResetAfterHead => "mock-reset-after-head",
             Self::Echo => "mock-echo",
+            Self::Validate => "mock-validate",
         }
     }
 
@@ -156,7 +162,9 @@ impl MockBehavior {
     /// 2. a JSON object body whose `model` string names a behaviour;
     /// 3. an `x-mock-behavior` header that names one (so bodies copied from real agents, with
     ///    real model names, can still be scripted);
-    /// 4. otherwise [`MockBehavior::Ok`].
+    /// 4. an `x-mock-validate` header selects [`MockBehavior::Validate`] (the quick fixes may
+    ///    change the model, so the check cannot hang on it);
+    /// 5. otherwise [`MockBehavior::Ok`].
     pub fn from_request(request: &ReceivedRequest) -> Self {
         let json = serde_json::from_slice::<Value>(&request.body).ok();
         Self::select(&request.target, json.as_ref(), &request.headers)
@@ -172,7 +180,11 @@ impl MockBehavior {
             .and_then(Self::from_name);
         let by_header =
             || header(headers, "x-mock-behavior").and_then(|v| Self::from_name(v.trim()));
-        by_model.or_else(by_header).unwrap_or(Self::Ok)
+        let validating = || header(headers, "x-mock-validate").map(|_| Self::Validate);
+        by_model
+            .or_else(by_header)
+            .or_else(validating)
+            .unwrap_or(Self::Ok)
     }
 }
 

@@ -33,6 +33,8 @@ mod request;
 mod streams;
 #[cfg(test)]
 mod tests;
+mod validate;
+mod validate_checks;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -46,6 +48,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 pub use behavior::MockBehavior;
 pub use play::big_byte;
+pub use validate::{validate_case_names, LIMIT_HEADER, VALIDATE_HEADER};
 
 use http::{encode_head, Connection};
 use play::{play, After};
