@@ -1,5 +1,6 @@
 //! Applying one quick fix to a request.
 
+use super::unanswered_calls;
 use super::{blocks, body_object, nested, params, tool_results, tool_schemas, turns};
 use super::{EditableRequest, FixError, FixOutcome, QuickFix};
 use crate::llm::Dialect;
@@ -31,6 +32,7 @@ pub fn apply_fix(
         QuickFix::RemoveThinking => blocks::remove_thinking(body),
         QuickFix::RemoveExtraCacheControl { max } => blocks::remove_extra_cache_control(body, *max),
         QuickFix::RemoveEmptyContent => blocks::remove_empty_content(dialect, body),
+        QuickFix::DropUnansweredToolCalls => unanswered_calls::drop_unanswered_calls(dialect, body),
     })
 }
 

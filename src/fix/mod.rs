@@ -20,6 +20,7 @@ mod suggest_families;
 mod tool_results;
 mod tool_schemas;
 mod turns;
+mod unanswered_calls;
 
 #[cfg(test)]
 mod tests;

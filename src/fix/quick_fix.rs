@@ -45,6 +45,8 @@ pub enum QuickFix {
     /// Removes empty text blocks and messages with no content (but a final assistant
     /// prefill and tool results).
     RemoveEmptyContent,
+    /// Drops the tool calls that got no result (and a message left with nothing in it).
+    DropUnansweredToolCalls,
 }
 
 impl QuickFix {
@@ -64,6 +66,7 @@ impl QuickFix {
             | Self::RemoveExtraCacheControl { .. }
             | Self::RemoveEmptyContent => true,
             Self::RemoveThinking
+            | Self::DropUnansweredToolCalls
             | Self::DropOldestTurns { .. }
             | Self::CapMaxTokens { .. }
             | Self::RemoveOrphanToolResults
@@ -103,6 +106,7 @@ impl fmt::Display for QuickFix {
                 write!(f, "keep at most {max} cache_control breakpoints")
             }
             Self::RemoveEmptyContent => f.write_str("remove empty messages and empty text blocks"),
+            Self::DropUnansweredToolCalls => f.write_str("drop tool calls that got no result"),
         }
     }
 }

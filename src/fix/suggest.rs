@@ -58,9 +58,12 @@ pub fn suggest_fixes(
                 fixes.extend(drop.into_iter().chain(cap));
             }
         }
+        // A message naming call ids none of which this body holds is about another request.
+        DiagnosisKind::ToolPairing if !families::named_ids_present(raw_message, body) => {}
         DiagnosisKind::ToolPairing => {
             let (orphans, missing) = tool_results::pairing_problems(dialect, fields);
             let add = missing.then_some(QuickFix::AddMissingToolResults);
+            let drop = missing.then_some(QuickFix::DropUnansweredToolCalls);
             let remove = orphans.then_some(QuickFix::RemoveOrphanToolResults);
             // The message says which side the upstream tripped on first.
             let about_orphans = [
@@ -72,9 +75,9 @@ pub fn suggest_fixes(
             .iter()
             .any(|marker| message.contains(marker));
             if about_orphans {
-                fixes.extend(remove.into_iter().chain(add));
+                fixes.extend(remove.into_iter().chain(add).chain(drop));
             } else {
-                fixes.extend(add.into_iter().chain(remove));
+                fixes.extend(add.into_iter().chain(remove).chain(drop));
             }
         }
         DiagnosisKind::UnsupportedParam { param: Some(param) } => {

@@ -126,3 +126,24 @@ fn number(digits: &str) -> Option<u64> {
 pub(super) fn is_conversation(name: &str) -> bool {
     NEVER_REMOVED.contains(&name)
 }
+
+/// Whether the tool call ids a message names (`call_…`, `toolu_…`, `fc_…`) include one this
+/// body holds; true when it names none.
+pub(super) fn named_ids_present(message: &str, body: &[u8]) -> bool {
+    let is_id_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let named: Vec<&str> = message
+        .split(|c: char| !is_id_char(c))
+        // `call_id` is the field's name in "with call_id call_…", not an id.
+        .filter(|word| *word != "call_id")
+        .filter(|word| {
+            ["call_", "toolu_", "srvtoolu_", "fc_"]
+                .iter()
+                .any(|prefix| word.starts_with(prefix) && word.len() > prefix.len())
+        })
+        .collect();
+    if named.is_empty() {
+        return true;
+    }
+    let body = String::from_utf8_lossy(body);
+    named.iter().any(|id| body.contains(id))
+}
