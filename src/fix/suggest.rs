@@ -121,9 +121,13 @@ pub fn suggest_fixes(
             }
         }
         DiagnosisKind::MissingHeader { header } => {
-            fixes.extend(header.iter().map(|name| QuickFix::AddHeader {
-                name: name.clone(),
-                value: String::new(),
+            fixes.extend(header.iter().map(|name| {
+                QuickFix::AddHeader {
+                    name: name.clone(),
+                    value: families::known_header_value(name)
+                        .unwrap_or_default()
+                        .to_string(),
+                }
             }));
         }
     }

@@ -147,3 +147,11 @@ pub(super) fn named_ids_present(message: &str, body: &[u8]) -> bool {
     let body = String::from_utf8_lossy(body);
     named.iter().any(|id| body.contains(id))
 }
+
+/// The value a header the upstream asks for always takes, when there is one: Anthropic's
+/// API version has had one stable value since 2023, which every SDK sends. Credentials and
+/// gateway-specific headers have none; the user types those in.
+pub(super) fn known_header_value(name: &str) -> Option<&'static str> {
+    name.eq_ignore_ascii_case("anthropic-version")
+        .then_some("2023-06-01")
+}

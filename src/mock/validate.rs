@@ -126,6 +126,17 @@ const CASES: &[(&str, Shape, Check)] = &[
         checks::schema_missing_properties,
     ),
     ("model-none", Shape::LiteLlm, checks::model_none),
+    ("context-window", Shape::Native, checks::context_window),
+    (
+        "context-openrouter",
+        Shape::Native,
+        checks::context_openrouter,
+    ),
+    (
+        "anthropic-version-required",
+        Shape::Native,
+        checks::anthropic_version_required,
+    ),
 ];
 
 /// The names `x-mock-validate` accepts.
@@ -150,6 +161,7 @@ pub(super) fn defect(
         dialect,
         tokens: body_len as u64 / 4,
         limit,
+        headers,
     };
     // Several checks may be named, comma-separated; the first that trips answers.
     wanted.split(',').find_map(|name| {

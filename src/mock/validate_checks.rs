@@ -14,6 +14,7 @@ pub(super) struct Seen<'a> {
     /// fixes make, so a fix that aims under the stated limit lands under it.
     pub tokens: u64,
     pub limit: u64,
+    pub headers: &'a [(String, String)],
 }
 
 /// OpenAI, o1/gpt-5 chat completions (teilomillet/gollm#33, openai/openai-python#2046).
@@ -383,4 +384,27 @@ pub(super) fn model_none(seen: &Seen<'_>) -> Option<String> {
     (!named).then(|| {
         "{'error': '/chat/completions: Invalid model name passed in model=None. Call `/v1/models` to view available models for your key.'}".to_string()
     })
+}
+
+/// OpenAI Responses, no counts given (onyx-dot-app/onyx#6051, james-6-23/codex2api#415).
+pub(super) fn context_window(seen: &Seen<'_>) -> Option<String> {
+    (seen.tokens > seen.limit).then(|| {
+        "Your input exceeds the context window of this model. Please adjust your input and try again.".to_string()
+    })
+}
+
+/// OpenRouter's wording, with an approximate count (refly-ai/refly#1177).
+pub(super) fn context_openrouter(seen: &Seen<'_>) -> Option<String> {
+    (seen.tokens > seen.limit).then(|| {
+        format!("This endpoint's maximum context length is {} tokens. However, you requested about {} tokens ({} of text input). Please reduce the length of either one, or use the \"middle-out\" transform to compress your prompt automatically.", seen.limit, seen.tokens, seen.tokens)
+    })
+}
+
+/// Anthropic without its version header (PipedreamHQ/pipedream#9697, envoyproxy/ai-gateway#1909).
+pub(super) fn anthropic_version_required(seen: &Seen<'_>) -> Option<String> {
+    let sent = seen
+        .headers
+        .iter()
+        .any(|(name, value)| name.eq_ignore_ascii_case("anthropic-version") && !value.is_empty());
+    (!sent).then(|| "anthropic-version: header is required".to_string())
 }

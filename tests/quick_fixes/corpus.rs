@@ -178,11 +178,30 @@ fn chat_cases() -> Vec<Case> {
             ),
         ),
         model_none,
+        limited(
+            case(
+                "refly-ai/refly#1177 (OpenRouter)",
+                "context-openrouter",
+                Dialect::OpenAiChat,
+                chat(json!({"messages": long_conversation(12)})),
+            ),
+            1000,
+        ),
     ]
 }
 
 fn responses_cases() -> Vec<Case> {
+    let input: Vec<Value> = long_conversation(4);
     vec![
+        limited(
+            case(
+                "onyx-dot-app/onyx#6051 (OpenAI Responses, gpt-5)",
+                "context-window",
+                Dialect::OpenAiResponses,
+                responses(json!({ "input": input })),
+            ),
+            450,
+        ),
         case(
             "lobehub/lobehub#8116 (OpenAI Responses)",
             "reasoning-effort-moved",
@@ -307,6 +326,12 @@ fn anthropic_cases() -> Vec<Case> {
                 "system": [cached("You are Claude Code."), cached("Project notes.")],
                 "messages": [{"role": "user", "content": [cached("first")]}, assistant("ok"), {"role": "user", "content": [cached("second")]}],
             })),
+        ),
+        case(
+            "PipedreamHQ/pipedream#9697 (Anthropic, no version header)",
+            "anthropic-version-required",
+            Dialect::Anthropic,
+            anthropic(json!({})),
         ),
         case(
             "anthropics/claude-code#6774 (Anthropic)",

@@ -114,6 +114,8 @@ fn context_length(text: &Text<'_>) -> Option<Diagnosis> {
     let requested = text
         .number_after("resulted in")
         .or_else(|| text.number_after("you requested"))
+        // OpenRouter: "However, you requested about 42832 tokens (42832 of text input)".
+        .or_else(|| text.number_after("you requested about"))
         .or_else(|| text.number_after("prompt is too long:"))
         .or_else(|| text.number_after("max_tokens is too large:"))
         .or(comparison.and_then(|(requested, _)| requested));
