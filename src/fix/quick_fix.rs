@@ -100,7 +100,7 @@ impl fmt::Display for QuickFix {
             }
             Self::AddHeader { name, value } => write!(f, "add header `{name}: {value}`"),
             Self::RenameParam { from, to } => write!(f, "rename `{from}` to `{to}`"),
-            Self::RemoveNestedField { path } => write!(f, "remove `{path}`"),
+            Self::RemoveNestedField { path } => write_nested(f, path),
             Self::RemoveThinking => f.write_str("send without thinking (remove it and its blocks)"),
             Self::RemoveExtraCacheControl { max } => {
                 write!(f, "keep at most {max} cache_control breakpoints")
@@ -108,5 +108,26 @@ impl fmt::Display for QuickFix {
             Self::RemoveEmptyContent => f.write_str("remove empty messages and empty text blocks"),
             Self::DropUnansweredToolCalls => f.write_str("drop tool calls that got no result"),
         }
+    }
+}
+
+/// "remove `cache_control` from `messages.*.content.*` (type thinking)", "remove every
+/// `cache_control`": the field first, then where it goes from.
+fn write_nested(f: &mut fmt::Formatter<'_>, path: &str) -> fmt::Result {
+    let Some((parent, field)) = path.rsplit_once('.') else {
+        return write!(f, "remove `{path}`");
+    };
+    if parent == "**" {
+        return write!(f, "remove every `{field}`");
+    }
+    let variant = parent.split('.').find_map(|step| step.strip_prefix("*:"));
+    let parent: Vec<&str> = parent
+        .split('.')
+        .map(|step| if step.starts_with("*:") { "*" } else { step })
+        .collect();
+    write!(f, "remove `{field}` from `{}`", parent.join("."))?;
+    match variant {
+        Some(variant) => write!(f, " (type {variant})"),
+        None => Ok(()),
     }
 }

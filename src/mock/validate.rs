@@ -137,6 +137,16 @@ const CASES: &[(&str, Shape, Check)] = &[
         Shape::Native,
         checks::anthropic_version_required,
     ),
+    (
+        "thinking-cache-control",
+        Shape::Native,
+        checks::thinking_cache_control,
+    ),
+    (
+        "cache-control-forbidden",
+        Shape::Native,
+        checks::cache_control_forbidden,
+    ),
 ];
 
 /// The names `x-mock-validate` accepts.

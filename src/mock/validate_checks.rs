@@ -408,3 +408,27 @@ pub(super) fn anthropic_version_required(seen: &Seen<'_>) -> Option<String> {
         .any(|(name, value)| name.eq_ignore_ascii_case("anthropic-version") && !value.is_empty());
     (!sent).then(|| "anthropic-version: header is required".to_string())
 }
+
+/// Anthropic on Vertex, cache_control on a thinking block (Wei-Shaw/sub2api#225).
+pub(super) fn thinking_cache_control(seen: &Seen<'_>) -> Option<String> {
+    list(seen.body, "messages")
+        .iter()
+        .enumerate()
+        .find_map(|(at, message)| {
+            let block = blocks(message).iter().position(|block| {
+                is_thinking_block(block) && block.get("cache_control").is_some()
+            })?;
+            Some(format!(
+                "messages.{at}.content.{block}.{}.cache_control: Extra inputs are not permitted",
+                text(&blocks(message)[block], "type")
+            ))
+        })
+}
+
+/// A Vertex AI proxy that takes no cache_control at all (cg-dot/vertexai-cf-workers#21).
+pub(super) fn cache_control_forbidden(seen: &Seen<'_>) -> Option<String> {
+    Value::Object(seen.body.clone())
+        .to_string()
+        .contains("\"cache_control\"")
+        .then(|| "*.cache_control: Extra inputs are not permitted".to_string())
+}

@@ -328,6 +328,25 @@ fn anthropic_cases() -> Vec<Case> {
             })),
         ),
         case(
+            "Wei-Shaw/sub2api#225 (Anthropic on Vertex AI)",
+            "thinking-cache-control",
+            Dialect::Anthropic,
+            anthropic(
+                json!({"messages": [user("hi"), {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "hmm", "signature": "c2ln", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Sure", "cache_control": {"type": "ephemeral"}},
+            ]}, user("go on")]}),
+            ),
+        ),
+        case(
+            "cg-dot/vertexai-cf-workers#21 (a Vertex AI proxy)",
+            "cache-control-forbidden",
+            Dialect::Anthropic,
+            anthropic(
+                json!({"system": [cached("You are Claude Code.")], "messages": [{"role": "user", "content": [cached("hi")]}]}),
+            ),
+        ),
+        case(
             "PipedreamHQ/pipedream#9697 (Anthropic, no version header)",
             "anthropic-version-required",
             Dialect::Anthropic,

@@ -199,3 +199,42 @@ fn every_new_fix_says_what_it_changes_and_round_trips_as_json() {
         assert_eq!(serde_json::from_str::<QuickFix>(&json).ok(), Some(fix));
     }
 }
+
+#[test]
+fn a_variant_in_a_path_narrows_the_removal_to_blocks_of_that_type() {
+    let cc = json!({"type": "ephemeral"});
+    let mut body = json!({"messages": [
+        user("hi"),
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "hmm", "signature": "s", "cache_control": cc},
+            {"type": "text", "text": "ok", "cache_control": cc},
+        ]},
+    ]});
+    let message = "messages.1.content.0.thinking.cache_control: Extra inputs are not permitted";
+    let fix = QuickFix::RemoveNestedField {
+        path: "messages.*.content.*:thinking.cache_control".into(),
+    };
+    assert_eq!(
+        offered(400, message, Dialect::Anthropic, &body, None),
+        std::slice::from_ref(&fix)
+    );
+    apply(fix, Dialect::Anthropic, &mut body);
+    assert!(body["messages"][1]["content"][0]
+        .get("cache_control")
+        .is_none());
+    assert!(body["messages"][1]["content"][1]
+        .get("cache_control")
+        .is_some());
+    // "*.cache_control": wherever it is.
+    let anywhere = "*.cache_control: Extra inputs are not permitted";
+    let fix = QuickFix::RemoveNestedField {
+        path: "**.cache_control".into(),
+    };
+    assert_eq!(
+        offered(400, anywhere, Dialect::Anthropic, &body, None),
+        std::slice::from_ref(&fix)
+    );
+    apply(fix, Dialect::Anthropic, &mut body);
+    assert!(!body.to_string().contains("cache_control"));
+    assert!(offered(400, anywhere, Dialect::Anthropic, &body, None).is_empty());
+}

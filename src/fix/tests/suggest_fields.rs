@@ -39,9 +39,9 @@ fn a_nested_unsupported_param_is_removed_where_the_body_has_it() {
     assert!(offered(400, wrapped, Dialect::Anthropic, &claude, None).is_empty());
     claude["tools"][0]["eager_input_streaming"] = json!(true);
     claude["tools"][2]["eager_input_streaming"] = json!(true);
-    // `custom` names the union variant, not a key; every tool loses the field.
+    // `custom` names the union variant, not a key; every custom tool loses the field.
     let fix = QuickFix::RemoveNestedField {
-        path: "tools.*.eager_input_streaming".into(),
+        path: "tools.*:custom.eager_input_streaming".into(),
     };
     assert_eq!(
         offered(400, wrapped, Dialect::Anthropic, &claude, None),
@@ -49,7 +49,7 @@ fn a_nested_unsupported_param_is_removed_where_the_body_has_it() {
     );
     assert_eq!(
         apply(fix, Dialect::Anthropic, &mut claude).summary,
-        "removed `tools.*.eager_input_streaming` (2 occurrences)"
+        "removed `tools.*:custom.eager_input_streaming` (2 occurrences)"
     );
     let metadata = "metadata.foo: Extra inputs are not permitted";
     let mut claude = fixture_body(CLAUDE_CODE);
