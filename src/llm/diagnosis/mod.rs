@@ -206,6 +206,9 @@ fn tool_path(text: &Text<'_>) -> Option<String> {
 fn unsupported_param(text: &Text<'_>) -> Option<Diagnosis> {
     let named = [
         "unrecognized request argument supplied:",
+        "unrecognized request arguments supplied:",
+        // A Python SDK behind a gateway: "create() got an unexpected keyword argument 'x'".
+        "got an unexpected keyword argument",
         "unsupported parameter:",
         "unknown parameter:",
         "does not support parameters: [",
@@ -227,7 +230,12 @@ fn unsupported_param(text: &Text<'_>) -> Option<Diagnosis> {
     } else {
         return None;
     };
+    // "Use 'max_completion_tokens' instead", "has moved to 'reasoning.effort'".
+    let renamed = text.has_any(&[" instead", "has moved to", "renamed to"]);
     let summary = match &param {
+        Some(param) if renamed => {
+            format!("parameter `{param}` has another name here — rename it as the upstream says")
+        }
         Some(param) => format!("unsupported parameter `{param}` — remove it"),
         None => "unsupported parameter — remove the one the upstream names".to_string(),
     };

@@ -59,3 +59,26 @@ fn responses_and_backticked_pairing_errors_are_tool_pairing() {
         assert_eq!(kind(message), Some(DiagnosisKind::ToolPairing), "{message}");
     }
 }
+
+#[test]
+fn messages_wrapped_by_gateways_are_read_inside_their_wrappers() {
+    // OpenRouter passes the provider's body on as an escaped string (tailcallhq/forgecode#1359).
+    let openrouter = r#"{"message":"Provider returned error","metadata":{"raw":"{\n  \"error\": {\n    \"message\": \"Invalid schema for function 'mcp_codex_data_tool_get_networks': In context=(), object schema missing properties.\",\n    \"type\": \"invalid_request_error\",\n    \"param\": \"tools[5].parameters\"\n  }\n}","provider_name":"OpenAI"}}"#;
+    assert_eq!(
+        kind(openrouter),
+        Some(DiagnosisKind::InvalidToolSchema {
+            tool: Some("mcp_codex_data_tool_get_networks".into())
+        })
+    );
+    // tailcallhq/forgecode#1195, the same wrapper around Anthropic's thinking rule.
+    let thinking = r#"{"error":{"message":"Provider returned error","code":400,"metadata":{"raw":"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"messages.11.content.0: When thinking is disabled, an `assistant` message in the final position cannot contain `thinking`. To use thinking blocks, enable `thinking` in your request.\"}}","provider_name":"Google"}},"code":400}"#;
+    assert_eq!(kind(thinking), Some(DiagnosisKind::ThinkingBlocks));
+    // LiteLLM around a Python SDK's own refusal (BerriAI/litellm#8217).
+    let litellm = "litellm.APIError: APIError: OpenAIException - AsyncCompletions.create() got an unexpected keyword argument 'reasoning_effort'No fallback model group found for original model_group=openai/o3-mini. Fallbacks=[]\nReceived Model Group=openai/o3-mini\nAvailable Model Group Fallbacks=None";
+    assert_eq!(
+        kind(litellm),
+        Some(DiagnosisKind::UnsupportedParam {
+            param: Some("reasoning_effort".into())
+        })
+    );
+}
