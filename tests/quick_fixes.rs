@@ -161,6 +161,15 @@ async fn the_first_fix_offered_makes_every_real_world_400_pass() {
     assert!(cases.len() >= 15);
 }
 
+/// Every check the validating upstream knows is exercised by the corpus.
+#[test]
+fn every_check_of_the_validating_upstream_has_a_real_world_case() {
+    let cases = corpus::cases();
+    for name in llmscope::mock::validate_case_names() {
+        assert!(cases.iter().any(|case| case.check == name), "{name}");
+    }
+}
+
 /// The mock really validates: a clean request gets its 200 straight away.
 #[tokio::test]
 async fn a_request_without_the_defect_passes_the_validating_upstream() {

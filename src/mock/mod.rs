@@ -46,7 +46,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use behavior::MockBehavior;
+pub use behavior::{MockBehavior, VALIDATE_MODEL_PREFIX};
 pub use play::big_byte;
 pub use validate::{validate_case_names, LIMIT_HEADER, VALIDATE_HEADER};
 

@@ -10,6 +10,7 @@
 
 use serde_json::{json, Value};
 
+use super::behavior::VALIDATE_MODEL_PREFIX;
 use super::request::header;
 use super::validate_checks::{self as checks, Seen};
 use crate::llm::Dialect;
@@ -162,12 +163,17 @@ pub(super) fn defect(
     body_len: usize,
     dialect: Dialect,
 ) -> Option<(u16, String)> {
-    let wanted = header(headers, VALIDATE_HEADER)?;
+    let object = json?.as_object()?;
+    let by_model = object
+        .get("model")
+        .and_then(Value::as_str)
+        .and_then(|model| model.strip_prefix(VALIDATE_MODEL_PREFIX));
+    let wanted = header(headers, VALIDATE_HEADER).or(by_model)?;
     let limit = header(headers, LIMIT_HEADER)
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(DEFAULT_LIMIT);
     let seen = Seen {
-        body: json?.as_object()?,
+        body: object,
         dialect,
         tokens: body_len as u64 / 4,
         limit,
@@ -222,6 +228,16 @@ mod tests {
         let body = json!({"model": "m", "messages": [], "max_completion_tokens": 5});
         assert_eq!(check("max-tokens-renamed", body, Dialect::OpenAiChat), None);
         assert_eq!(check("no-such-check", json!({}), Dialect::OpenAiChat), None);
+    }
+
+    #[test]
+    fn the_model_may_name_the_checks_when_no_header_does() {
+        let body =
+            json!({"model": "mock-validate:temperature-top-p", "temperature": 1, "top_p": 1});
+        let len = body.to_string().len();
+        assert!(defect(&[], Some(&body), len, Dialect::Anthropic).is_some());
+        let body = json!({"model": "mock-validate:temperature-top-p", "temperature": 1});
+        assert!(defect(&[], Some(&body), len, Dialect::Anthropic).is_none());
     }
 
     #[test]
