@@ -4,8 +4,10 @@
 //! It speaks OpenAI chat completions, the OpenAI Responses API and Anthropic messages (the
 //! dialect comes from the request path), and each request picks a [`MockBehavior`] by its
 //! `model`: good replies, streams that are slow, gated or broken, the error bodies real
-//! gateways send, and replies that are not HTTP at all. It writes HTTP/1.1 by hand because an
-//! HTTP library would refuse to produce the broken replies llmscope has to survive.
+//! gateways send, and replies that are not HTTP at all. `mock-validate` (or an
+//! `x-mock-validate` header) makes it a strict upstream that refuses a request with a named
+//! defect, in a real provider's words, until the defect is fixed. It writes HTTP/1.1 by hand
+//! because an HTTP library would refuse to produce the broken replies llmscope has to survive.
 //!
 //! Everything is deterministic: the same request gets the same bytes. It never touches the
 //! network beyond 127.0.0.1 and holds nothing after it is dropped.
