@@ -103,18 +103,21 @@ pub(super) fn for_cache_control(max: Option<u64>) -> QuickFix {
 pub(super) fn prompt_tokens(message: &str) -> Option<u64> {
     let lower = message.to_ascii_lowercase();
     if let Some(at) = lower.find(" in the messages") {
-        let before = &lower[..at];
-        let start = before
-            .rfind(|c: char| !c.is_ascii_digit() && c != ',')
-            .map_or(0, |i| i + 1);
-        return number(&before[start..]);
+        return number(trailing_digits(&lower[..at]));
     }
     let (left, _) = lower.split_once(" > ")?;
     let (input, _) = left.rsplit_once(" + ")?;
-    let start = input
-        .rfind(|c: char| !c.is_ascii_digit() && c != ',')
-        .map_or(0, |i| i + 1);
-    number(&input[start..])
+    number(trailing_digits(input))
+}
+
+/// The run of digits (and thousands commas) that ends `text`.
+fn trailing_digits(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_ascii_digit() && c != ',')
+        .map_or(0, |(at, c)| at + c.len_utf8());
+    &text[start..]
 }
 
 fn number(digits: &str) -> Option<u64> {

@@ -238,3 +238,15 @@ fn a_variant_in_a_path_narrows_the_removal_to_blocks_of_that_type() {
     assert!(!body.to_string().contains("cache_control"));
     assert!(offered(400, anywhere, Dialect::Anthropic, &body, None).is_empty());
 }
+
+#[test]
+fn token_counts_read_safely_whatever_precedes_them() {
+    let body = json!({"model": "m", "messages": [user("hi")], "max_tokens": 600});
+    for message in [
+        "maximum context length is 1000 tokens. However, you requested 1066 tokens (é466 in the messages, 600 in the completion)",
+        "input length and `max_tokens` exceed context limit: ü466 + 600 > 1000",
+        "input length and `max_tokens` exceed context limit: + 600 > 1000",
+    ] {
+        let _ = offered(400, message, Dialect::OpenAiChat, &body, None);
+    }
+}

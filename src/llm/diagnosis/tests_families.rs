@@ -47,6 +47,16 @@ fn thinking_cache_and_empty_content_families_are_recognised() {
     let empty =
         "messages.0: all messages must have non-empty content except for the optional final assistant message";
     assert_eq!(kind(empty), Some(DiagnosisKind::EmptyContent));
+    for message in [
+        "messages: text content blocks must be non-empty",
+        "messages: text content blocks must contain non-whitespace text",
+    ] {
+        assert_eq!(
+            kind(message),
+            Some(DiagnosisKind::EmptyContent),
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -81,4 +91,20 @@ fn messages_wrapped_by_gateways_are_read_inside_their_wrappers() {
             param: Some("reasoning_effort".into())
         })
     );
+}
+
+#[test]
+fn every_prefix_of_the_family_messages_is_safe() {
+    let messages = [
+        "`tempé` and `top_p` cannot both be specified for this model",
+        "A maximum of 4 blocks with cache_control may be provided. Found ü5.",
+        r#"only "auto" is supported for tool_choice — ü"#,
+        "messages.13.content.0.thinking.cache_control: Extra inputs are not permitted é",
+        "*.cache_control: Extra inputs are not permitted",
+    ];
+    for message in messages {
+        for (at, _) in message.char_indices() {
+            let _ = diagnose(Some(400), &message[..at]);
+        }
+    }
 }
