@@ -106,7 +106,16 @@ pub fn suggest_fixes(
         DiagnosisKind::TooManyCacheControl { max } => fixes.push(families::for_cache_control(*max)),
         DiagnosisKind::EmptyContent => fixes.push(QuickFix::RemoveEmptyContent),
         DiagnosisKind::UnsupportedParam { param: None } => {}
-        DiagnosisKind::InvalidToolSchema { .. } => fixes.push(QuickFix::RepairToolSchemas),
+        DiagnosisKind::InvalidToolSchema { .. } => {
+            // Strict mode's extra rules ("'additionalProperties' is required to be supplied")
+            // hold only while `strict` is on: turning it off makes the schema valid as it is.
+            if message.contains("is required to be supplied") {
+                fixes.extend(
+                    families::strict_off(fields).map(|path| QuickFix::RemoveNestedField { path }),
+                );
+            }
+            fixes.push(QuickFix::RepairToolSchemas);
+        }
         DiagnosisKind::UnknownModel { .. } => {
             let current = fields.get("model").and_then(Value::as_str);
             let model = context

@@ -158,3 +158,20 @@ pub(super) fn known_header_value(name: &str) -> Option<&'static str> {
     name.eq_ignore_ascii_case("anthropic-version")
         .then_some("2023-06-01")
 }
+
+/// The path of the tools' `strict` flag, when a tool sets it: inside `function` in OpenAI
+/// chat, on the tool itself in the Responses API.
+pub(super) fn strict_off(body: &Map<String, Value>) -> Option<String> {
+    let tools = body.get("tools")?.as_array()?;
+    let strict = |value: Option<&Value>| value.and_then(Value::as_bool) == Some(true);
+    if tools
+        .iter()
+        .any(|tool| strict(tool.pointer("/function/strict")))
+    {
+        Some("tools.*.function.strict".to_string())
+    } else if tools.iter().any(|tool| strict(tool.get("strict"))) {
+        Some("tools.*.strict".to_string())
+    } else {
+        None
+    }
+}

@@ -37,6 +37,7 @@ mod streams;
 mod tests;
 mod validate;
 mod validate_checks;
+mod validate_tools;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};

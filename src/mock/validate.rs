@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::behavior::VALIDATE_MODEL_PREFIX;
 use super::request::header;
 use super::validate_checks::{self as checks, Seen};
+use super::validate_tools as tool_checks;
 use crate::llm::Dialect;
 
 /// The header that names the defect to check for.
@@ -124,7 +125,7 @@ const CASES: &[(&str, Shape, Check)] = &[
     (
         "schema-missing-properties",
         Shape::Native,
-        checks::schema_missing_properties,
+        tool_checks::schema_missing_properties,
     ),
     ("model-none", Shape::LiteLlm, checks::model_none),
     ("context-window", Shape::Native, checks::context_window),
@@ -142,6 +143,11 @@ const CASES: &[(&str, Shape, Check)] = &[
         "thinking-cache-control",
         Shape::Native,
         checks::thinking_cache_control,
+    ),
+    (
+        "schema-strict",
+        Shape::Native,
+        tool_checks::strict_additional_properties,
     ),
     (
         "cache-control-forbidden",

@@ -82,13 +82,13 @@ pub(super) fn tool_pairing(seen: &Seen<'_>) -> Option<String> {
     }
 }
 
-fn list<'a>(body: &'a Map<String, Value>, key: &str) -> &'a [Value] {
+pub(super) fn list<'a>(body: &'a Map<String, Value>, key: &str) -> &'a [Value] {
     body.get(key)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+pub(super) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
@@ -359,19 +359,6 @@ pub(super) fn empty_content(seen: &Seen<'_>) -> Option<String> {
         empty && !final_assistant
     })?;
     Some(format!("messages.{empty}: all messages must have non-empty content except for the optional final assistant message"))
-}
-
-/// OpenAI, MCP tools with no parameters (karakeep-app/karakeep#1696, evalstate/fast-agent#143).
-pub(super) fn schema_missing_properties(seen: &Seen<'_>) -> Option<String> {
-    list(seen.body, "tools").iter().find_map(|tool| {
-        let function = tool.get("function").unwrap_or(tool);
-        let schema = function.get("parameters")?;
-        let missing = schema.get("type").and_then(Value::as_str) == Some("object")
-            && !schema.get("properties").is_some_and(Value::is_object);
-        missing.then(|| {
-            format!("Invalid schema for function '{}': In context=(), object schema missing properties.", text(function, "name"))
-        })
-    })
 }
 
 /// LiteLLM's proxy when the body names no model (forpublicai/platform.publicai.co#6).

@@ -178,6 +178,14 @@ fn chat_cases() -> Vec<Case> {
             ),
         ),
         model_none,
+        case(
+            "openai/openai-agents-python#1023 (OpenAI strict function schema)",
+            "schema-strict",
+            Dialect::OpenAiChat,
+            chat(
+                json!({"tools": [{"type": "function", "function": {"name": "process_user", "strict": true, "parameters": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}}]}),
+            ),
+        ),
         limited(
             case(
                 "refly-ai/refly#1177 (OpenRouter)",
