@@ -6,21 +6,16 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::conversation::{self, block_type};
+use super::conversation::block_type;
+use super::tool_results;
 use super::{count, FixOutcome};
 use crate::llm::Dialect;
 
 pub(super) fn drop_unanswered_calls(dialect: Dialect, body: &mut Map<String, Value>) -> FixOutcome {
-    let dialect = conversation::resolve(dialect, body);
-    let key = conversation::items_key(dialect);
-    let Some(Value::Array(items)) = body.get_mut(key) else {
-        return FixOutcome::unchanged(format!("no `{key}` list"));
+    let (dialect, items, _, unanswered) = match tool_results::unanswered(dialect, body) {
+        Ok(found) => found,
+        Err(nothing_to_do) => return nothing_to_do,
     };
-    let entries = conversation::entries(dialect, items);
-    let unanswered = conversation::unanswered_calls(dialect, &entries);
-    if unanswered.is_empty() {
-        return FixOutcome::unchanged("every tool call has its result");
-    }
     let ids: HashSet<&str> = unanswered.iter().map(|(_, id)| id.as_str()).collect();
     let mut at = 0;
     // Only the entries that made the unanswered calls change; the same id elsewhere is
