@@ -1,6 +1,7 @@
 //! Applying one quick fix to a request.
 
-use super::{body_object, params, tool_results, tool_schemas, turns};
+use super::unanswered_calls;
+use super::{blocks, body_object, nested, params, tool_results, tool_schemas, turns};
 use super::{EditableRequest, FixError, FixOutcome, QuickFix};
 use crate::llm::Dialect;
 
@@ -26,6 +27,12 @@ pub fn apply_fix(
         QuickFix::SetToolChoiceAuto => params::set_tool_choice_auto(dialect, body),
         QuickFix::RepairToolSchemas => tool_schemas::repair_tool_schemas(dialect, body),
         QuickFix::AddHeader { .. } => FixOutcome::unchanged("a header fix leaves the body alone"),
+        QuickFix::RenameParam { from, to } => params::rename_param(body, from, to),
+        QuickFix::RemoveNestedField { path } => nested::remove(body, path),
+        QuickFix::RemoveThinking => blocks::remove_thinking(body),
+        QuickFix::RemoveExtraCacheControl { max } => blocks::remove_extra_cache_control(body, *max),
+        QuickFix::RemoveEmptyContent => blocks::remove_empty_content(dialect, body),
+        QuickFix::DropUnansweredToolCalls => unanswered_calls::drop_unanswered_calls(dialect, body),
     })
 }
 

@@ -7,16 +7,20 @@
 //! nothing to change says so in its outcome; only a request it cannot read is an error.
 
 mod apply;
+mod blocks;
 mod conversation;
 mod editor_text;
+mod nested;
 mod params;
 mod pointer;
 mod quick_fix;
 mod rules;
 mod suggest;
+mod suggest_families;
 mod tool_results;
 mod tool_schemas;
 mod turns;
+mod unanswered_calls;
 
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,39 @@ pub(super) fn remove_param(body: &mut Map<String, Value>, name: &str) -> FixOutc
     }
 }
 
+/// Moves a top-level field to the name the upstream asks for; a dotted `to`
+/// (`reasoning.effort`) puts it inside an object, created when missing. A value already at
+/// `to` is kept and the old field only removed.
+pub(super) fn rename_param(body: &mut Map<String, Value>, from: &str, to: &str) -> FixOutcome {
+    let Some(value) = body.get(from).cloned() else {
+        return FixOutcome::unchanged(format!("the body has no `{from}`"));
+    };
+    let steps: Vec<&str> = to.split('.').filter(|step| !step.is_empty()).collect();
+    let Some((last, parents)) = steps.split_last() else {
+        return FixOutcome::unchanged("no name to rename to");
+    };
+    let mut at = &mut *body;
+    for step in parents {
+        let slot = at.entry(step.to_string()).or_insert_with(|| json!({}));
+        let Value::Object(inner) = slot else {
+            return FixOutcome::unchanged(format!("`{step}` is not an object"));
+        };
+        at = inner;
+    }
+    let kept = at.contains_key(*last);
+    if !kept {
+        at.insert(last.to_string(), value);
+    }
+    if from != to {
+        body.shift_remove(from);
+    }
+    if kept {
+        FixOutcome::changed(format!("removed `{from}` (`{to}` is already set)"))
+    } else {
+        FixOutcome::changed(format!("renamed `{from}` to `{to}`"))
+    }
+}
+
 /// The output-token fields a dialect uses, in the order they are looked for; the first is
 /// the one added when the body has none.
 pub(super) fn max_token_fields(dialect: Dialect) -> &'static [&'static str] {

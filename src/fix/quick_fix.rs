@@ -31,6 +31,22 @@ pub enum QuickFix {
     RepairToolSchemas,
     /// Sets a header (replacing one of the same name).
     AddHeader { name: String, value: String },
+    /// Moves a top-level field to the name the upstream asks for (`max_tokens` →
+    /// `max_completion_tokens`; a dotted `to` such as `reasoning.effort` nests it).
+    RenameParam { from: String, to: String },
+    /// Removes a field below the top level, by a dotted path where `*` is every element of
+    /// a list (`tools.*.defer_loading`).
+    RemoveNestedField { path: String },
+    /// Sends the request without extended thinking: removes `thinking` and every thinking
+    /// block of the conversation.
+    RemoveThinking,
+    /// Keeps at most `max` `cache_control` breakpoints.
+    RemoveExtraCacheControl { max: u64 },
+    /// Removes empty text blocks and messages with no content (but a final assistant
+    /// prefill and tool results).
+    RemoveEmptyContent,
+    /// Drops the tool calls that got no result (and a message left with nothing in it).
+    DropUnansweredToolCalls,
 }
 
 impl QuickFix {
@@ -38,10 +54,20 @@ impl QuickFix {
     /// looking (`--auto-fix`): a parameter the upstream refuses, a `tool_choice` it does not
     /// support, a schema it cannot read. Dropping turns, placeholder results, another model
     /// or a smaller output budget change what the model sees or may say: a person decides.
+    /// Renaming a field keeps its value; extra cache breakpoints only change what is cached;
+    /// an empty message says nothing. Sending without thinking changes how the model works.
     pub fn is_lossless(&self) -> bool {
         match self {
-            Self::RemoveParam { .. } | Self::SetToolChoiceAuto | Self::RepairToolSchemas => true,
-            Self::DropOldestTurns { .. }
+            Self::RemoveParam { .. }
+            | Self::SetToolChoiceAuto
+            | Self::RepairToolSchemas
+            | Self::RenameParam { .. }
+            | Self::RemoveNestedField { .. }
+            | Self::RemoveExtraCacheControl { .. }
+            | Self::RemoveEmptyContent => true,
+            Self::RemoveThinking
+            | Self::DropUnansweredToolCalls
+            | Self::DropOldestTurns { .. }
             | Self::CapMaxTokens { .. }
             | Self::RemoveOrphanToolResults
             | Self::AddMissingToolResults
@@ -73,6 +99,35 @@ impl fmt::Display for QuickFix {
                 write!(f, "add header `{name}: {REDACTED}`")
             }
             Self::AddHeader { name, value } => write!(f, "add header `{name}: {value}`"),
+            Self::RenameParam { from, to } => write!(f, "rename `{from}` to `{to}`"),
+            Self::RemoveNestedField { path } => write_nested(f, path),
+            Self::RemoveThinking => f.write_str("send without thinking (remove it and its blocks)"),
+            Self::RemoveExtraCacheControl { max } => {
+                write!(f, "keep at most {max} cache_control breakpoints")
+            }
+            Self::RemoveEmptyContent => f.write_str("remove empty messages and empty text blocks"),
+            Self::DropUnansweredToolCalls => f.write_str("drop tool calls that got no result"),
         }
+    }
+}
+
+/// "remove `cache_control` from `messages.*.content.*` (type thinking)", "remove every
+/// `cache_control`": the field first, then where it goes from.
+fn write_nested(f: &mut fmt::Formatter<'_>, path: &str) -> fmt::Result {
+    let Some((parent, field)) = path.rsplit_once('.') else {
+        return write!(f, "remove `{path}`");
+    };
+    if parent == "**" {
+        return write!(f, "remove every `{field}`");
+    }
+    let variant = parent.split('.').find_map(|step| step.strip_prefix("*:"));
+    let parent: Vec<&str> = parent
+        .split('.')
+        .map(|step| if step.starts_with("*:") { "*" } else { step })
+        .collect();
+    write!(f, "remove `{field}` from `{}`", parent.join("."))?;
+    match variant {
+        Some(variant) => write!(f, " (type {variant})"),
+        None => Ok(()),
     }
 }

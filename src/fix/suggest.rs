@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::suggest_families as families;
 use super::{apply_fix, params, tool_results, turns, EditableRequest, QuickFix};
 use crate::llm::{DiagnosisKind, Dialect};
 
@@ -17,9 +18,6 @@ pub struct FixContext {
     pub upstream_message: Option<String>,
 }
 
-/// Conversation fields: removing one of them is never a fix for a misnamed parameter.
-const NEVER_REMOVED: &[&str] = &["messages", "input", "system", "instructions", "model"];
-
 /// The fixes for `kind` that apply to this request body, best first.
 pub fn suggest_fixes(
     kind: &DiagnosisKind,
@@ -27,11 +25,8 @@ pub fn suggest_fixes(
     body: &[u8],
     context: &FixContext,
 ) -> Vec<QuickFix> {
-    let message = context
-        .upstream_message
-        .as_deref()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let raw_message = context.upstream_message.as_deref().unwrap_or_default();
+    let message = raw_message.to_ascii_lowercase();
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let empty = Map::new();
     let object = parsed.as_ref().and_then(Value::as_object);
@@ -45,38 +40,82 @@ pub fn suggest_fixes(
         DiagnosisKind::Auth | DiagnosisKind::RateLimit => return Vec::new(),
         DiagnosisKind::ContextLength { limit, requested } => {
             let output_limit = is_about_output_limit(&message);
-            if !output_limit {
-                let turns = turns_to_drop(dialect, fields, body.len(), *limit, *requested);
-                fixes.extend(turns.map(|turns| QuickFix::DropOldestTurns { turns }));
-            }
-            if output_limit || mentions_max_tokens(&message) {
-                let max = capped_max_tokens(dialect, fields, *limit, *requested, output_limit);
-                fixes.extend(max.map(|max| QuickFix::CapMaxTokens { max }));
+            let drop = (!output_limit)
+                .then(|| turns_to_drop(dialect, fields, body.len(), *limit, *requested))
+                .flatten()
+                .map(|turns| QuickFix::DropOldestTurns { turns });
+            let cap = (output_limit || mentions_max_tokens(&message))
+                .then(|| capped_max_tokens(dialect, fields, *limit, *requested, output_limit))
+                .flatten()
+                .map(|max| QuickFix::CapMaxTokens { max });
+            // When the prompt alone fits, a smaller answer budget loses less than turns.
+            let prompt_fits = families::prompt_tokens(raw_message)
+                .zip(*limit)
+                .is_some_and(|(prompt, limit)| prompt < limit);
+            if prompt_fits {
+                fixes.extend(cap.into_iter().chain(drop));
+            } else {
+                fixes.extend(drop.into_iter().chain(cap));
             }
         }
+        // A message naming call ids none of which this body holds is about another request.
+        DiagnosisKind::ToolPairing if !families::named_ids_present(raw_message, body) => {}
         DiagnosisKind::ToolPairing => {
             let (orphans, missing) = tool_results::pairing_problems(dialect, fields);
             let add = missing.then_some(QuickFix::AddMissingToolResults);
+            let drop = missing.then_some(QuickFix::DropUnansweredToolCalls);
             let remove = orphans.then_some(QuickFix::RemoveOrphanToolResults);
             // The message says which side the upstream tripped on first.
             let about_orphans = [
                 "unexpected",
                 "must be a response",
                 "corresponding `tool_use`",
+                "no tool call found",
             ]
             .iter()
             .any(|marker| message.contains(marker));
             if about_orphans {
-                fixes.extend(remove.into_iter().chain(add));
+                fixes.extend(remove.into_iter().chain(add).chain(drop));
             } else {
-                fixes.extend(add.into_iter().chain(remove));
+                fixes.extend(add.into_iter().chain(remove).chain(drop));
             }
         }
         DiagnosisKind::UnsupportedParam { param: Some(param) } => {
-            fixes.extend(param_to_remove(fields, param).map(|name| QuickFix::RemoveParam { name }));
+            let (better, nested) = families::for_unsupported_param(fields, param, raw_message);
+            fixes.extend(better);
+            // A nested path the body does not hold is about some other request.
+            let is_path = param.contains(['.', '[']) && !fields.contains_key(param.as_str());
+            if !nested && !is_path {
+                let name = param_to_remove(fields, param);
+                fixes.extend(name.map(|name| QuickFix::RemoveParam { name }));
+            }
         }
+        DiagnosisKind::ConflictingParams { params } => {
+            fixes.extend(families::for_conflicting_params(fields, params));
+        }
+        DiagnosisKind::UnsupportedToolChoice => {
+            // Auto (offered above when forced) keeps the tools; else drop what was refused.
+            fixes.push(QuickFix::RemoveParam {
+                name: "tool_choice".to_string(),
+            });
+            if message.contains("thinking") {
+                fixes.push(QuickFix::RemoveThinking);
+            }
+        }
+        DiagnosisKind::ThinkingBlocks => fixes.push(QuickFix::RemoveThinking),
+        DiagnosisKind::TooManyCacheControl { max } => fixes.push(families::for_cache_control(*max)),
+        DiagnosisKind::EmptyContent => fixes.push(QuickFix::RemoveEmptyContent),
         DiagnosisKind::UnsupportedParam { param: None } => {}
-        DiagnosisKind::InvalidToolSchema { .. } => fixes.push(QuickFix::RepairToolSchemas),
+        DiagnosisKind::InvalidToolSchema { .. } => {
+            // Strict mode's extra rules ("'additionalProperties' is required to be supplied")
+            // hold only while `strict` is on: turning it off makes the schema valid as it is.
+            if message.contains("is required to be supplied") {
+                fixes.extend(
+                    families::strict_off(fields).map(|path| QuickFix::RemoveNestedField { path }),
+                );
+            }
+            fixes.push(QuickFix::RepairToolSchemas);
+        }
         DiagnosisKind::UnknownModel { .. } => {
             let current = fields.get("model").and_then(Value::as_str);
             let model = context
@@ -91,9 +130,13 @@ pub fn suggest_fixes(
             }
         }
         DiagnosisKind::MissingHeader { header } => {
-            fixes.extend(header.iter().map(|name| QuickFix::AddHeader {
-                name: name.clone(),
-                value: String::new(),
+            fixes.extend(header.iter().map(|name| {
+                QuickFix::AddHeader {
+                    name: name.clone(),
+                    value: families::known_header_value(name)
+                        .unwrap_or_default()
+                        .to_string(),
+                }
             }));
         }
     }
@@ -134,9 +177,14 @@ fn is_about_output_limit(message: &str) -> bool {
 }
 
 fn mentions_max_tokens(message: &str) -> bool {
-    ["max_tokens", "max_completion_tokens", "max_output_tokens"]
-        .iter()
-        .any(|marker| message.contains(marker))
+    [
+        "max_tokens",
+        "max_completion_tokens",
+        "max_output_tokens",
+        "in the completion",
+    ]
+    .iter()
+    .any(|marker| message.contains(marker))
 }
 
 /// How many of the oldest turns to drop to come under 90% of the limit. Each turn's tokens
@@ -208,5 +256,5 @@ fn param_to_remove(body: &Map<String, Value>, param: &str) -> Option<String> {
     } else {
         param.split(['.', '[']).next()?
     };
-    (body.contains_key(name) && !NEVER_REMOVED.contains(&name)).then(|| name.to_string())
+    (body.contains_key(name) && !families::is_conversation(name)).then(|| name.to_string())
 }

@@ -82,16 +82,10 @@ fn remove_result_blocks(message: &mut Value, ids: &HashSet<String>) -> bool {
 }
 
 pub(super) fn add_missing_results(dialect: Dialect, body: &mut Map<String, Value>) -> FixOutcome {
-    let dialect = conversation::resolve(dialect, body);
-    let key = conversation::items_key(dialect);
-    let Some(Value::Array(items)) = body.get_mut(key) else {
-        return FixOutcome::unchanged(format!("no `{key}` list"));
+    let (dialect, items, entries, unanswered) = match unanswered(dialect, body) {
+        Ok(found) => found,
+        Err(nothing_to_do) => return nothing_to_do,
     };
-    let entries = conversation::entries(dialect, items);
-    let unanswered = conversation::unanswered_calls(dialect, &entries);
-    if unanswered.is_empty() {
-        return FixOutcome::unchanged("every tool call has its result");
-    }
     let mut by_call: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (at, id) in &unanswered {
         by_call.entry(*at).or_default().push(id.clone());
@@ -127,6 +121,33 @@ pub(super) fn add_missing_results(dialect: Dialect, body: &mut Map<String, Value
             "placeholder results"
         )
     ))
+}
+
+/// The calls that got no result.
+type Unanswered<'a> = (
+    Dialect,
+    &'a mut Vec<Value>,
+    Vec<Entry>,
+    Vec<(usize, String)>,
+);
+
+/// A body's conversation (dialect, items, entries) and its calls that got no result, for
+/// the fixes that answer or drop them; `Err` says why there is nothing to do.
+pub(super) fn unanswered(
+    dialect: Dialect,
+    body: &mut Map<String, Value>,
+) -> Result<Unanswered<'_>, FixOutcome> {
+    let dialect = conversation::resolve(dialect, body);
+    let key = conversation::items_key(dialect);
+    let Some(Value::Array(items)) = body.get_mut(key) else {
+        return Err(FixOutcome::unchanged(format!("no `{key}` list")));
+    };
+    let entries = conversation::entries(dialect, items);
+    let unanswered = conversation::unanswered_calls(dialect, &entries);
+    if unanswered.is_empty() {
+        return Err(FixOutcome::unchanged("every tool call has its result"));
+    }
+    Ok((dialect, items, entries, unanswered))
 }
 
 /// Where results for the calls of entry `at` go: after the results that follow it (and, in

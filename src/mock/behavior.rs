@@ -8,6 +8,9 @@ use serde_json::Value;
 use super::request::header;
 use super::ReceivedRequest;
 
+/// A model naming the checks of [`MockBehavior::Validate`]: `mock-validate:empty-content`.
+pub const VALIDATE_MODEL_PREFIX: &str = "mock-validate:";
+
 /// One scripted upstream behaviour. The name in brackets is the `model` (or `x-mock-behavior`
 /// header value) that selects it; see [`MockBehavior::from_request`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +82,11 @@ pub enum MockBehavior {
     /// Content-Type and Content-Encoding, and the method and target in `x-echo-method` and
     /// `x-echo-target`.
     Echo,
+    /// `mock-validate`, `mock-validate:<checks>` and any request with an `x-mock-validate`
+    /// header: 400 with a real provider's message while the request has the defect the
+    /// header (or the model's suffix) names, a normal reply (as `mock-ok`) once it is fixed.
+    /// See `validate.rs`.
+    Validate,
 }
 
 impl MockBehavior {
@@ -111,6 +119,7 @@ impl MockBehavior {
         Self::BadChunk,
         Self::ResetAfterHead,
         Self::Echo,
+        Self::Validate,
     ];
 
     /// The model name that selects this behaviour.
@@ -143,6 +152,7 @@ impl MockBehavior {
             Self::BadChunk => "mock-bad-chunk",
             Self::ResetAfterHead => "mock-reset-after-head",
             Self::Echo => "mock-echo",
+            Self::Validate => "mock-validate",
         }
     }
 
@@ -156,7 +166,9 @@ impl MockBehavior {
     /// 2. a JSON object body whose `model` string names a behaviour;
     /// 3. an `x-mock-behavior` header that names one (so bodies copied from real agents, with
     ///    real model names, can still be scripted);
-    /// 4. otherwise [`MockBehavior::Ok`].
+    /// 4. an `x-mock-validate` header selects [`MockBehavior::Validate`] (the quick fixes may
+    ///    change the model, so the check cannot hang on it);
+    /// 5. otherwise [`MockBehavior::Ok`].
     pub fn from_request(request: &ReceivedRequest) -> Self {
         let json = serde_json::from_slice::<Value>(&request.body).ok();
         Self::select(&request.target, json.as_ref(), &request.headers)
@@ -167,12 +179,23 @@ impl MockBehavior {
         if target.starts_with("/echo") {
             return Self::Echo;
         }
-        let by_model = json
-            .and_then(|body| body.as_object()?.get("model")?.as_str())
-            .and_then(Self::from_name);
+        let model = json.and_then(|body| body.as_object()?.get("model")?.as_str());
+        // `mock-validate:<checks>` names the checks in the model, for agents that cannot
+        // send a header of their own.
+        let by_model = model.and_then(|model| {
+            Self::from_name(model).or_else(|| {
+                model
+                    .starts_with(VALIDATE_MODEL_PREFIX)
+                    .then_some(Self::Validate)
+            })
+        });
         let by_header =
             || header(headers, "x-mock-behavior").and_then(|v| Self::from_name(v.trim()));
-        by_model.or_else(by_header).unwrap_or(Self::Ok)
+        let validating = || header(headers, "x-mock-validate").map(|_| Self::Validate);
+        by_model
+            .or_else(by_header)
+            .or_else(validating)
+            .unwrap_or(Self::Ok)
     }
 }
 
@@ -233,6 +256,22 @@ mod tests {
         assert_eq!(MockBehavior::from_request(&r), MockBehavior::Ok);
         let r = request("/v1/chat/completions", &[], r#"{"model":42}"#);
         assert_eq!(MockBehavior::from_request(&r), MockBehavior::Ok);
+    }
+
+    #[test]
+    fn validation_is_chosen_by_model_prefix_or_header() {
+        let r = request(
+            "/v1/messages",
+            &[],
+            r#"{"model":"mock-validate:empty-content"}"#,
+        );
+        assert_eq!(MockBehavior::from_request(&r), MockBehavior::Validate);
+        let r = request(
+            "/v1/messages",
+            &[("x-mock-validate", "empty-content")],
+            r#"{"model":"claude-sonnet-4-5"}"#,
+        );
+        assert_eq!(MockBehavior::from_request(&r), MockBehavior::Validate);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! It speaks OpenAI chat completions, the OpenAI Responses API and Anthropic messages (the
 //! dialect comes from the request path), and each request picks a [`MockBehavior`] by its
 //! `model`: good replies, streams that are slow, gated or broken, the error bodies real
-//! gateways send, and replies that are not HTTP at all. It writes HTTP/1.1 by hand because an
-//! HTTP library would refuse to produce the broken replies llmscope has to survive.
+//! gateways send, and replies that are not HTTP at all. `mock-validate` (or an
+//! `x-mock-validate` header) makes it a strict upstream that refuses a request with a named
+//! defect, in a real provider's words, until the defect is fixed. It writes HTTP/1.1 by hand
+//! because an HTTP library would refuse to produce the broken replies llmscope has to survive.
 //!
 //! Everything is deterministic: the same request gets the same bytes. It never touches the
 //! network beyond 127.0.0.1 and holds nothing after it is dropped.
@@ -34,6 +36,9 @@ mod request;
 mod streams;
 #[cfg(test)]
 mod tests;
+mod validate;
+mod validate_checks;
+mod validate_tools;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -45,9 +50,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use behavior::MockBehavior;
+pub use behavior::{MockBehavior, VALIDATE_MODEL_PREFIX};
 pub use gateway::MockGateway;
 pub use play::big_byte;
+pub use validate::{validate_case_names, LIMIT_HEADER, VALIDATE_HEADER};
 
 use http::{encode_head, Connection};
 use play::{play, After};

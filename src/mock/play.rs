@@ -15,6 +15,7 @@ use super::http::{encode_head, Connection, Reply};
 use super::replies::ReplyPlan;
 use super::request::header;
 use super::streams::{sse_events, sse_events_totalling, DEFAULT_DELTAS};
+use super::validate;
 use super::ReceivedRequest;
 
 const SLOW_STREAM_EVENTS: usize = 20;
@@ -211,6 +212,22 @@ impl Exchange<'_> {
                 Ok(After::Reset)
             }
             MockBehavior::Echo => self.echo(conn).await,
+            MockBehavior::Validate => {
+                let found = validate::defect(
+                    &self.request.headers,
+                    self.json.as_ref(),
+                    self.request.body.len(),
+                    self.dialect,
+                );
+                match found {
+                    Some((status, body)) => self.reply(conn, Reply::json(status, body)).await,
+                    None if self.wants_stream() => {
+                        let events = sse_events(&plan(), DEFAULT_DELTAS);
+                        self.stream(conn, &events, Duration::ZERO).await
+                    }
+                    None => self.reply(conn, Reply::json(200, plan().json_body())).await,
+                }
+            }
             MockBehavior::ContextLength400
             | MockBehavior::UnsupportedParam400
             | MockBehavior::InvalidModel400

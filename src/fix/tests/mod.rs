@@ -1,6 +1,7 @@
 //! Tests of the fixes and rules, on hand-built conversations and on the real request shapes
 //! of opencode and Claude Code (`assets/fixtures`).
 
+mod families;
 mod params;
 mod pointer;
 mod rules;

@@ -96,12 +96,13 @@ fn an_overflow_without_counts_drops_one_turn() {
 }
 
 #[test]
-fn anthropic_overflow_with_max_tokens_offers_turns_then_a_smaller_max_tokens() {
+fn anthropic_overflow_with_max_tokens_offers_a_smaller_max_tokens_then_turns() {
     let mut body = long_chat(21333);
     body["system"] = json!("You are Claude Code.");
     let message = "input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, decrease input length or `max_tokens` and try again";
     let fixes = offered(400, message, Dialect::Anthropic, &body, None);
-    assert_eq!(fixes, [drop(2), QuickFix::CapMaxTokens { max: 11760 }]);
+    // The input alone (188240) fits in 200000: a smaller answer budget loses least.
+    assert_eq!(fixes, [QuickFix::CapMaxTokens { max: 11760 }, drop(2)]);
     let fixes = offered_for_body(
         400,
         ANTHROPIC_CONTEXT_LENGTH,
@@ -156,7 +157,12 @@ fn tool_pairing_offers_the_repair_the_body_needs() {
         &missing_chat,
         None,
     );
-    assert_eq!(fixes, [QuickFix::AddMissingToolResults]);
+    // Issue 13: a call with no result may also be dropped, offered after the placeholder.
+    let add_or_drop = [
+        QuickFix::AddMissingToolResults,
+        QuickFix::DropUnansweredToolCalls,
+    ];
+    assert_eq!(fixes, add_or_drop);
 
     let missing_anthropic =
         json!({"messages": [user("go"), anthropic_calls(&["t1"]), user("well?")]});
@@ -167,7 +173,7 @@ fn tool_pairing_offers_the_repair_the_body_needs() {
         &missing_anthropic,
         None,
     );
-    assert_eq!(fixes, [QuickFix::AddMissingToolResults]);
+    assert_eq!(fixes, add_or_drop);
 
     let orphan_chat = json!({"messages": [user("go"), chat_result("c9"), user("well?")]});
     let message = "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.";
@@ -185,14 +191,16 @@ fn tool_pairing_with_both_problems_offers_first_the_one_the_message_names() {
         offered(400, message, Dialect::Anthropic, &both, None),
         [
             QuickFix::RemoveOrphanToolResults,
-            QuickFix::AddMissingToolResults
+            QuickFix::AddMissingToolResults,
+            QuickFix::DropUnansweredToolCalls
         ]
     );
     assert_eq!(
         offered_for_body(400, ANTHROPIC_TOOL_PAIRING, Dialect::Anthropic, &both, None),
         [
             QuickFix::AddMissingToolResults,
-            QuickFix::RemoveOrphanToolResults
+            QuickFix::RemoveOrphanToolResults,
+            QuickFix::DropUnansweredToolCalls
         ]
     );
     let clean = fixture_body(CLAUDE_CODE);

@@ -32,20 +32,33 @@ fn an_unrecognized_argument_is_removed_when_the_body_has_it() {
 }
 
 #[test]
-fn a_nested_unsupported_param_offers_its_top_level_field() {
-    let claude = fixture_body(CLAUDE_CODE);
+fn a_nested_unsupported_param_is_removed_where_the_body_has_it() {
+    let mut claude = fixture_body(CLAUDE_CODE);
     let wrapped = r#"litellm.BadRequestError: AnthropicException - {"type":"error","error":{"type":"invalid_request_error","message":"tools.0.custom.eager_input_streaming: Extra inputs are not permitted"}}"#;
+    // The fixture's tools have no such field: the message is not about this request.
+    assert!(offered(400, wrapped, Dialect::Anthropic, &claude, None).is_empty());
+    claude["tools"][0]["eager_input_streaming"] = json!(true);
+    claude["tools"][2]["eager_input_streaming"] = json!(true);
+    // `custom` names the union variant, not a key; every custom tool loses the field.
+    let fix = QuickFix::RemoveNestedField {
+        path: "tools.*:custom.eager_input_streaming".into(),
+    };
     assert_eq!(
         offered(400, wrapped, Dialect::Anthropic, &claude, None),
-        [QuickFix::RemoveParam {
-            name: "tools".into()
-        }]
+        std::slice::from_ref(&fix)
+    );
+    assert_eq!(
+        apply(fix, Dialect::Anthropic, &mut claude).summary,
+        "removed `tools.*:custom.eager_input_streaming` (2 occurrences)"
     );
     let metadata = "metadata.foo: Extra inputs are not permitted";
+    let mut claude = fixture_body(CLAUDE_CODE);
+    assert!(offered(400, metadata, Dialect::Anthropic, &claude, None).is_empty());
+    claude["metadata"]["foo"] = json!(1);
     assert_eq!(
         offered(400, metadata, Dialect::Anthropic, &claude, None),
-        [QuickFix::RemoveParam {
-            name: "metadata".into()
+        [QuickFix::RemoveNestedField {
+            path: "metadata.foo".into()
         }]
     );
     let conversation = "messages.0.foo: Extra inputs are not permitted";

@@ -113,7 +113,7 @@ pub(super) fn name_at_start(text: &str) -> Option<String> {
 pub(super) fn name_at_end(text: &str) -> Option<String> {
     let text = text.trim_end_matches(|c: char| c.is_whitespace() || "'\"`\\:".contains(c));
     let name =
-        &text[trailing_run_start(text, |c| c.is_ascii_alphanumeric() || "_.-[]".contains(c))..];
+        &text[trailing_run_start(text, |c| c.is_ascii_alphanumeric() || "_.-[]*".contains(c))..];
     (!name.is_empty()).then(|| name.to_string())
 }
 

@@ -3,9 +3,12 @@
 //! messages are free text that OpenAI, Anthropic and the gateways in front of them (LiteLLM)
 //! word and wrap differently.
 
+mod families;
 mod find;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_families;
 
 use self::find::{location, name_at_end, Text};
 
@@ -37,6 +40,20 @@ pub enum DiagnosisKind {
     MissingHeader {
         header: Option<String>,
     },
+    /// The model refuses the request's `tool_choice` (only "auto", or none while thinking).
+    UnsupportedToolChoice,
+    /// Two (or more) parameters the model says cannot be sent together, as named.
+    ConflictingParams {
+        params: Vec<String>,
+    },
+    /// Extended-thinking blocks are missing or out of order in the assistant turns.
+    ThinkingBlocks,
+    /// More `cache_control` breakpoints than the upstream allows; `max` when it says.
+    TooManyCacheControl {
+        max: Option<u64>,
+    },
+    /// A message (or a text block) with empty content.
+    EmptyContent,
 }
 
 /// A diagnosis and its one-line summary for the banner.
@@ -52,6 +69,11 @@ pub struct Diagnosis {
 pub fn diagnose(status: Option<u16>, message: &str) -> Option<Diagnosis> {
     let text = Text::new(message);
     context_length(&text)
+        .or_else(|| families::unsupported_tool_choice(&text))
+        .or_else(|| families::thinking_blocks(&text))
+        .or_else(|| families::too_many_cache_control(&text))
+        .or_else(|| families::empty_content(&text))
+        .or_else(|| families::conflicting_params(&text))
         .or_else(|| tool_pairing(&text))
         .or_else(|| invalid_tool_schema(&text))
         .or_else(|| unsupported_param(&text))
@@ -92,6 +114,8 @@ fn context_length(text: &Text<'_>) -> Option<Diagnosis> {
     let requested = text
         .number_after("resulted in")
         .or_else(|| text.number_after("you requested"))
+        // OpenRouter: "However, you requested about 42832 tokens (42832 of text input)".
+        .or_else(|| text.number_after("you requested about"))
         .or_else(|| text.number_after("prompt is too long:"))
         .or_else(|| text.number_after("max_tokens is too large:"))
         .or(comparison.and_then(|(requested, _)| requested));
@@ -112,13 +136,21 @@ fn context_length(text: &Text<'_>) -> Option<Diagnosis> {
 }
 
 fn tool_pairing(text: &Text<'_>) -> Option<Diagnosis> {
-    let detail = if text.has_any(&["tool_use ids were found without tool_result"]) {
+    // Anthropic writes the block names with or without backticks.
+    let detail = if text.has_any(&[
+        "tool_use ids were found without tool_result",
+        "ids were found without `tool_result`",
+    ]) {
         "a tool_use has no matching tool_result"
     } else if text.has_any(&[
         "must be followed by tool messages",
         "did not have response messages",
     ]) {
         "a tool call has no tool message answering it"
+    } else if text.has_any(&["no tool output found for"]) {
+        "a function call has no function_call_output"
+    } else if text.has_any(&["no tool call found for function call output"]) {
+        "a function_call_output answers no function call before it"
     } else if text.has_any(&[
         "unexpected `tool_use_id`",
         "unexpected tool_use_id",
@@ -174,6 +206,9 @@ fn tool_path(text: &Text<'_>) -> Option<String> {
 fn unsupported_param(text: &Text<'_>) -> Option<Diagnosis> {
     let named = [
         "unrecognized request argument supplied:",
+        "unrecognized request arguments supplied:",
+        // A Python SDK behind a gateway: "create() got an unexpected keyword argument 'x'".
+        "got an unexpected keyword argument",
         "unsupported parameter:",
         "unknown parameter:",
         "does not support parameters: [",
@@ -195,7 +230,12 @@ fn unsupported_param(text: &Text<'_>) -> Option<Diagnosis> {
     } else {
         return None;
     };
+    // "Use 'max_completion_tokens' instead", "has moved to 'reasoning.effort'".
+    let renamed = text.has_any(&[" instead", "has moved to", "renamed to"]);
     let summary = match &param {
+        Some(param) if renamed => {
+            format!("parameter `{param}` has another name here — rename it as the upstream says")
+        }
         Some(param) => format!("unsupported parameter `{param}` — remove it"),
         None => "unsupported parameter — remove the one the upstream names".to_string(),
     };
