@@ -150,7 +150,7 @@ fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
     }
     demo.type_keys(b"\x13");
     let screen = demo.wait_for("the fix delivered and the session going on", |s| {
-        s.contains("[fixed by #5]") && s.contains("10 total")
+        s.contains("[fixed by #5]") && s.contains("11 total")
     });
     // #6 is turn 3, sent once the fixed reply reached the agent: the agent carried on.
     let row = |id: &str| {
@@ -162,8 +162,14 @@ fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
     };
     assert!(row("5").contains("↳#4"), "the resend is linked: {screen}");
     assert!(row("6").contains("claude-sonnet-4-5  200"), "{screen}");
-    assert!(row("10").contains("claude-opus-4-1    200"), "{screen}");
-    assert!(screen.contains("1 failed"), "{screen}");
+    // #8 refused its sampling settings and auto-fix repaired it with no key: #9 is marked.
+    assert!(row("8").contains("[fixed by #9]"), "{screen}");
+    assert!(
+        row("9").contains('⚡') && row("9").contains("↳#8"),
+        "{screen}"
+    );
+    assert!(row("11").contains("claude-opus-4-1    200"), "{screen}");
+    assert!(screen.contains("2 failed"), "{screen}");
 
     demo.type_keys(b"?");
     demo.wait_for("the help overlay", |s| {

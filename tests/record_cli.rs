@@ -163,6 +163,9 @@ fn headless_demo_plays_every_failure_and_exits() {
         "agent: the subagent asks for a model the gateway does not serve -> 200 (the fixed reply",
         "agent: turn 3: the subagent's findings come back; the model reads two files -> 200",
         "/v1/messages?beta=true claude-opus-4-1 200 ok",
+        "llmscope: auto-fix repairs #8 by itself: remove `top_p`, no key pressed",
+        "| auto-fixed #8: remove `top_p`",
+        "refuses together -> 200 (auto-fixed by llmscope, no key pressed)",
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
@@ -177,6 +180,7 @@ fn headless_demo_plays_every_failure_and_exits() {
         .find(|l| l.contains(" demo "))
         .unwrap_or_else(|| panic!("demo session listed: {sessions}"));
     let columns: Vec<_> = demo.split_whitespace().collect();
-    // Nine scripted requests and the resend that fixed the held one; one failure.
-    assert_eq!(&columns[4..7], ["10", "1", "0"], "{demo}");
+    // Nine scripted requests, the resend that fixed the held one and the auto-fix; two
+    // failures.
+    assert_eq!(&columns[4..7], ["11", "2", "0"], "{demo}");
 }

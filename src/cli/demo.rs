@@ -29,6 +29,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     // The story is a failure held for the user to fix while the agent waits.
     config.hold_errors = true;
     config.hold_timeout = DEMO_HOLD;
+    // And one failure that loses nothing by its fix, repaired with no key press.
+    config.auto_fix = true;
     let data_dir = args.data.resolve()?;
     let recording = Recording::start(config, &data_dir, "demo").await?;
     let base_url = format!("http://{}", recording.local_addr());
@@ -62,6 +64,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             // The held step's agent saw nothing of the failure: only the reply that fixed it.
             let after = match (outcome.story, &outcome.status) {
                 (Story::Held, Ok(200)) => " (the fixed reply, after waiting on the hold)",
+                (Story::AutoFix, Ok(200)) => " (auto-fixed by llmscope, no key pressed)",
                 _ => "",
             };
             let status = outcome.status.map_or_else(|e| e, |s| s.to_string());

@@ -47,6 +47,10 @@ pub async fn fix_held_failures(
                     "llmscope: {id} held — the agent keeps waiting for a reply"
                 ));
                 match first_fix(record, last_good_model.as_deref()) {
+                    // llmscope sends this one itself, as it would for a user at the screen.
+                    Some((fix, _)) if fix.is_lossless() && control.auto_fix_enabled() => say(
+                        format!("llmscope: auto-fix repairs {id} by itself: {fix}, no key pressed"),
+                    ),
                     Some((fix, request)) => match control.resend(id, request) {
                         Ok(resend) => say(format!(
                             "demo: fixing {id} as the user would (e, Ctrl-F, 1, Ctrl-S): {fix} → resend {resend}"

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::template::{self, Fill, TemplateError};
+use crate::mock::VALIDATE_HEADER;
 
 const SCRIPT: &str = include_str!("../../assets/demo/script.json");
 const OPENCODE_TURN: &str = include_str!("../../assets/fixtures/opencode-chat-turn.json");
@@ -36,8 +37,8 @@ pub enum Story {
     Turn,
     /// The failure the user fixes on screen while the agent waits.
     Held,
-    /// A failure whose fix loses nothing, which auto-fix repairs with no key press. No step is
-    /// marked so yet: it waits for `--auto-fix`.
+    /// A failure whose fix loses nothing, which auto-fix (on in the demo) repairs with no key
+    /// press.
     AutoFix,
 }
 
@@ -73,6 +74,8 @@ struct StepSpec {
     model: String,
     /// The mock behaviour, sent as `x-mock-behavior`, for a step whose model is a real name.
     mock: Option<String>,
+    /// The defect the mock refuses until it is fixed, sent as `x-mock-validate`.
+    validate: Option<String>,
     stream: bool,
     #[serde(default)]
     story: Story,
@@ -127,6 +130,10 @@ fn build_step(spec: StepSpec, conversation: &[Value]) -> Result<DemoStep, Script
     if let Some(mock) = &spec.mock {
         let value = HeaderValue::from_str(mock).map_err(|e| problem(&e))?;
         headers.push((HeaderName::from_static(MOCK_HEADER), value));
+    }
+    if let Some(check) = &spec.validate {
+        let value = HeaderValue::from_str(check).map_err(|e| problem(&e))?;
+        headers.push((HeaderName::from_static(VALIDATE_HEADER), value));
     }
     let method = fixture
         .method
