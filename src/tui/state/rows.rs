@@ -183,12 +183,17 @@ impl RowTable {
                 self.count(&row, 1);
                 self.index.insert(row.id, i);
                 let host = self.folded_into(&row);
-                if let Some(host) = host {
-                    let host = &mut self.rows[host];
+                if let Some(at) = host {
                     if row.repeats.is_some() {
-                        host.repeated += 1;
+                        self.rows[at].repeated += 1;
                     } else {
-                        host.provider_calls += 1;
+                        self.rows[at].provider_calls += 1;
+                        // A repeat's provider calls count on its loop's row too, the one
+                        // shown while folded.
+                        let root = self.rows[at].repeats.and_then(|r| self.index.get(&r));
+                        if let Some(&root) = root {
+                            self.rows[root].provider_calls += 1;
+                        }
                     }
                 }
                 if filter.matches(&row) && (host.is_none() || self.unfolded) {
@@ -353,5 +358,27 @@ pub(crate) mod tests {
         table.upsert(row(1, "/v1/chat/completions", Some(502)), &filter);
         assert_eq!(table.visible_len(), 2);
         assert_eq!(table.get(ExchangeId(1)).map(|r| r.repeated), Some(3));
+    }
+
+    #[test]
+    fn provider_calls_fold_under_their_agent_row_and_count_on_its_loop() {
+        let filter = Filter::default();
+        let mut table = RowTable::new(vec![row(1, "/v1/chat/completions", Some(500))], &filter);
+        let call = |id, beneath| {
+            let mut call = row(id, "/provider/openai/v1/chat/completions", Some(502));
+            call.beneath = Some(ExchangeId(beneath));
+            call
+        };
+        table.upsert(call(2, 1), &filter);
+        let mut repeat = row(3, "/v1/chat/completions", Some(500));
+        repeat.repeats = Some(ExchangeId(1));
+        table.upsert(repeat, &filter);
+        table.upsert(call(4, 3), &filter);
+        table.upsert(call(5, 3), &filter);
+        assert_eq!(table.visible_len(), 1, "all under #1");
+        assert_eq!(table.get(ExchangeId(1)).map(|r| r.provider_calls), Some(3));
+        assert_eq!(table.get(ExchangeId(3)).map(|r| r.provider_calls), Some(2));
+        table.set_unfolded(true, &filter);
+        assert_eq!(table.visible_len(), 5);
     }
 }
