@@ -45,3 +45,26 @@ fn an_auto_fix_is_marked_in_the_list() {
         .unwrap_or_else(|| panic!("no row for the fix in\n{screen}"));
     assert!(row.contains('⚡'), "{row}");
 }
+
+#[test]
+fn an_auto_fix_that_worked_is_kept_as_a_rule_with_k() {
+    let mut app = live_app();
+    let refused = br#"{"model":"gpt-4o","reasoning_effort":"high","messages":[{"role":"user","content":"hi"}]}"#;
+    let said = br#"{"error":{"message":"litellm.BadRequestError: OpenAIException - Unrecognized request argument supplied: reasoning_effort","code":"400"}}"#;
+    finished(&mut app, sample_record(1, refused, 400, said));
+    let mut fixed = sample_record(2, FIXED, 200, b"{}");
+    Arc::make_mut(&mut fixed.start).lineage = Lineage::auto_fix_of(ExchangeId(1));
+    finished(&mut app, fixed);
+    assert!(render_text(&app, 140, 40).contains("#2 worked: K keeps its quick fix as a rule"));
+
+    let commands = press(&mut app, KeyCode::Char('K'));
+    let [Command::SetRules(rules)] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    assert_eq!(
+        rules[0].action,
+        crate::fix::RuleAction::Fix(crate::fix::QuickFix::RemoveParam {
+            name: "reasoning_effort".into()
+        })
+    );
+}

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use crate::analysis::RetryLoop;
-use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HoldOutcome};
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HoldOutcome, Origin};
+use crate::tui::present::fix_adapter;
 use crate::tui::present::llm_adapter::{self, decode_record_response};
 use crate::tui::present::response::LiveHead;
 use crate::tui::state::app::{App, Banner};
 use crate::tui::state::detail::{Detail, DetailView};
+use crate::tui::state::fixes::SentFixes;
 use crate::tui::state::records::LiveExchange;
 use crate::tui::state::rows::{
     row_from_start, row_update_from_record, row_update_usage, ExchangeRow, HoldMark,
@@ -99,6 +101,7 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
     let retry_loop = app.loops.observe(&record).map(RetryLoop::headline);
     let cause = app.causes.observe(&record);
     update_banner(app, &record, retry_loop, cause);
+    remember_auto_fix(app, &record);
     if record.failure.is_none() && app.kept_fixes.contains_key(&id) {
         app.notify(
             format!("{id} worked: K keeps its quick fix as a rule"),
@@ -112,6 +115,28 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
         app.detail_stale = false;
     }
     app.recent.insert(record);
+}
+
+/// An auto-fix that worked can be kept as a rule with `K`, like a fix the user sent: its fix
+/// is the first lossless one for its parent's failure, as the proxy chose it.
+fn remember_auto_fix(app: &mut App, record: &ExchangeRecord) {
+    let lineage = &record.start.lineage;
+    let (Origin::AutoFix, Some(parent), None) = (lineage.origin, lineage.parent, &record.failure)
+    else {
+        return;
+    };
+    let Some(failed) = app.recent.get(parent).cloned() else {
+        return;
+    };
+    let offers = fix_adapter::offers(&failed, &failed.start.request.body, None);
+    let Some(first) = offers.ok().and_then(|o| o.into_iter().next()) else {
+        return;
+    };
+    if first.fix.is_lossless() {
+        let headers = record.start.request.headers.clone();
+        let sent = SentFixes::new(app.rows.get(parent), parent, vec![first.fix], headers);
+        app.kept_fixes.insert(record.id(), sent);
+    }
 }
 
 /// A failure raises the banner (unless the user dismissed that one); a later success of the
