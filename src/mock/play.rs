@@ -85,8 +85,29 @@ pub(super) async fn play(
     exchange.play(conn, gate).await
 }
 
+/// `GET …/models`, as OpenAI and Anthropic answer it: every model name the mock knows.
+fn model_list() -> String {
+    let data: Vec<Value> = MockBehavior::ALL
+        .iter()
+        .map(
+            |b| serde_json::json!({"id": b.name(), "object": "model", "owned_by": "llmscope-mock"}),
+        )
+        .collect();
+    serde_json::json!({"object": "list", "data": data}).to_string()
+}
+
 impl Exchange<'_> {
+    /// A client asking which models there are, rather than for a reply.
+    fn is_model_list(&self) -> bool {
+        let path = self.request.target.split('?').next().unwrap_or_default();
+        self.request.method.eq_ignore_ascii_case("GET")
+            && path.trim_end_matches('/').ends_with("/models")
+    }
+
     async fn play(&self, conn: &mut Connection, gate: &Semaphore) -> io::Result<After> {
+        if self.is_model_list() {
+            return self.reply(conn, Reply::json(200, model_list())).await;
+        }
         let plan = || {
             let tool_call = self.behavior == MockBehavior::Tool;
             ReplyPlan::new(

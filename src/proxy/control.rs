@@ -58,6 +58,17 @@ impl ProxyControl {
         self.state.auto_fix_enabled()
     }
 
+    /// The models the upstream behind exchange `id` lists, asked with `id`'s credentials
+    /// (`headers` as the record holds them, secrets redacted).
+    pub async fn list_models(
+        &self,
+        id: ExchangeId,
+        uri: &str,
+        headers: &HeaderList,
+    ) -> Result<Vec<String>, String> {
+        super::models::list_models(&self.state, id, uri, headers).await
+    }
+
     /// Sends `request` as a new exchange linked to `parent`. If the agent of `parent` is held
     /// and the reply succeeds, the reply goes to that agent. Returns the new exchange's id.
     pub fn resend(

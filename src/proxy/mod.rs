@@ -18,6 +18,7 @@ mod hold;
 mod intercept;
 mod lineage;
 mod listener;
+mod models;
 mod providers;
 mod relay;
 mod retry_loop;

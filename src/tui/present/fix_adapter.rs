@@ -52,6 +52,32 @@ pub fn offers(
         .collect())
 }
 
+/// Whether `offer` puts another model in the request.
+pub fn is_model_offer(offer: &FixOffer) -> bool {
+    matches!(offer.fix, QuickFix::SetModel { .. })
+}
+
+/// The menu's digits: offers beyond nine could not be picked.
+const MENU_MAX: usize = 9;
+
+/// Adds "set model to M" for each of `models` not offered yet, while the menu has room.
+pub fn add_model_offers(offers: &mut Vec<FixOffer>, models: &[String]) {
+    for model in models {
+        if offers.len() >= MENU_MAX {
+            return;
+        }
+        let fix = QuickFix::SetModel {
+            model: model.clone(),
+        };
+        if offers.iter().all(|offer| offer.fix != fix) {
+            offers.push(FixOffer {
+                label: fix.to_string(),
+                fix,
+            });
+        }
+    }
+}
+
 /// Applies `offer` to the editor's `text`; the request line and headers stay as typed (but
 /// for a header fix), the body is pretty-printed again.
 pub fn apply(

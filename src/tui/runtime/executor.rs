@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::capture::ExchangeId;
+use crate::capture::{ExchangeId, HeaderList};
 use crate::proxy::ProxyControl;
 use crate::tui::state::app::App;
 use crate::tui::update::event::{AppEvent, Command};
@@ -51,6 +51,9 @@ impl Executor {
                 Command::Quit => return true,
                 Command::LoadDetail(id) => self.loads.request(id),
                 Command::CopyCurl { id, text } => self.copy_curl(id, text),
+                Command::ListModels { id, uri, headers } if self.control.is_some() => {
+                    self.list_models(id, uri, headers);
+                }
                 command => {
                     let answer = match &self.control {
                         Some(control) => run_command(control, command),
@@ -73,6 +76,7 @@ impl Executor {
                 Ok(event)
             }
             Finished::LoadPanicked(message) => Err(TuiError::LoaderPanicked(message)),
+            Finished::Models { id, models } => Ok(AppEvent::ModelsListed { id, models }),
             Finished::Curl { id, text, file } => {
                 if file.is_ok() {
                     curl::put_on_clipboard(&text);
@@ -80,6 +84,19 @@ impl Executor {
                 Ok(AppEvent::CurlCopied { id, file })
             }
         }
+    }
+
+    /// Asks the proxy for the upstream's models on a task of its own: the network call must
+    /// not hold the UI loop.
+    fn list_models(&self, id: ExchangeId, uri: String, headers: HeaderList) {
+        let Some(control) = self.control.clone() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let models = control.list_models(id, &uri, &headers).await;
+            let _ = tx.send(Finished::Models { id, models });
+        });
     }
 
     fn copy_curl(&self, id: ExchangeId, text: String) {

@@ -43,7 +43,10 @@ pub fn run_command(control: &ProxyControl, command: Command) -> Option<AppEvent>
             control.set_rules(rules);
             None
         }
-        Command::LoadDetail(_) | Command::Quit | Command::CopyCurl { .. } => None,
+        Command::LoadDetail(_)
+        | Command::Quit
+        | Command::CopyCurl { .. }
+        | Command::ListModels { .. } => None,
     }
 }
 
@@ -65,6 +68,10 @@ pub fn read_only_answer(command: &Command) -> Option<AppEvent> {
             id: *id,
             edited: request.is_some(),
             result: Ok(false),
+        }),
+        Command::ListModels { id, .. } => Some(AppEvent::ModelsListed {
+            id: *id,
+            models: Err("read-only session: there is no proxy to ask".to_string()),
         }),
         Command::SetRules(_)
         | Command::LoadDetail(_)

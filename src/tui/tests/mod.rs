@@ -6,6 +6,7 @@ mod editor_scenarios;
 mod fix_scenarios;
 mod gateway_scenarios;
 mod intercept_scenarios;
+mod model_scenarios;
 mod resend_scenarios;
 mod retry_loop_scenarios;
 mod scenarios;

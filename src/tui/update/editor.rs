@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::capture::ExchangeId;
 use crate::tui::present::fix_adapter;
 use crate::tui::state::app::{App, Mode};
 use crate::tui::state::editor::{EditorPrompt, FixMenu, JsonStatus};
@@ -39,7 +40,7 @@ pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Char('s') if ctrl => send(app, commands, false),
-        KeyCode::Char('f') if ctrl => open_menu(app),
+        KeyCode::Char('f') if ctrl => open_menu(app, commands),
         KeyCode::Esc if editor.modified => editor.prompt = Some(EditorPrompt::Discard),
         KeyCode::Esc => app.mode = Mode::Normal,
         _ => {
@@ -103,8 +104,8 @@ fn send(app: &mut App, commands: &mut Vec<Command>, confirmed: bool) {
     app.notify(format!("sending a fix for {parent}{from}…"), false);
 }
 
-fn open_menu(app: &mut App) {
-    let last_good_model = last_good_model(app);
+fn open_menu(app: &mut App, commands: &mut Vec<Command>) {
+    let good_models = good_models(app);
     let Mode::Editor(editor) = &mut app.mode else {
         return;
     };
@@ -118,16 +119,28 @@ fn open_menu(app: &mut App) {
         Some(record) => match fix_adapter::offers(
             record,
             body.as_deref().unwrap_or(&record.start.request.body),
-            last_good_model.as_deref(),
+            good_models.first().map(String::as_str),
         ) {
             Ok(offers) if offers.is_empty() => FixMenu {
                 offers,
                 empty_reason: Some("no quick fix for this failure".to_string()),
             },
-            Ok(offers) => FixMenu {
-                offers,
-                empty_reason: None,
-            },
+            Ok(mut offers) => {
+                if offers.first().is_some_and(fix_adapter::is_model_offer) {
+                    // Another model: every one this session used with success is a
+                    // candidate, and the upstream's own list, asked for now.
+                    fix_adapter::add_model_offers(&mut offers, &good_models);
+                    commands.push(Command::ListModels {
+                        id: record.id(),
+                        uri: record.start.request.uri.clone(),
+                        headers: record.start.request.headers.clone(),
+                    });
+                }
+                FixMenu {
+                    offers,
+                    empty_reason: None,
+                }
+            }
             Err(reason) => FixMenu {
                 offers: Vec::new(),
                 empty_reason: Some(reason),
@@ -141,14 +154,43 @@ fn open_menu(app: &mut App) {
     editor.menu = Some(menu);
 }
 
-/// The model of the newest exchange that succeeded: the likely fix for an unknown model.
-fn last_good_model(app: &App) -> Option<String> {
-    app.rows
+/// The upstream's models came: the open menu offers them too (after the session's own).
+pub(super) fn models_listed(app: &mut App, id: ExchangeId, models: Result<Vec<String>, String>) {
+    let Mode::Editor(editor) = &mut app.mode else {
+        return;
+    };
+    let Some(menu) = editor.menu.as_mut().filter(|_| editor.source == id) else {
+        return;
+    };
+    match models {
+        Ok(models) => fix_adapter::add_model_offers(&mut menu.offers, &models),
+        Err(reason) => app.notify(reason, false),
+    }
+}
+
+/// Models of the exchanges that succeeded, newest first, each once: the likely fixes for a
+/// model the upstream does not know.
+fn good_models(app: &App) -> Vec<String> {
+    let mut models: Vec<String> = Vec::new();
+    let good = app
+        .rows
         .iter()
         .rev()
         .filter(|row| row.status.is_some_and(|s| (200..300).contains(&s)) && !row.is_failed())
-        .find_map(|row| row.model.clone())
+        .filter_map(|row| row.model.clone());
+    for model in good {
+        if !models.contains(&model) {
+            models.push(model);
+        }
+        if models.len() == GOOD_MODELS {
+            break;
+        }
+    }
+    models
 }
+
+/// How many of the session's own models the menu offers.
+const GOOD_MODELS: usize = 5;
 
 fn apply_fix(app: &mut App, index: usize) {
     let Mode::Editor(editor) = &mut app.mode else {

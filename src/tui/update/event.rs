@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 
-use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord};
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HeaderList};
 use crate::fix::Rule;
 use crate::proxy::ResendRequest;
 
@@ -58,6 +58,11 @@ pub enum AppEvent {
         edited: bool,
         result: Result<bool, String>,
     },
+    /// A [`Command::ListModels`] ran: the upstream's models, or why there are none.
+    ModelsListed {
+        id: ExchangeId,
+        models: Result<Vec<String>, String>,
+    },
     /// A [`Command::CopyCurl`] ran: the file written, or why it could not be.
     CurlCopied {
         id: ExchangeId,
@@ -103,4 +108,11 @@ pub enum Command {
     /// Put `text` (a curl command replaying exchange `id`) on the clipboard through the
     /// terminal (OSC 52) and into a file; answered with [`AppEvent::CurlCopied`].
     CopyCurl { id: ExchangeId, text: String },
+    /// Ask the upstream behind exchange `id` (called at `uri`, with `headers` as recorded)
+    /// for its models; answered with [`AppEvent::ModelsListed`].
+    ListModels {
+        id: ExchangeId,
+        uri: String,
+        headers: HeaderList,
+    },
 }

@@ -82,6 +82,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             };
             app.notify(words, false);
         }
+        AppEvent::ModelsListed { id, models } => editor::models_listed(app, id, models),
         AppEvent::AutoFixChanged(on) => {
             app.status.auto_fix = on;
             let words = if on {
