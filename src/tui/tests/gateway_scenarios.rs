@@ -78,3 +78,23 @@ fn update_order(app: &mut crate::tui::App) {
     ));
     finished(app, agent);
 }
+
+#[test]
+fn a_provider_call_is_resent_straight_to_its_provider_and_the_screen_says_so() {
+    let mut app_live = live_app();
+    update_order(&mut app_live);
+    press(&mut app_live, KeyCode::Char('z'));
+    app_live.select(ExchangeId(2));
+    let commands = press(&mut app_live, KeyCode::Char('r'));
+    assert!(
+        matches!(commands.as_slice(), [crate::tui::Command::Resend { request, .. }]
+            if request.uri == "/provider/openai/v1/chat/completions"),
+        "{commands:?}"
+    );
+    let screen = render_text(&app_live, 140, 30);
+    assert!(
+        screen
+            .contains("resending #2 unchanged straight to provider openai, bypassing the gateway"),
+        "{screen}"
+    );
+}

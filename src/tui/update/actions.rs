@@ -52,7 +52,14 @@ pub(super) fn resend_unchanged(app: &mut App, commands: &mut Vec<Command>) {
             body: request.body.clone(),
         },
     });
-    app.notify(format!("resending {} unchanged…", start.id), false);
+    let straight = request
+        .provider()
+        .map(|name| format!(" straight to provider {name}, bypassing the gateway"))
+        .unwrap_or_default();
+    app.notify(
+        format!("resending {} unchanged{straight}…", start.id),
+        false,
+    );
 }
 
 /// The selected exchange's start, or a notice saying why there is none to act on.
