@@ -95,15 +95,11 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use bytes::Bytes;
 
     use super::*;
-    use crate::capture::{
-        CapturedRequest, CapturedResponse, ExchangeStart, Failure, Lineage, SessionId, Timing,
-    };
-    use crate::llm::Dialect;
+    use crate::capture::test_fixtures::{agent_start, failed};
+    use crate::capture::{CapturedResponse, Failure};
 
     fn record(
         id: u64,
@@ -112,35 +108,16 @@ mod tests {
         status: Option<u16>,
         failure: Failure,
     ) -> ExchangeRecord {
-        ExchangeRecord {
-            start: Arc::new(ExchangeStart {
-                id: ExchangeId(id),
-                session: SessionId(1),
-                started_at_ms: 0,
-                dialect: Dialect::OpenAiChat,
-                model: None,
-                request: CapturedRequest {
-                    method: "POST".into(),
-                    uri: uri.into(),
-                    headers: Vec::new(),
-                    body: Bytes::new(),
-                },
-                lineage: Lineage {
-                    beneath: beneath.map(ExchangeId),
-                    ..Lineage::default()
-                },
-                rewrite: None,
-                request_body_unrecorded: None,
-            }),
-            timing: Timing::default(),
-            response: status.map(|status| CapturedResponse {
-                status,
-                headers: vec![("x-litellm-version".into(), "1.74.0".into())],
-                body: Bytes::new(),
-                body_len: 0,
-            }),
-            failure: Some(failure),
-        }
+        let mut start = agent_start(id, uri, "");
+        start.lineage.beneath = beneath.map(ExchangeId);
+        let mut record = failed(start, failure);
+        record.response = status.map(|status| CapturedResponse {
+            status,
+            headers: vec![("x-litellm-version".into(), "1.74.0".into())],
+            body: Bytes::new(),
+            body_len: 0,
+        });
+        record
     }
 
     #[test]

@@ -147,42 +147,20 @@ fn span(ms: i64) -> String {
 mod tests {
     use std::sync::Arc;
 
-    use bytes::Bytes;
-
     use super::*;
-    use crate::capture::{CapturedRequest, ExchangeStart, Failure, Lineage, SessionId, Timing};
-    use crate::llm::Dialect;
+    use crate::capture::test_fixtures::{agent_start, failed};
+    use crate::capture::Failure;
 
     fn record(id: u64, at_s: i64, repeats: Option<u64>, class: FailureClass) -> ExchangeRecord {
-        let start = ExchangeStart {
-            id: ExchangeId(id),
-            session: SessionId(1),
-            started_at_ms: at_s * 1000,
-            dialect: Dialect::OpenAiChat,
-            model: Some("gpt-4o".into()),
-            request: CapturedRequest {
-                method: "POST".into(),
-                uri: "/v1/chat/completions".into(),
-                headers: vec![("user-agent".into(), "opencode/1.18.33".into())],
-                body: Bytes::from_static(b"{}"),
-            },
-            lineage: Lineage {
-                repeats: repeats.map(ExchangeId),
-                ..Lineage::default()
-            },
-            rewrite: None,
-            request_body_unrecorded: None,
-        };
+        let mut start = agent_start(id, "/v1/chat/completions", "{}");
+        start.started_at_ms = at_s * 1000;
+        start.request.headers = vec![("user-agent".into(), "opencode/1.18.33".into())];
+        start.lineage.repeats = repeats.map(ExchangeId);
         let message = match class {
             FailureClass::RetryLoopStopped => "llmscope: stopped a retry loop",
             _ => "quota exhausted",
         };
-        ExchangeRecord {
-            start: Arc::new(start),
-            timing: Timing::default(),
-            response: None,
-            failure: Some(Failure::new(class, message)),
-        }
+        failed(start, Failure::new(class, message))
     }
 
     #[test]

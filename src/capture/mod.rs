@@ -7,6 +7,8 @@ mod bus;
 mod classify;
 mod exchange;
 mod redact;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 
 pub use bus::{BusStats, CaptureBus, Interest, Subscription};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};

@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 
 use super::watch::StoreLoader;
 use super::{sessions, OpenArgs};
-use crate::store::Store;
 use crate::tui::{self, row_from_summary, StatusInfo, TuiContext};
 
 pub async fn run(args: OpenArgs) -> Result<()> {
@@ -14,12 +13,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
     let (session, upstream, rows, store) = tokio::task::spawn_blocking({
         let dir = dir.clone();
         move || -> Result<_> {
-            let store = Store::open(&dir)
-                .with_context(|| format!("opening the session database in {}", dir.display()))?;
-            let session = sessions::choose(&store, args.session, &dir)?;
-            let summaries = store
-                .exchange_summaries(session.id)
-                .context("reading the session's exchanges")?;
+            let (store, session, summaries) = sessions::load(&dir, args.session)?;
             let rows = summaries.iter().map(row_from_summary).collect::<Vec<_>>();
             Ok((session.id, session.upstream, rows, store))
         }

@@ -8,6 +8,20 @@ use super::DataDirArg;
 use crate::capture::SessionId;
 use crate::store::{SessionSummary, Store};
 
+/// The session database in `dir`, session `id` (or the newest) and its exchanges' summaries.
+pub fn load(
+    dir: &Path,
+    id: Option<i64>,
+) -> Result<(Store, SessionSummary, Vec<crate::store::ExchangeSummary>)> {
+    let store = Store::open(dir)
+        .with_context(|| format!("opening the session database in {}", dir.display()))?;
+    let session = choose(&store, id, dir)?;
+    let summaries = store
+        .exchange_summaries(session.id)
+        .context("reading the session's exchanges")?;
+    Ok((store, session, summaries))
+}
+
 /// Session `id`, or the newest when none is given, with an error that says where to look.
 pub fn choose(store: &Store, id: Option<i64>, dir: &Path) -> Result<SessionSummary> {
     let sessions = store.list_sessions().context("listing sessions")?;

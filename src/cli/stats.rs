@@ -1,19 +1,13 @@
 //! `llmscope stats [SESSION] [--json]`: a recorded session in numbers.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{sessions, StatsArgs};
 use crate::analysis::session_stats;
-use crate::store::Store;
 
 pub fn run(args: &StatsArgs) -> Result<()> {
     let dir = args.data.resolve()?;
-    let store = Store::open(&dir)
-        .with_context(|| format!("opening the session database in {}", dir.display()))?;
-    let session = sessions::choose(&store, args.session, &dir)?;
-    let summaries = store
-        .exchange_summaries(session.id)
-        .context("reading the session's exchanges")?;
+    let (_store, session, summaries) = sessions::load(&dir, args.session)?;
     let stats = session_stats(&summaries);
     if args.json {
         let mut value = stats.to_json();

@@ -82,26 +82,11 @@ pub fn lossless_fix(start: &ExchangeStart, status: u16, failure: &Failure) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::{CapturedRequest, ExchangeId, FailureClass, SessionId};
-    use crate::llm::Dialect;
+    use crate::capture::test_fixtures::agent_start;
+    use crate::capture::FailureClass;
 
     fn start(body: &str) -> ExchangeStart {
-        ExchangeStart {
-            id: ExchangeId(1),
-            session: SessionId(1),
-            started_at_ms: 0,
-            dialect: Dialect::OpenAiChat,
-            model: None,
-            request: CapturedRequest {
-                method: "POST".into(),
-                uri: "/v1/chat/completions".into(),
-                headers: Vec::new(),
-                body: Bytes::from(body.to_string()),
-            },
-            lineage: Default::default(),
-            rewrite: None,
-            request_body_unrecorded: None,
-        }
+        agent_start(1, "/v1/chat/completions", body)
     }
 
     #[test]

@@ -169,29 +169,12 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-    use crate::capture::{FailureClass, SessionId};
-    use crate::llm::Dialect;
+    use crate::capture::test_fixtures::agent_start;
+    use crate::capture::FailureClass;
 
     fn start(id: u64, body: &str) -> ExchangeStart {
-        ExchangeStart {
-            id: ExchangeId(id),
-            session: SessionId(1),
-            started_at_ms: 0,
-            dialect: Dialect::OpenAiChat,
-            model: None,
-            request: CapturedRequest {
-                method: "POST".into(),
-                uri: "/v1/chat/completions".into(),
-                headers: Vec::new(),
-                body: Bytes::from(body.to_string()),
-            },
-            lineage: Default::default(),
-            rewrite: None,
-            request_body_unrecorded: None,
-        }
+        agent_start(id, "/v1/chat/completions", body)
     }
 
     fn chat(text: &str) -> String {

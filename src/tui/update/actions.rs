@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::capture::{ExchangeId, ExchangeStart};
 use crate::proxy::ResendRequest;
-use crate::tui::state::app::{App, Mode};
+use crate::tui::state::app::{App, Mode, StatusInfo};
 use crate::tui::state::editor::EditorState;
 use crate::tui::state::rows::HoldMark;
 
@@ -90,22 +90,32 @@ fn selectable_start(app: &mut App) -> Option<Arc<ExchangeStart>> {
 /// `H`: turns hold-on-error on or off. The status line changes at once; the proxy's answer
 /// confirms it.
 pub(super) fn toggle_hold(app: &mut App, commands: &mut Vec<Command>) {
-    if !app.status.control {
-        app.notify(READ_ONLY, true);
-        return;
-    }
-    app.status.hold = !app.status.hold;
-    commands.push(Command::SetHold(app.status.hold));
+    toggle(app, commands, |status| &mut status.hold, Command::SetHold);
 }
 
 /// `A`: turns auto-fix on or off, like `H` does hold-on-error.
 pub(super) fn toggle_auto_fix(app: &mut App, commands: &mut Vec<Command>) {
+    toggle(
+        app,
+        commands,
+        |status| &mut status.auto_fix,
+        Command::SetAutoFix,
+    );
+}
+
+fn toggle(
+    app: &mut App,
+    commands: &mut Vec<Command>,
+    switch: impl FnOnce(&mut StatusInfo) -> &mut bool,
+    command: impl FnOnce(bool) -> Command,
+) {
     if !app.status.control {
         app.notify(READ_ONLY, true);
         return;
     }
-    app.status.auto_fix = !app.status.auto_fix;
-    commands.push(Command::SetAutoFix(app.status.auto_fix));
+    let on = switch(&mut app.status);
+    *on = !*on;
+    commands.push(command(*on));
 }
 
 /// `F`: the held or intercepted exchange behind the selection, or else the one waiting
