@@ -10,17 +10,13 @@ use llmscope::store::Store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llmscope");
 
-/// A stand-in agent: records its environment, sends one request to the base URL it was given
-/// (from a variable, or from opencode's inline config) and exits with $FAKE_EXIT.
-const FAKE_AGENT: &str = r#"
-import json, os, sys, urllib.request
-var, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
-with open(out, "w") as f:
-    json.dump({"env": dict(os.environ), "args": sys.argv[4:]}, f)
-if var == "OPENCODE_CONFIG_CONTENT":
-    base = json.loads(os.environ[var])["provider"]["gw"]["options"]["baseURL"]
-else:
-    base = os.environ[var]
+/// A stand-in program: its own first lines (which set `base` and `path`), then one request to
+/// `base + path` and an exit with $FAKE_EXIT.
+macro_rules! stand_in {
+    ($head:literal) => {
+        concat!(
+            $head,
+            r#"
 body = json.dumps({"model": "mock-ok", "max_tokens": 16,
                    "messages": [{"role": "user", "content": "hi"}]}).encode()
 request = urllib.request.Request(base + path, data=body,
@@ -29,7 +25,25 @@ opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 with opener.open(request, timeout=20) as reply:
     reply.read()
 sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
-"#;
+"#
+        )
+    };
+}
+
+/// A stand-in agent: records its environment, sends one request to the base URL it was given
+/// (from a variable, or from opencode's inline config) and exits with $FAKE_EXIT.
+const FAKE_AGENT: &str = stand_in!(
+    r#"
+import json, os, sys, urllib.request
+var, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(out, "w") as f:
+    json.dump({"env": dict(os.environ), "args": sys.argv[4:]}, f)
+if var == "OPENCODE_CONFIG_CONTENT":
+    base = json.loads(os.environ[var])["provider"]["gw"]["options"]["baseURL"]
+else:
+    base = os.environ[var]
+"#
+);
 
 fn env_of(agent: &str) -> String {
     let out = Command::new(BIN)
@@ -296,4 +310,136 @@ async fn a_sigterm_to_llmscope_ends_the_agent_first_and_closes_the_session() {
         .expect("llmscope exits");
     assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{status:?}");
     assert!(recorded(&s.data).is_empty());
+}
+
+/// A stand-in LiteLLM: records its arguments and the config it was given, calls the first
+/// api_base of that config (through llmscope's provider side) and exits with $FAKE_EXIT.
+const FAKE_LITELLM: &str = stand_in!(
+    r#"
+import json, os, re, stat, sys, urllib.request
+out, args = sys.argv[1], sys.argv[2:]
+copy = args[args.index("--config") + 1]
+text = open(copy).read()
+with open(out, "w") as f:
+    json.dump({"args": args, "copy": copy, "text": text,
+               "mode": stat.S_IMODE(os.stat(copy).st_mode)}, f)
+base = re.search(r"api_base: \"?([^\"\s]+)", text).group(1)
+path = "/chat/completions"
+"#
+);
+
+fn litellm_config(provider: &str) -> String {
+    format!(
+        "model_list:\n  - model_name: mock   # through the mock\n    litellm_params:\n      \
+         model: openai/mock-ok\n      api_base: \"{provider}/v1\"\n  - model_name: claude\n    \
+         litellm_params:\n      model: anthropic/claude-sonnet-4-5\n  - model_name: azure\n    \
+         litellm_params:\n      model: azure/gpt-4\n      api_base: os.environ/AZURE_API_BASE\n"
+    )
+}
+
+#[test]
+fn env_litellm_prints_the_providers_and_the_api_base_overrides() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("litellm.yaml");
+    let text = litellm_config("http://127.0.0.1:9001");
+    std::fs::write(&config, &text).expect("config");
+    let out = Command::new(BIN)
+        .args(["env", "litellm", "--listen", "127.0.0.1:8790", "--config"])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "llmscope --listen 127.0.0.1:8790 --upstream http://127.0.0.1:4000 \
+         --provider openai=http://127.0.0.1:9001 --provider anthropic=https://api.anthropic.com\n",
+        "#   mock (openai/mock-ok): api_base: http://127.0.0.1:8790/provider/openai/v1  \
+         (was http://127.0.0.1:9001/v1)\n",
+        "#   claude (anthropic/claude-sonnet-4-5): api_base: \
+         http://127.0.0.1:8790/provider/anthropic  (unset: the provider's public endpoint)\n",
+        "#   azure (azure/gpt-4): left as it is: api_base os.environ/AZURE_API_BASE is read",
+        "litellm --config COPY.yaml\n",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\nnot in:\n{stdout}");
+    }
+    assert_eq!(std::fs::read_to_string(&config).expect("config"), text);
+    let without = Command::new(BIN)
+        .args(["env", "litellm"])
+        .output()
+        .expect("runs");
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("--config FILE"));
+}
+
+#[tokio::test]
+async fn launch_litellm_gives_it_a_copy_routed_through_llmscope_and_exits_with_its_code() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let script = s.root.join("litellm.py");
+    std::fs::write(&script, FAKE_LITELLM).expect("script");
+    let config = s.root.join("litellm.yaml");
+    let text = litellm_config(&mock.url());
+    std::fs::write(&config, &text).expect("config");
+    let args: Vec<String> = [
+        "litellm",
+        "--command",
+        "python3",
+        "--listen",
+        "127.0.0.1:0",
+        "--",
+        &script.display().to_string(),
+        &s.record.display().to_string(),
+        "--config",
+        &config.display().to_string(),
+        "--port",
+        "4123",
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = s.launch(args, vec![("FAKE_EXIT", "5".into())]).await;
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let saw = s.agent_saw();
+    let copy = saw["copy"].as_str().expect("copy path");
+    assert_ne!(copy, config.display().to_string());
+    assert_eq!(
+        saw["args"],
+        serde_json::json!(["--config", copy, "--port", "4123"])
+    );
+    assert_eq!(saw["mode"], 0o600);
+    let seen = saw["text"].as_str().expect("text");
+    let provider = regex_free_api_base(seen);
+    assert!(
+        provider.starts_with("\"http://127.0.0.1:") && provider.ends_with("/provider/openai/v1\""),
+        "{seen}"
+    );
+    assert!(seen.contains("/provider/anthropic\n"), "{seen}");
+    assert!(
+        seen.contains("api_base: os.environ/AZURE_API_BASE\n"),
+        "{seen}"
+    );
+    assert!(
+        !Path::new(copy).exists(),
+        "the copy is removed when LiteLLM exits"
+    );
+    assert_eq!(std::fs::read_to_string(&config).expect("config"), text);
+    assert_eq!(recorded(&s.data), ["/provider/openai/v1/chat/completions"]);
+    assert_eq!(mock.received().len(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("-> http://127.0.0.1:4123 (upstream: the LiteLLM started here)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("point the agent at llmscope, not LiteLLM"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("litellm exited with 5"), "{stderr}");
+}
+
+/// The value of the first `api_base:` line, quotes included.
+fn regex_free_api_base(text: &str) -> &str {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("api_base: "))
+        .map(|v| v.split(" #").next().unwrap_or(v).trim())
+        .unwrap_or_default()
 }

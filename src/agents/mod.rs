@@ -4,11 +4,14 @@
 
 mod codex;
 mod jsonc;
+mod litellm;
+mod litellm_yaml;
 mod opencode;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use litellm::{litellm_env_text, GatewayProvider, LitellmSetup, Override, LITELLM_PORT};
 pub use opencode::{opencode_overlay, OpencodeSetup};
 
 /// What the recipes may look at: the environment and the agent's own files, read-only.
@@ -43,6 +46,8 @@ pub enum Agent {
     Anthropic,
     /// Any tool that takes an OpenAI-style base URL.
     OpenaiCompatible,
+    /// LiteLLM's proxy, the gateway between the agent and its providers (see [`litellm`]).
+    Litellm,
 }
 
 /// The API an agent speaks, which decides the shape of its base URL and its public endpoint.
@@ -80,13 +85,15 @@ impl Api {
 pub enum AgentError {
     #[error(
         "unknown agent {0:?}; known: opencode, claude, codex, gemini, aider, openai, anthropic, \
-         openai-compatible"
+         openai-compatible, litellm"
     )]
     Unknown(String),
     #[error("{what} {url:?} is not an http(s) URL")]
     BadUrl { what: String, url: String },
     #[error("{0}")]
     Opencode(String),
+    #[error("LiteLLM config: {0}")]
+    Litellm(String),
 }
 
 pub const AGENT_NAMES: &[&str] = &[
@@ -98,6 +105,7 @@ pub const AGENT_NAMES: &[&str] = &[
     "openai",
     "anthropic",
     "openai-compatible",
+    "litellm",
 ];
 
 impl Agent {
@@ -111,6 +119,7 @@ impl Agent {
             "openai" => Agent::Openai,
             "anthropic" => Agent::Anthropic,
             "openai-compatible" => Agent::OpenaiCompatible,
+            "litellm" => Agent::Litellm,
             _ => return Err(AgentError::Unknown(name.to_string())),
         })
     }
@@ -125,6 +134,7 @@ impl Agent {
             Agent::Openai => "openai",
             Agent::Anthropic => "anthropic",
             Agent::OpenaiCompatible => "openai-compatible",
+            Agent::Litellm => "litellm",
         }
     }
 
@@ -137,6 +147,7 @@ impl Agent {
             Agent::Codex => Some("codex"),
             Agent::Gemini => Some("gemini"),
             Agent::Aider => Some("aider"),
+            Agent::Litellm => Some("litellm"),
             Agent::Openai | Agent::Anthropic | Agent::OpenaiCompatible => None,
         }
     }
@@ -149,7 +160,8 @@ impl Agent {
             | Agent::Codex
             | Agent::Aider
             | Agent::Openai
-            | Agent::OpenaiCompatible => Api::OpenAi,
+            | Agent::OpenaiCompatible
+            | Agent::Litellm => Api::OpenAi,
         }
     }
 
@@ -165,7 +177,8 @@ impl Agent {
             Agent::OpenaiCompatible => &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
             // Older Codex releases still read it; newer ones take `openai_base_url`.
             Agent::Codex => &["OPENAI_BASE_URL"],
-            Agent::Opencode => &[],
+            // Its providers' endpoints go in its config, see [`litellm`].
+            Agent::Opencode | Agent::Litellm => &[],
         }
     }
 }
@@ -292,6 +305,12 @@ pub fn env_text(agent: Agent, listen: SocketAddr) -> String {
                 "# (OPENAI_BASE_URL for the OpenAI SDKs, OPENAI_API_BASE for LiteLLM-based tools)",
             );
         }
+        Agent::Litellm => {
+            line(
+                "# LiteLLM's providers are set in its config: `llmscope env litellm --config FILE`",
+            );
+            line("# prints the --provider flags and api_base overrides for it");
+        }
         Agent::Gemini => {
             line("# Gemini CLI reads GOOGLE_GEMINI_BASE_URL. It speaks Google's Gemini API, which");
             line("# llmscope records and forwards but shows raw (no Gemini decoding yet)");
@@ -303,5 +322,7 @@ pub fn env_text(agent: Agent, listen: SocketAddr) -> String {
     out
 }
 
+#[cfg(test)]
+mod litellm_tests;
 #[cfg(test)]
 mod tests;

@@ -14,14 +14,18 @@ use crate::agents::{default_route, opencode_overlay, wiring, Agent, Lookup, Open
 use crate::capture::SessionId;
 use crate::recorder::Recording;
 
+mod litellm;
 mod split;
+
+use litellm::LitellmRun;
 
 #[derive(Debug, Clone, Args)]
 pub struct LaunchArgs {
-    /// opencode, claude, codex, gemini, aider, openai, anthropic or openai-compatible. Without
-    /// --upstream the agent's calls go where they went before: the base URL already set for
-    /// it, else its API's public endpoint (https://api.anthropic.com, https://api.openai.com,
-    /// https://generativelanguage.googleapis.com)
+    /// opencode, claude, codex, gemini, aider, openai, anthropic, openai-compatible or litellm.
+    /// Without --upstream the agent's calls go where they went before: the base URL already
+    /// set for it, else its API's public endpoint (https://api.anthropic.com,
+    /// https://api.openai.com, https://generativelanguage.googleapis.com). `litellm -- --config
+    /// FILE` runs LiteLLM's proxy on a copy of FILE whose providers go through llmscope
     pub agent: String,
     /// Run this program instead of the agent's usual one. For openai, anthropic and
     /// openai-compatible the command after `--` is the program
@@ -42,6 +46,7 @@ pub(super) struct Plan {
     pub agent: Agent,
     pub route: Route,
     opencode: Option<OpencodeSetup>,
+    litellm: Option<LitellmRun>,
     program: String,
     args: Vec<String>,
 }
@@ -71,6 +76,20 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
         ),
     };
     let upstream = args.proxy.upstream.as_deref();
+    if agent == Agent::Litellm {
+        if upstream.is_some() {
+            bail!("`launch litellm` forwards the agent's calls to the LiteLLM it starts: drop --upstream");
+        }
+        let run = LitellmRun::prepare(&rest)?;
+        return Ok(Plan {
+            agent,
+            route: run.route.clone(),
+            opencode: None,
+            program,
+            args: run.args.clone(),
+            litellm: Some(run),
+        });
+    }
     let (route, opencode) = with_real_lookup(|lookup| -> Result<_> {
         if agent == Agent::Opencode {
             let setup = opencode_overlay(upstream, &rest, lookup)?;
@@ -86,9 +105,27 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
         agent,
         route,
         opencode,
+        litellm: None,
         program,
         args: rest,
     })
+}
+
+impl Plan {
+    /// The `--provider`s the agent's own setup needs besides the user's.
+    fn providers(&self) -> Vec<String> {
+        self.litellm
+            .as_ref()
+            .map(|run| run.setup.provider_flags())
+            .unwrap_or_default()
+    }
+
+    /// Said to the user before the agent starts.
+    pub(super) fn notes(&self, listen: SocketAddr) -> Vec<String> {
+        let opencode = self.opencode.iter().flat_map(|s| s.notes.iter().cloned());
+        let litellm = self.litellm.iter().flat_map(|run| run.notes(listen));
+        opencode.chain(litellm).collect()
+    }
 }
 
 pub fn run(args: LaunchArgs) -> Result<()> {
@@ -107,6 +144,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     let plan = plan(&args)?;
     let mut proxy = args.proxy.clone();
     proxy.upstream = Some(plan.route.upstream.clone());
+    proxy.providers.extend(plan.providers());
     let mut code = 0;
     runtime::block_on(async {
         code = if split {
@@ -145,7 +183,7 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
         plan.route.upstream,
         plan.route.source,
     );
-    for note in plan.opencode.iter().flat_map(|s| &s.notes) {
+    for note in plan.notes(listen) {
         eprintln!("llmscope: {note}");
     }
     let reader = recording.connect_reader().await?;
@@ -154,11 +192,16 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
         let _ = stopped.await;
     }));
     let agent_name = plan.agent.name();
-    let started = tokio::task::spawn_blocking(move || start_agent(&plan, listen))
+    let started = tokio::task::spawn_blocking(move || start_agent(plan, listen))
         .await
         .context("starting the agent")?;
     let outcome = match started {
-        Ok(child) => signals.wait_for(child).await,
+        Ok((child, plan)) => {
+            let status = signals.wait_for(child).await;
+            // Only now: the plan holds files the agent reads (LiteLLM's config copy).
+            drop(plan);
+            status
+        }
         Err(error) => Err(error),
     };
     let _ = stop.send(());
@@ -179,21 +222,26 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
 }
 
 /// Spawns the agent with llmscope's base URL in its environment or arguments, inheriting the
-/// terminal. Blocking (it reads the agent's config and forks), so run off the runtime.
-pub(super) fn start_agent(plan: &Plan, listen: SocketAddr) -> Result<Child> {
+/// terminal. Blocking (it reads the agent's config and forks), so run off the runtime. The plan
+/// comes back, to be kept until the agent exits.
+pub(super) fn start_agent(plan: Plan, listen: SocketAddr) -> Result<(Child, Plan)> {
     let base = plan.route.agent_base(listen);
+    if let Some(run) = &plan.litellm {
+        run.write_copy(listen)?;
+    }
     let mut command = std::process::Command::new(&plan.program);
     let wired = with_real_lookup(|lookup| wiring(plan.agent, &base, lookup));
     command.envs(wired.env).args(wired.args).args(&plan.args);
     if let Some(setup) = &plan.opencode {
         command.env("OPENCODE_CONFIG_CONTENT", setup.config_content(listen));
     }
-    command.spawn().with_context(|| {
+    let child = command.spawn().with_context(|| {
         format!(
             "starting `{}` (is it installed and on PATH? --command PROGRAM runs another)",
             plan.program
         )
-    })
+    })?;
+    Ok((child, plan))
 }
 
 /// How a shell would report the agent's end: its code, or 128 + the signal that ended it.

@@ -53,10 +53,16 @@ pub(super) async fn run(mut proxy: ProxyArgs, plan: Plan) -> Result<i32> {
         plan.route.upstream,
         plan.route.source,
     );
-    let started = tokio::task::spawn_blocking(move || start_agent(&plan, listen))
+    for note in plan.notes(listen) {
+        eprintln!("llmscope: {note}");
+    }
+    let (child, plan) = tokio::task::spawn_blocking(move || start_agent(plan, listen))
         .await
         .context("starting the agent")??;
-    let status = signals.wait_for(started).await?;
+    let status = signals.wait_for(child).await;
+    // Only now: the plan holds files the agent reads (LiteLLM's config copy).
+    drop(plan);
+    let status = status?;
     eprintln!(
         "llmscope: the agent is done; the screen in pane {pane} keeps the session: q there \
          closes it, `llmscope open` browses it later"
@@ -108,6 +114,9 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
     if let Some(pattern) = &p.intercept {
         flag("intercept", pattern.clone());
     }
+    for provider in &p.providers {
+        flag("provider", provider.clone());
+    }
     let switches = [
         ("--hold-errors", p.hold_errors),
         ("--auto-fix", p.auto_fix),
@@ -147,6 +156,8 @@ mod tests {
             "30",
             "--stop-loops-after",
             "0",
+            "--provider",
+            "openai=https://api.openai.com",
         ];
         let Some(crate::cli::Command::Launch(args)) =
             Cli::try_parse_from(launch).expect("parses").command
@@ -163,5 +174,6 @@ mod tests {
         assert!(p.hold_errors && p.auto_fix && !p.exact_replies);
         assert_eq!(p.intercept.as_deref(), Some("messages"));
         assert_eq!((p.hold_timeout, p.stop_loops_after), (30, 0));
+        assert_eq!(p.providers, ["openai=https://api.openai.com"]);
     }
 }
