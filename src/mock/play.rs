@@ -85,9 +85,14 @@ pub(super) async fn play(
     exchange.play(conn, gate).await
 }
 
-/// `GET …/models`, as OpenAI and Anthropic answer it: every model name the mock knows.
+/// `GET …/models`, as OpenAI and Anthropic answer it: the mock's models that answer well.
 fn model_list() -> String {
-    let data: Vec<Value> = MockBehavior::ALL
+    let good = [
+        MockBehavior::Ok,
+        MockBehavior::Tool,
+        MockBehavior::SlowStream,
+    ];
+    let data: Vec<Value> = good
         .iter()
         .map(
             |b| serde_json::json!({"id": b.name(), "object": "model", "owned_by": "llmscope-mock"}),

@@ -60,11 +60,15 @@ pub fn is_model_offer(offer: &FixOffer) -> bool {
 /// The menu's digits: offers beyond nine could not be picked.
 const MENU_MAX: usize = 9;
 
-/// Adds "set model to M" for each of `models` not offered yet, while the menu has room.
-pub fn add_model_offers(offers: &mut Vec<FixOffer>, models: &[String]) {
+/// Adds "set model to M" for each of `models` not offered yet, while the menu has room;
+/// `failing`, the model the upstream just refused, is never offered back.
+pub fn add_model_offers(offers: &mut Vec<FixOffer>, models: &[String], failing: Option<&str>) {
     for model in models {
         if offers.len() >= MENU_MAX {
             return;
+        }
+        if Some(model.as_str()) == failing {
+            continue;
         }
         let fix = QuickFix::SetModel {
             model: model.clone(),

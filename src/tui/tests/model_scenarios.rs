@@ -39,7 +39,11 @@ fn an_unknown_model_gets_the_sessions_models_then_the_upstreams() {
         &mut app,
         AppEvent::ModelsListed {
             id: ExchangeId(3),
-            models: Ok(vec!["gpt-4o".into(), "gpt-4.1".into()]),
+            models: Ok(vec![
+                "gpt-4o-typo".into(),
+                "gpt-4o".into(),
+                "gpt-4.1".into(),
+            ]),
         },
     );
     let screen = render_text(&app, 140, 40);

@@ -129,7 +129,8 @@ fn open_menu(app: &mut App, commands: &mut Vec<Command>) {
                 if offers.first().is_some_and(fix_adapter::is_model_offer) {
                     // Another model: every one this session used with success is a
                     // candidate, and the upstream's own list, asked for now.
-                    fix_adapter::add_model_offers(&mut offers, &good_models);
+                    let failing = record.start.model.as_deref();
+                    fix_adapter::add_model_offers(&mut offers, &good_models, failing);
                     commands.push(Command::ListModels {
                         id: record.id(),
                         uri: record.start.request.uri.clone(),
@@ -162,8 +163,12 @@ pub(super) fn models_listed(app: &mut App, id: ExchangeId, models: Result<Vec<St
     let Some(menu) = editor.menu.as_mut().filter(|_| editor.source == id) else {
         return;
     };
+    let failing = app
+        .recent
+        .get(id)
+        .and_then(|record| record.start.model.clone());
     match models {
-        Ok(models) => fix_adapter::add_model_offers(&mut menu.offers, &models),
+        Ok(models) => fix_adapter::add_model_offers(&mut menu.offers, &models, failing.as_deref()),
         Err(reason) => app.notify(reason, false),
     }
 }
