@@ -312,7 +312,10 @@ async fn repeats_of_a_held_request_wait_with_it_and_one_fix_answers_every_copy()
         assert!(text.contains("chat.completion.chunk"), "{text}");
         assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
     }
-    assert_eq!(texts[1], texts[0], "every copy gets the fixed reply");
+    assert!(
+        texts.iter().all(|text| *text == texts[0]),
+        "every copy gets the fixed reply"
+    );
     assert_eq!(upstream_hits(&h), 1);
 
     let (stored, _dir) = h.stop_and_load().await;
@@ -349,10 +352,25 @@ async fn copies_of_a_held_request_get_its_original_error_when_it_is_forwarded() 
             .unwrap_or_default()
             .contains("Invalid model name"));
     }
+    // The copy never reached the upstream, so it does not count towards a retry loop: with
+    // hold off, two more identical attempts still reach the upstream (the stop comes after
+    // three upstream failures).
+    h.control.set_hold(false);
+    for attempt in 3..=4 {
+        let reply = agent_request(&h, chat_body("mock-400-model", false))
+            .await
+            .expect("agent task");
+        let body = json(&reply.bytes().await.expect("body"));
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("/chat/completions: Invalid model name"),
+            "attempt {attempt} is the upstream's answer, not a stop: {message}"
+        );
+    }
     let (stored, _dir) = h.stop_and_load().await;
     let classes: Vec<_> = stored
         .iter()
         .map(|e| e.record.failure.as_ref().map(|f| f.class))
         .collect();
-    assert_eq!(classes, [Some(FailureClass::HttpError(400)); 2]);
+    assert_eq!(classes, [Some(FailureClass::HttpError(400)); 4]);
 }

@@ -21,7 +21,7 @@ use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
 use super::held_copies::CopyAnswer;
 use super::intercept::park_request;
-use super::retry_loop::{Admit, Stopped};
+use super::retry_loop::{Admit, RequestKey, Stopped};
 use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{CapturedResponse, ExchangeId, ExchangeStart, Failure, FailureClass, Lineage};
 use crate::llm::{request_model, Dialect};
@@ -88,24 +88,23 @@ pub async fn run_exchange(
             None => return,
         }
     }
-    match decide(&state, &mut start) {
-        Next::Forward => {}
-        Next::WaitWithHeld(answer) => {
-            let guard = ExchangeGuard::new(state.clone(), start, clock);
-            wait_with_held_copy(guard, answer, outgoing, head_tx).await;
-            return;
-        }
-        Next::Stop(stopped) => {
-            let guard = ExchangeGuard::new(state.clone(), start, clock);
-            answer_stopped_repeat(guard, &stopped, head_tx);
-            return;
-        }
-    }
-    let guard = ExchangeGuard::new(state.clone(), start, clock);
+    // Whatever becomes of it, a later resend of this exchange (or a model list asked with
+    // its credentials) needs its secrets.
     state
         .secrets
-        .remember(guard.start.id, &outgoing.headers, &outgoing.target);
-    forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
+        .remember(start.id, &outgoing.headers, &outgoing.target);
+    let (next, loop_key) = decide(&state, &mut start);
+    let mut guard = ExchangeGuard::new(state.clone(), start, clock);
+    guard.loop_key = loop_key;
+    match next {
+        Next::Forward => forward(guard, outgoing, ReplyTo::Agent(head_tx)).await,
+        Next::WaitWithHeld(answer) => {
+            // Answered from the held one, a copy says nothing more about the upstream.
+            guard.counts_for_loop = false;
+            wait_with_held_copy(guard, answer, outgoing, head_tx).await;
+        }
+        Next::Stop(stopped) => answer_stopped_repeat(guard, &stopped, head_tx),
+    }
 }
 
 /// What becomes of an agent's request once it is ready to go.
@@ -117,28 +116,31 @@ enum Next {
     Stop(Stopped),
 }
 
-/// Decides [`Next`] and links the request to what it repeats or serves.
-fn decide(state: &ProxyState, start: &mut ExchangeStart) -> Next {
+/// Decides [`Next`] and links the request to what it repeats or serves; the retry-loop key
+/// goes on to the exchange's guard.
+fn decide(state: &ProxyState, start: &mut ExchangeStart) -> (Next, Option<RequestKey>) {
     if start.request.provider().is_some() {
         // A gateway's call to a provider: shown under the agent's exchange it serves; the
         // gateway's retries are its own business, never stopped.
         start.lineage.beneath = state.agent_calls.served_by(&start.request);
-        return Next::Forward;
+        return (Next::Forward, None);
     }
-    match state.retry_loops.admit(&start.request) {
-        Admit::Forward { repeats } => {
-            start.lineage.repeats = repeats;
-            // Whatever holds it (hold-on-error, an auto-fix in flight), a held request is
-            // the one to wait with.
-            repeats
-                .and_then(|root| state.held_copies.join(root))
-                .map_or(Next::Forward, Next::WaitWithHeld)
-        }
-        Admit::Stop(stopped) => {
-            start.lineage.repeats = Some(stopped.first);
-            Next::Stop(stopped)
-        }
+    let (admit, key) = state.retry_loops.admit(&start.request);
+    let root = match &admit {
+        Admit::Forward { repeats } => *repeats,
+        Admit::Stop(stopped) => Some(stopped.first),
+    };
+    start.lineage.repeats = root;
+    // Whatever holds it (hold-on-error, an auto-fix in flight), a held request is the one
+    // to wait with, even past the loop's threshold: the user may be fixing it.
+    if let Some(answer) = root.and_then(|root| state.held_copies.join(root)) {
+        return (Next::WaitWithHeld(answer), key);
     }
+    let next = match admit {
+        Admit::Forward { .. } => Next::Forward,
+        Admit::Stop(stopped) => Next::Stop(stopped),
+    };
+    (next, key)
 }
 
 /// A repeat of a request that is held: it waits for the held one's answer instead of going
@@ -162,11 +164,9 @@ async fn wait_with_held_copy(
     };
     let Ok(answer) = answer else {
         // The held one ended without an answer for its copies (its agent left): this copy
-        // goes its own way.
-        let state = guard.state();
-        state
-            .secrets
-            .remember(guard.start.id, &outgoing.headers, &outgoing.target);
+        // goes its own way, and counts as an attempt again.
+        let mut guard = guard;
+        guard.counts_for_loop = true;
         forward(guard, outgoing, ReplyTo::Agent(head_tx)).await;
         return;
     };

@@ -89,9 +89,12 @@ async fn forward_for_agent(
                 let parent = job.parent;
                 let (request, rewrite) = job.into_resend();
                 let lineage = Lineage::auto_fix_of(parent);
-                // The parent's secrets are remembered, so restoring them cannot fail; if it
-                // did, the agent stays held (or times out) as without auto-fix.
-                let _ = spawn_fix(&state, parent, request, lineage, Some(rewrite));
+                // The parent's secrets are remembered, so this should not fail; if it does,
+                // the agent must not wait on a fix that never went out.
+                let spawned = spawn_fix(&state, parent, request, lineage, Some(rewrite));
+                if spawned.is_err() && !state.hold_enabled() {
+                    state.holds.forward_original(parent);
+                }
             }
         }
         Ok(reply) => relay_reply(guard, reply, ReplySink::Agent(agent)).await,

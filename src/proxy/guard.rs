@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use super::body::AgentBody;
 use super::headers::header_list;
+use super::retry_loop::RequestKey;
 use super::ProxyState;
 use crate::capture::{
     redact_headers, redact_target, CaptureBus, CaptureEvent, CapturedRequest, CapturedResponse,
@@ -61,6 +62,11 @@ pub struct ExchangeGuard {
     pub start: Arc<ExchangeStart>,
     pub clock: Instant,
     pub first_byte_ms: Option<u64>,
+    /// The retry-loop key of an agent's request, when admitting it computed one.
+    pub loop_key: Option<RequestKey>,
+    /// Whether its outcome says something about the upstream (a copy answered from a held
+    /// request does not).
+    pub counts_for_loop: bool,
     finished: bool,
 }
 
@@ -77,6 +83,8 @@ impl ExchangeGuard {
             start,
             clock,
             first_byte_ms: None,
+            loop_key: None,
+            counts_for_loop: true,
             finished: false,
         }
     }
@@ -112,12 +120,18 @@ impl ExchangeGuard {
                 .has_providers()
                 .then(|| self.state.agent_calls.leave(self.start.id))
                 .flatten();
-            let deepest = deepest_failure(failure.as_ref(), beneath);
+            if self.counts_for_loop {
+                let deepest = deepest_failure(failure.as_ref(), beneath);
+                let (id, key) = (self.start.id, self.loop_key);
+                let request = &self.start.request;
+                self.state
+                    .retry_loops
+                    .settle(id, key, request, deepest.as_ref());
+            }
+        } else if let Some(agent) = self.start.lineage.beneath {
             self.state
-                .retry_loops
-                .settle(self.start.id, &self.start.request, deepest.as_ref());
-        } else if let (Some(agent), Some(failure)) = (self.start.lineage.beneath, &failure) {
-            self.state.agent_calls.provider_failed(agent, failure);
+                .agent_calls
+                .provider_ended(agent, failure.as_ref());
         }
         let record = ExchangeRecord {
             start: self.start.clone(),

@@ -49,10 +49,19 @@ pub async fn list_models(
     uri: &str,
     headers: &HeaderList,
 ) -> Result<Vec<String>, String> {
-    let headers = state
+    let mut headers = state
         .secrets
         .restore(id, headers)
         .map_err(|error| error.to_string())?;
+    // The agent's body headers say nothing of a GET, and llmscope's client decodes no
+    // compression: a gzip'd list would read as no list at all.
+    for name in [
+        http::header::ACCEPT_ENCODING,
+        http::header::CONTENT_TYPE,
+        http::header::CONTENT_ENCODING,
+    ] {
+        headers.remove(name);
+    }
     let target = state.secrets.restore_target(id, &models_target(uri));
     let reply = state
         .client

@@ -84,9 +84,10 @@ pub struct AgentCalls {
 
 struct AgentCall {
     id: ExchangeId,
-    /// The newest message's text, JSON-escaped as it appears in a body; empty when the
-    /// request has none.
-    needle: String,
+    /// The newest message's text as it appears in a JSON body, escaped both ways a gateway's
+    /// JSON writer may escape it (as is, or non-ASCII as `\uXXXX`); empty when the request
+    /// has none.
+    needles: [String; 2],
     /// How the latest provider call under it failed.
     provider_failure: Option<Failure>,
 }
@@ -101,13 +102,12 @@ impl AgentCalls {
     }
 
     pub fn enter(&self, start: &ExchangeStart) {
-        let needle = newest_message_text(start)
-            .and_then(|text| serde_json::to_string(&text).ok())
-            .map(|quoted| quoted.trim_matches('"').to_string())
-            .unwrap_or_default();
+        let text = newest_message_text(start).unwrap_or_default();
+        let as_is = serde_json::to_string(&text).unwrap_or_default();
+        let needles = [unquoted(&as_is), unquoted(&ascii_escaped(&as_is))];
         self.lock().push(AgentCall {
             id: start.id,
-            needle,
+            needles,
             provider_failure: None,
         });
     }
@@ -119,10 +119,11 @@ impl AgentCalls {
         calls.remove(at).provider_failure
     }
 
-    /// A provider call under `agent` failed.
-    pub fn provider_failed(&self, agent: ExchangeId, failure: &Failure) {
+    /// A provider call under `agent` ended: the latest one decides (a gateway that fell back
+    /// from a failing provider to a working one has no provider failure to blame).
+    pub fn provider_ended(&self, agent: ExchangeId, failure: Option<&Failure>) {
         if let Some(call) = self.lock().iter_mut().find(|call| call.id == agent) {
-            call.provider_failure = Some(failure.clone());
+            call.provider_failure = failure.cloned();
         }
     }
 
@@ -130,16 +131,24 @@ impl AgentCalls {
     /// message the call carries, or the only one in flight when its text is too short to
     /// tell. A call carrying no in-flight conversation is linked to none.
     pub fn served_by(&self, provider_call: &CapturedRequest) -> Option<ExchangeId> {
-        let calls = self.lock();
-        let body = provider_call.body.as_ref();
-        let carried = calls
+        // Searched outside the lock: every agent exchange's start and end takes it.
+        let candidates: Vec<(ExchangeId, [String; 2])> = self
+            .lock()
             .iter()
-            .rev()
-            .find(|call| call.needle.len() >= MIN_NEEDLE && contains(body, call.needle.as_bytes()));
-        match (carried, calls.as_slice()) {
-            (Some(call), _) => Some(call.id),
+            .map(|call| (call.id, call.needles.clone()))
+            .collect();
+        let body = provider_call.body.as_ref();
+        let telling = |needles: &[String; 2]| needles[0].len() >= MIN_NEEDLE;
+        let carried = candidates.iter().rev().find(|(_, needles)| {
+            telling(needles)
+                && needles
+                    .iter()
+                    .any(|needle| contains(body, needle.as_bytes()))
+        });
+        match (carried, candidates.as_slice()) {
+            (Some((id, _)), _) => Some(*id),
             // One in flight whose text says too little to tell: it is the only candidate.
-            (None, [only]) if only.needle.len() < MIN_NEEDLE => Some(only.id),
+            (None, [(only, needles)]) if !telling(needles) => Some(*only),
             (None, _) => None,
         }
     }
@@ -161,6 +170,27 @@ fn newest_message_text(start: &ExchangeStart) -> Option<String> {
     text.into_iter()
         .max_by_key(|t| t.len())
         .map(|t| t.chars().take(200).collect())
+}
+
+fn unquoted(quoted: &str) -> String {
+    quoted.trim_matches('"').to_string()
+}
+
+/// JSON text with every non-ASCII character escaped as `\uXXXX` (UTF-16), the way Python's
+/// `json.dumps` writes it by default.
+fn ascii_escaped(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -200,7 +230,10 @@ mod tests {
             None,
             "two in flight, neither carried"
         );
-        calls.provider_failed(ExchangeId(2), &Failure::new(FailureClass::Tls, "bad cert"));
+        calls.provider_ended(
+            ExchangeId(2),
+            Some(&Failure::new(FailureClass::Tls, "bad cert")),
+        );
         assert_eq!(
             calls.leave(ExchangeId(2)).map(|f| f.class),
             Some(FailureClass::Tls)
@@ -210,6 +243,21 @@ mod tests {
             calls.served_by(&start(10, "{}").request),
             Some(ExchangeId(3)),
             "the only one in flight"
+        );
+    }
+
+    #[test]
+    fn a_gateway_that_escapes_non_ascii_still_carries_the_conversation() {
+        let calls = AgentCalls::default();
+        calls.enter(&start(
+            1,
+            &chat("Renomme le chargeur de configuration — vite"),
+        ));
+        calls.enter(&start(2, &chat("Ajoute un test pour l'analyseur")));
+        let escaped = r#"{"messages":[{"role":"user","content":"Renomme le chargeur de configuration \u2014 vite"}]}"#;
+        assert_eq!(
+            calls.served_by(&start(9, escaped).request),
+            Some(ExchangeId(1))
         );
     }
 

@@ -112,7 +112,7 @@ impl Stopped {
 
 /// Identifies a request by what was forwarded (secrets redacted the same way each time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct RequestKey {
+pub struct RequestKey {
     hash: u64,
     body_len: usize,
 }
@@ -139,10 +139,32 @@ struct Loop {
     last_attempt: Instant,
 }
 
+#[derive(Default)]
+struct Loops {
+    by_key: HashMap<RequestKey, Loop>,
+    last_pruned: Option<Instant>,
+}
+
+impl Loops {
+    /// Forgets loops no attempt has touched for a while (the agent compacted, a resend fixed
+    /// it), at most once a minute, so that a session goes back to hashing nothing.
+    fn prune(&mut self) {
+        let due = self.last_pruned.is_none_or(|at| at.elapsed() >= QUIET);
+        if due {
+            self.by_key
+                .retain(|_, found| found.last_attempt.elapsed() < FORGET_AFTER);
+            self.last_pruned = Some(Instant::now());
+        }
+    }
+}
+
+/// A loop no attempt touched for this long is forgotten.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+
 /// The failing requests of one proxy.
 pub struct RetryLoops {
     stop: RetryStop,
-    loops: Mutex<HashMap<RequestKey, Loop>>,
+    loops: Mutex<Loops>,
     /// Whether any request is remembered: while none is, requests are not even hashed.
     any: AtomicBool,
 }
@@ -151,25 +173,28 @@ impl RetryLoops {
     pub fn new(stop: RetryStop) -> Self {
         Self {
             stop,
-            loops: Mutex::new(HashMap::new()),
+            loops: Mutex::new(Loops::default()),
             any: AtomicBool::new(false),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<RequestKey, Loop>> {
+    fn lock(&self) -> MutexGuard<'_, Loops> {
         // Entries are replaced whole; a panic cannot leave one half-written.
         self.loops.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Decides on an agent's request as it will be forwarded.
-    pub fn admit(&self, request: &CapturedRequest) -> Admit {
+    /// Decides on an agent's request as it will be forwarded; the key (when one was worth
+    /// computing) goes back to [`settle`](Self::settle) so the body is hashed once.
+    pub fn admit(&self, request: &CapturedRequest) -> (Admit, Option<RequestKey>) {
         if !self.any.load(Ordering::Relaxed) {
-            return Admit::Forward { repeats: None };
+            return (Admit::Forward { repeats: None }, None);
         }
         let key = RequestKey::of(request);
         let mut loops = self.lock();
-        let Some(found) = loops.get_mut(&key) else {
-            return Admit::Forward { repeats: None };
+        loops.prune();
+        self.any.store(!loops.by_key.is_empty(), Ordering::Relaxed);
+        let Some(found) = loops.by_key.get_mut(&key) else {
+            return (Admit::Forward { repeats: None }, Some(key));
         };
         let quiet = found.last_attempt.elapsed() >= QUIET;
         found.last_attempt = Instant::now();
@@ -177,27 +202,37 @@ impl RetryLoops {
             .stop
             .threshold(found.class)
             .is_some_and(|after| found.failures >= after);
-        if past_threshold && !quiet {
-            return Admit::Stop(Stopped {
+        let admit = if past_threshold && !quiet {
+            Admit::Stop(Stopped {
                 first: found.first,
                 failures: found.failures,
                 class: found.class,
                 reason: found.reason.clone(),
-            });
-        }
-        Admit::Forward {
-            repeats: Some(found.first),
-        }
+            })
+        } else {
+            Admit::Forward {
+                repeats: Some(found.first),
+            }
+        };
+        (admit, Some(key))
     }
 
-    /// Learns how an agent's request ended. A success ends its loop; an aborted or stopped
-    /// attempt says nothing about the upstream.
-    pub fn settle(&self, id: ExchangeId, request: &CapturedRequest, failure: Option<&Failure>) {
+    /// Learns how an agent's request ended (`key` from [`admit`](Self::admit), if it gave
+    /// one). A success ends its loop; an aborted or stopped attempt says nothing about the
+    /// upstream.
+    pub fn settle(
+        &self,
+        id: ExchangeId,
+        key: Option<RequestKey>,
+        request: &CapturedRequest,
+        failure: Option<&Failure>,
+    ) {
         let Some(failure) = failure else {
             if self.any.load(Ordering::Relaxed) {
+                let key = key.unwrap_or_else(|| RequestKey::of(request));
                 let mut loops = self.lock();
-                loops.remove(&RequestKey::of(request));
-                self.any.store(!loops.is_empty(), Ordering::Relaxed);
+                loops.by_key.remove(&key);
+                self.any.store(!loops.by_key.is_empty(), Ordering::Relaxed);
             }
             return;
         };
@@ -207,19 +242,25 @@ impl RetryLoops {
         ) {
             return;
         }
-        let key = RequestKey::of(request);
+        let key = key.unwrap_or_else(|| RequestKey::of(request));
         let mut loops = self.lock();
-        match loops.get_mut(&key) {
+        match loops.by_key.get_mut(&key) {
             Some(found) if found.class == failure.class => {
                 found.failures = found.failures.saturating_add(1);
                 found.reason.clone_from(&failure.message);
             }
-            // A new failure, or the same request failing another way: a loop starts here.
-            _ => {
-                if loops.len() >= MAX_LOOPS {
-                    forget_stalest(&mut loops);
+            // The same request failing another way: the loop goes on from its first
+            // exchange, counting the new failure afresh.
+            Some(found) => {
+                found.class = failure.class;
+                found.failures = 1;
+                found.reason.clone_from(&failure.message);
+            }
+            None => {
+                if loops.by_key.len() >= MAX_LOOPS {
+                    forget_stalest(&mut loops.by_key);
                 }
-                loops.insert(
+                loops.by_key.insert(
                     key,
                     Loop {
                         first: id,
@@ -266,9 +307,9 @@ mod tests {
 
     /// Sends `request` through admit/settle the way the proxy does; returns what admit said.
     fn attempt(loops: &RetryLoops, id: u64, req: &CapturedRequest, class: FailureClass) -> Admit {
-        let admit = loops.admit(req);
+        let (admit, key) = loops.admit(req);
         if matches!(admit, Admit::Forward { .. }) {
-            loops.settle(ExchangeId(id), req, Some(&fail(class)));
+            loops.settle(ExchangeId(id), key, req, Some(&fail(class)));
         }
         admit
     }
@@ -331,20 +372,29 @@ mod tests {
         }
         let compacted = request("{\"messages\":[]}");
         assert_eq!(
-            loops.admit(&compacted),
+            loops.admit(&compacted).0,
             Admit::Forward { repeats: None },
             "a changed body is a new request"
         );
-        // The same request failing another way is a new loop, starting at that exchange.
+        // The same request failing another way goes on as the same loop, counted afresh:
+        // its repeats still fold into the first exchange and join its holds.
         attempt(&loops, 4, &req, FailureClass::Reset);
         assert_eq!(
-            loops.admit(&req),
+            loops.admit(&req).0,
             Admit::Forward {
-                repeats: Some(ExchangeId(4))
+                repeats: Some(ExchangeId(1))
             }
         );
-        loops.settle(ExchangeId(5), &req, None);
-        assert_eq!(loops.admit(&req), Admit::Forward { repeats: None });
+        for id in 5..=11 {
+            attempt(&loops, id, &req, FailureClass::Reset);
+        }
+        assert!(
+            matches!(loops.admit(&req).0, Admit::Stop(s) if s.failures == 8 && s.class == FailureClass::Reset),
+            "eight resets since the class changed"
+        );
+        // A success of the same request ends its loop.
+        loops.settle(ExchangeId(12), None, &req, None);
+        assert_eq!(loops.admit(&req).0, Admit::Forward { repeats: None });
     }
 
     #[test]
@@ -355,7 +405,7 @@ mod tests {
         attempt(&loops, 2, &req, FailureClass::ClientAborted);
         attempt(&loops, 3, &req, FailureClass::HttpError(401));
         attempt(&loops, 4, &req, FailureClass::HttpError(401));
-        assert!(matches!(loops.admit(&req), Admit::Stop(s) if s.failures == 3));
+        assert!(matches!(loops.admit(&req).0, Admit::Stop(s) if s.failures == 3));
     }
 
     #[test]
