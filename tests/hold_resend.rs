@@ -374,3 +374,34 @@ async fn copies_of_a_held_request_get_its_original_error_when_it_is_forwarded() 
         .collect();
     assert_eq!(classes, [Some(FailureClass::HttpError(400)); 4]);
 }
+
+/// A fix whose 200 carries an error object is the fix failing: the agent stays held, and the
+/// next fix that works is the one it gets.
+#[tokio::test]
+async fn a_resend_answered_with_an_error_in_a_200_leaves_the_agent_held() {
+    let mut h = held_harness(Duration::from_secs(60)).await;
+    let agent = agent_request(&h, chat_body("mock-400-model", false));
+    let held = next_held(&mut h).await;
+    let mut not_a_fix = fixed(false);
+    not_a_fix.body = Bytes::from(chat_body("mock-error-in-200", false));
+    h.control.resend(held, not_a_fix).expect("resend starts");
+    let record = h
+        .next_event(|e| match e {
+            CaptureEvent::Finished(r) if r.start.lineage.parent == Some(held) => Some(r.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        record.failure.as_ref().map(|f| f.class),
+        Some(FailureClass::ErrorIn200)
+    );
+    assert!(!agent.is_finished(), "the agent is still waiting");
+    assert_eq!(h.control.held().len(), 1);
+
+    h.control.resend(held, fixed(false)).expect("resend starts");
+    let reply = agent.await.expect("agent task");
+    assert_eq!(reply.status(), 200);
+    let body = json(&reply.bytes().await.expect("body"));
+    assert!(body["choices"].is_array(), "{body}");
+    h.stop_and_load().await;
+}

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::error_reply::failure_whole;
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
-use super::hold::{claim_held_agent, hold_or_pass, park};
+use super::hold::{claim_held_agent, deliver_if_good, hold_or_pass, may_carry_an_error, park};
 use super::relay::{relay_reply, ReplySink};
 use super::upstream::classify_transport_error;
 use super::{ProxyState, ResendError, ResendRequest};
@@ -40,6 +40,9 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
     };
     let state = guard.state_arc();
     let succeeded = match request.send().await {
+        Ok(reply) if reply.status().is_success() && may_carry_an_error(&reply) => {
+            deliver_if_good(guard, reply, parent).await
+        }
         Ok(reply) if reply.status().is_success() => {
             let sink = match claim_held_agent(&state, parent, guard.start.id).await {
                 Some(claimed) => ReplySink::Fixed(claimed),

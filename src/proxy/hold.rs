@@ -61,55 +61,24 @@ pub async fn hold_or_pass(
     let status = reply.status();
     let hold = guard.state().hold_enabled();
     // No quick fix cures an error in a 200: only hold mode reads those whole to catch them.
-    let probe = hold
-        && status.is_success()
-        && !is_event_stream(&reply)
-        && is_json(&reply)
-        && reply
-            .content_length()
-            .is_some_and(|n| n <= ERROR_IN_200_PROBE_BYTES);
-    if status.is_success() && !probe {
+    if status.is_success() && !(hold && may_carry_an_error(&reply)) {
         relay_reply(guard, reply, ReplySink::Agent(agent)).await;
         return None;
     }
-    let headers = capture_head(&mut guard, &reply);
-    let agent_headers = agent_response_headers(reply.headers().clone());
-    let mut body = CaptureBuffer::new(guard.state().config.max_capture_bytes);
-    let mut reply = reply;
-    let idle = guard.state().config.idle_timeout;
-    loop {
-        match reply.chunk().await {
-            Ok(Some(chunk)) => body.push(&chunk),
-            Ok(None) => break,
-            Err(error) => {
-                // Nothing went to the agent yet, so it gets a clean error reply.
-                let failure = classify_transport_error(&error, false, idle);
-                let response = body.into_response(status.as_u16(), headers);
-                let reply = failure_whole(guard.start.dialect, &failure);
-                if hold {
-                    park(guard, Some(response), failure, reply, agent);
-                } else {
-                    let _ = agent.send(reply.response());
-                    guard.finish(Some(response), Some(failure));
-                }
-                return None;
+    let (response, to_agent) = match read_whole(&mut guard, reply).await {
+        Ok(read) => read,
+        Err((response, failure)) => {
+            // Nothing went to the agent yet, so it gets a clean error reply.
+            let reply = failure_whole(guard.start.dialect, &failure);
+            if hold {
+                park(guard, Some(response), failure, reply, agent);
+            } else {
+                let _ = agent.send(reply.response());
+                guard.finish(Some(response), Some(failure));
             }
+            return None;
         }
-    }
-    let response = body.into_response(status.as_u16(), headers);
-    guard.bus().publish(CaptureEvent::ResponseChunk {
-        id: guard.start.id,
-        data: response.body.clone(),
-    });
-    let mut to_agent = WholeReply {
-        status,
-        headers: agent_headers,
-        body: response.body.clone(),
     };
-    // The body may have been cut at the capture cap; say how long it really is.
-    if let Ok(len) = HeaderValue::from_str(&response.body.len().to_string()) {
-        to_agent.headers.insert(header::CONTENT_LENGTH, len);
-    }
     match classify_failure(status.as_u16(), &response.body, None) {
         Some(failure) => {
             // What the agent gets if the user forwards it, or the hold times out.
@@ -144,6 +113,54 @@ pub async fn hold_or_pass(
             None
         }
     }
+}
+
+/// A 2xx reply small and JSON enough to be an error object in disguise, worth reading whole
+/// before anyone gets it.
+pub fn may_carry_an_error(reply: &reqwest::Response) -> bool {
+    !is_event_stream(reply)
+        && is_json(reply)
+        && reply
+            .content_length()
+            .is_some_and(|n| n <= ERROR_IN_200_PROBE_BYTES)
+}
+
+/// Reads a reply whole: the record's copy and what the agent gets; or, when it breaks, what
+/// came and why.
+pub async fn read_whole(
+    guard: &mut ExchangeGuard,
+    mut reply: reqwest::Response,
+) -> Result<(CapturedResponse, WholeReply), (CapturedResponse, Failure)> {
+    let status = reply.status();
+    let headers = capture_head(guard, &reply);
+    let agent_headers = agent_response_headers(reply.headers().clone());
+    let mut body = CaptureBuffer::new(guard.state().config.max_capture_bytes);
+    let idle = guard.state().config.idle_timeout;
+    loop {
+        match reply.chunk().await {
+            Ok(Some(chunk)) => body.push(&chunk),
+            Ok(None) => break,
+            Err(error) => {
+                let failure = classify_transport_error(&error, false, idle);
+                return Err((body.into_response(status.as_u16(), headers), failure));
+            }
+        }
+    }
+    let response = body.into_response(status.as_u16(), headers);
+    guard.bus().publish(CaptureEvent::ResponseChunk {
+        id: guard.start.id,
+        data: response.body.clone(),
+    });
+    let mut whole = WholeReply {
+        status,
+        headers: agent_headers,
+        body: response.body.clone(),
+    };
+    // The body may have been cut at the capture cap; say how long it really is.
+    if let Ok(len) = HeaderValue::from_str(&response.body.len().to_string()) {
+        whole.headers.insert(header::CONTENT_LENGTH, len);
+    }
+    Ok((response, whole))
 }
 
 fn is_json(reply: &reqwest::Response) -> bool {
@@ -245,6 +262,42 @@ fn publish_ended(state: &ProxyState, id: ExchangeId, outcome: HoldOutcome) {
         id,
         outcome,
     });
+}
+
+/// A fix's 2xx reply that may carry an error: read whole and checked before the held agent
+/// (and its copies) get it, so that an error in a 200 is recorded as the fix failing, not
+/// delivered as the fix. Returns whether it was delivered.
+pub async fn deliver_if_good(
+    mut guard: ExchangeGuard,
+    reply: reqwest::Response,
+    parent: ExchangeId,
+) -> bool {
+    let status = reply.status().as_u16();
+    let (response, whole) = match read_whole(&mut guard, reply).await {
+        Ok(read) => read,
+        Err((response, failure)) => {
+            guard.finish(Some(response), Some(failure));
+            return false;
+        }
+    };
+    if let Some(failure) = classify_failure(status, &response.body, None) {
+        guard.finish(Some(response), Some(failure));
+        return false;
+    }
+    if let Some(Claimed { agent, copies }) =
+        claim_held_agent(guard.state(), parent, guard.start.id).await
+    {
+        let _ = agent.send(whole.response());
+        answer_all(
+            copies,
+            &CopyAnswer {
+                reply: whole,
+                failure: None,
+            },
+        );
+    }
+    guard.finish(Some(response), None);
+    true
 }
 
 /// Takes the agent held on `parent` for the successful resend `from`, with the copies that
