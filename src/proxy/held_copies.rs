@@ -107,6 +107,8 @@ impl FixCopies {
     /// else an error saying why they cannot have it.
     pub fn answer(self, dialect: Dialect, response: &CapturedResponse, failure: Option<&Failure>) {
         let whole = response.body.len() as u64 == response.body_len;
+        // The held agent hanging up says nothing of the reply: its copies still want it.
+        let failure = failure.filter(|f| f.class != FailureClass::ClientAborted || !whole);
         let answer = match failure {
             None if whole => CopyAnswer {
                 reply: WholeReply {
@@ -138,5 +140,44 @@ impl FixCopies {
 pub fn answer_all(copies: Vec<CopySender>, answer: &CopyAnswer) {
     for copy in copies {
         let _ = copy.send(answer.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn reply(body: &'static [u8], body_len: u64) -> CapturedResponse {
+        CapturedResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: Bytes::from_static(body),
+            body_len,
+        }
+    }
+
+    fn answered(response: &CapturedResponse, failure: Option<Failure>) -> CopyAnswer {
+        let (tx, mut rx) = oneshot::channel();
+        let copies = FixCopies {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            copies: vec![tx],
+        };
+        copies.answer(Dialect::OpenAiChat, response, failure.as_ref());
+        rx.try_recv().expect("the copy was answered")
+    }
+
+    #[test]
+    fn copies_get_the_fixed_reply_even_when_the_held_agent_hung_up() {
+        let gone = Failure::new(FailureClass::ClientAborted, "agent closed the connection");
+        let answer = answered(&reply(b"{\"ok\":1}", 8), Some(gone.clone()));
+        assert_eq!(answer.reply.body.as_ref(), b"{\"ok\":1}");
+        assert_eq!(answer.failure, None);
+        // A reply cut short (the held agent left mid-stream) cannot be handed on.
+        let cut = answered(&reply(b"{\"ok\"", 8), Some(gone));
+        assert_eq!(cut.reply.status, StatusCode::BAD_GATEWAY);
+        assert!(cut.failure.is_some());
     }
 }
