@@ -19,6 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use crate::llm::Dialect;
 use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
@@ -169,6 +170,12 @@ pub struct ProxyArgs {
     /// for NAME (e.g. --provider openai=https://api.openai.com). Repeatable
     #[arg(long = "provider", value_name = "NAME=URL")]
     pub providers: Vec<String>,
+    /// Send one API's requests to their own upstream, for an agent that talks to two
+    /// providers: API is openai (chat completions and Responses) or anthropic (messages),
+    /// e.g. --upstream-for anthropic=https://api.anthropic.com. Repeatable; every other
+    /// request goes to --upstream
+    #[arg(long = "upstream-for", value_name = "API=URL")]
+    pub upstream_for: Vec<String>,
     /// After N identical failures of the same request that no retry can cure (4xx but
     /// 408/409/429, an error in a 200, a malformed reply), answer the next repeat with an
     /// error the agent does not retry instead of sending it; 0 never stops
@@ -203,6 +210,11 @@ impl ProxyArgs {
             .map(|spec| Provider::parse(spec))
             .collect::<Result<_, _>>()
             .context("reading --provider")?;
+        for spec in &self.upstream_for {
+            config
+                .upstream_for
+                .extend(upstream_for(spec).context("reading --upstream-for")?);
+        }
         config.retry_stop = RetryStop {
             incurable_after: self.stop_loops_after,
             transient_after: self.stop_transient_loops_after,
@@ -222,6 +234,20 @@ impl ProxyArgs {
         }
         Ok(config)
     }
+}
+
+/// `anthropic=URL` → the dialects of that API and its upstream.
+fn upstream_for(spec: &str) -> Result<Vec<(Dialect, Upstream)>> {
+    let (api, url) = spec.split_once('=').with_context(|| {
+        format!("expected API=URL (e.g. anthropic=https://api.anthropic.com), got `{spec}`")
+    })?;
+    let dialects: &[Dialect] = match api.trim().to_ascii_lowercase().as_str() {
+        "openai" => &[Dialect::OpenAiChat, Dialect::OpenAiResponses],
+        "anthropic" => &[Dialect::Anthropic],
+        other => anyhow::bail!("unknown API `{other}`: openai or anthropic"),
+    };
+    let upstream = Upstream::parse(url.trim()).with_context(|| format!("the URL for {api}"))?;
+    Ok(dialects.iter().map(|d| (*d, upstream.clone())).collect())
 }
 
 impl DataDirArg {
@@ -247,5 +273,25 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Env(args)) => env::run(&args),
         Some(Command::Launch(args)) => launch::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_for_an_api_name_its_dialects() {
+        let openai = upstream_for("openai=https://api.openai.com").expect("valid");
+        let dialects: Vec<_> = openai.iter().map(|(d, _)| *d).collect();
+        assert_eq!(dialects, [Dialect::OpenAiChat, Dialect::OpenAiResponses]);
+        assert_eq!(
+            upstream_for("anthropic=http://127.0.0.1:4000")
+                .map(|v| v.len())
+                .ok(),
+            Some(1)
+        );
+        assert!(upstream_for("gemini=https://x").is_err());
+        assert!(upstream_for("https://api.openai.com").is_err());
     }
 }

@@ -29,7 +29,10 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
     let state = guard.state();
     let request = state
         .client
-        .request(outgoing.method, state.upstream_url(&outgoing.target))
+        .request(
+            outgoing.method,
+            state.upstream_url(&outgoing.target, guard.start.dialect),
+        )
         .headers(outgoing.headers)
         .body(outgoing.body);
     let idle = state.config.idle_timeout;

@@ -42,6 +42,7 @@ pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
 pub use wait_queue::HeldSummary;
 
 use crate::capture::{CaptureBus, ExchangeId, SessionId};
+use crate::llm::Dialect;
 
 /// Everything the proxy needs to know; the CLI fills it from flags.
 #[derive(Debug, Clone)]
@@ -79,6 +80,9 @@ pub struct ProxyConfig {
     pub auto_fix: bool,
     /// The providers behind a gateway, reached at `/provider/NAME/…` (see `providers.rs`).
     pub providers: Vec<Provider>,
+    /// Upstreams for one API each, in place of `upstream` for requests in that dialect: one
+    /// llmscope for an agent that talks to two providers.
+    pub upstream_for: Vec<(Dialect, Upstream)>,
 }
 
 impl ProxyConfig {
@@ -102,6 +106,7 @@ impl ProxyConfig {
             retry_stop: RetryStop::default(),
             auto_fix: false,
             providers: Vec::new(),
+            upstream_for: Vec::new(),
         }
     }
 }

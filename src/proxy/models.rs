@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::headers::upstream_request_headers;
 use super::ProxyState;
 use crate::capture::{ExchangeId, HeaderList};
+use crate::llm::Dialect;
 
 /// A list longer than this is cut: the quick-fix menu has nine digits.
 const MAX_MODELS: usize = 50;
@@ -65,7 +66,7 @@ pub async fn list_models(
     let target = state.secrets.restore_target(id, &models_target(uri));
     let reply = state
         .client
-        .get(state.upstream_url(&target))
+        .get(state.upstream_url(&target, Dialect::detect(uri, false)))
         .headers(upstream_request_headers(headers))
         .timeout(LIST_TIMEOUT)
         .send()

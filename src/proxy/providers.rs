@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::upstream::{Upstream, UpstreamUrlError};
 use super::ProxyState;
 use crate::capture::{provider_target, CapturedRequest, ExchangeId, ExchangeStart, Failure};
-use crate::llm::{decode_request, Part};
+use crate::llm::{decode_request, Dialect, Part};
 
 /// One `--provider NAME=URL`.
 #[derive(Debug, Clone)]
@@ -56,9 +56,10 @@ impl Provider {
 }
 
 impl ProxyState {
-    /// Where a target goes: the provider it names, or the agent side's upstream. A
-    /// `/provider/…` target naming no configured provider goes to the upstream unchanged.
-    pub(super) fn upstream_url(&self, target: &str) -> String {
+    /// Where a target goes: the provider it names, else the upstream for its API
+    /// (`--upstream-for`), else the upstream. A `/provider/…` target naming no configured
+    /// provider goes to the upstream unchanged.
+    pub(super) fn upstream_url(&self, target: &str, dialect: Dialect) -> String {
         let provider = provider_target(target).and_then(|(name, rest)| {
             let found = self.config.providers.iter().find(|p| p.name == name)?;
             Some(
@@ -67,7 +68,12 @@ impl ProxyState {
                     .url_for(if rest.is_empty() { "/" } else { rest }),
             )
         });
-        provider.unwrap_or_else(|| self.config.upstream.url_for(target))
+        provider.unwrap_or_else(|| {
+            let for_api = self.config.upstream_for.iter().find(|(d, _)| *d == dialect);
+            for_api
+                .map_or(&self.config.upstream, |(_, upstream)| upstream)
+                .url_for(target)
+        })
     }
 
     pub(super) fn has_providers(&self) -> bool {
