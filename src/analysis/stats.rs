@@ -16,6 +16,9 @@ pub struct Figures {
     pub failed: usize,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Prompt tokens the provider read from its cache, and wrote to it.
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
     /// Exchanges whose reply reported no token counts.
     pub without_usage: usize,
     latencies_ms: Vec<u64>,
@@ -35,6 +38,8 @@ impl Figures {
                 self.output_tokens += output.unwrap_or(0);
             }
         }
+        self.cache_read_tokens += summary.cache_read_tokens.unwrap_or(0);
+        self.cache_write_tokens += summary.cache_write_tokens.unwrap_or(0);
         self.latencies_ms.extend(summary.duration_ms);
         self.first_bytes_ms.extend(summary.first_byte_ms);
     }
@@ -60,6 +65,8 @@ impl Figures {
             "failed": self.failed,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
             "exchanges_without_usage": self.without_usage,
             "latency_ms": {"p50": self.latency_ms(50), "p95": self.latency_ms(95)},
             "first_byte_ms": {"p50": self.first_byte_ms(50), "p95": self.first_byte_ms(95)},
@@ -148,9 +155,11 @@ impl SessionStats {
             all.exchanges, all.failed, self.resends
         );
         out.push_str(&format!(
-            "tokens    in {}  out {}{}\n",
+            "tokens    in {}  out {}  cache read {}  cache write {}{}\n",
             all.input_tokens,
             all.output_tokens,
+            all.cache_read_tokens,
+            all.cache_write_tokens,
             unreported(all.without_usage)
         ));
         out.push_str(&format!(
@@ -279,6 +288,8 @@ mod tests {
             rewritten: false,
             input_tokens: failure.is_none().then_some(1000),
             output_tokens: failure.is_none().then_some(50),
+            cache_read_tokens: failure.is_none().then_some(800),
+            cache_write_tokens: None,
         }
     }
 
@@ -301,6 +312,7 @@ mod tests {
         let stats = session_stats(&summaries);
         assert_eq!((stats.all.exchanges, stats.all.failed), (14, 4));
         assert_eq!(stats.all.input_tokens, 10_000);
+        assert_eq!(stats.all.cache_read_tokens, 8_000);
         assert_eq!(stats.all.without_usage, 4);
         let gpt = &stats.by_model["gpt-4o"];
         assert_eq!(

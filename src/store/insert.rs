@@ -341,18 +341,21 @@ fn write_usage(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<(
     let Some(usage) = reply_usage(record) else {
         return Ok(());
     };
-    if usage.input_tokens.is_none() && usage.output_tokens.is_none() {
+    if usage == Usage::default() {
         return Ok(());
     }
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO usage (session_id, id, input_tokens, output_tokens)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO usage (session_id, id, input_tokens, output_tokens,
+             cache_read_tokens, cache_write_tokens)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         record.start.session.0,
         record.id().0,
         usage.input_tokens,
-        usage.output_tokens
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens
     ])?;
     Ok(())
 }

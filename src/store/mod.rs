@@ -95,6 +95,9 @@ pub struct ExchangeSummary {
     /// Tokens the reply reported using, when it said.
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    /// Prompt tokens read from the provider's cache, and written to it, when it said.
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
 }
 
 /// An exchange read back from the store.

@@ -22,16 +22,16 @@ const SUMMARY_COLUMNS: &str = "id, started_at_ms, method, uri, dialect, model, s
     failure_class, failure_message, first_byte_ms, duration_ms, request_body_len,
     response_body_captured, response_body_len, origin, parent_id, hold_outcome,
     rewrite_applied, original_request_len,
-    (SELECT input_tokens FROM usage u
-      WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
-    (SELECT output_tokens FROM usage u
-      WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
+    (SELECT input_tokens FROM usage u WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
+    (SELECT output_tokens FROM usage u WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
     (SELECT repeats_id FROM links l
       WHERE l.session_id = exchanges.session_id AND l.id = exchanges.id),
     (SELECT beneath_id FROM links l
-      WHERE l.session_id = exchanges.session_id AND l.id = exchanges.id)";
+      WHERE l.session_id = exchanges.session_id AND l.id = exchanges.id),
+    (SELECT cache_read_tokens FROM usage u WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id),
+    (SELECT cache_write_tokens FROM usage u WHERE u.session_id = exchanges.session_id AND u.id = exchanges.id)";
 /// How many columns [`SUMMARY_COLUMNS`] selects: the body columns come after them.
-const SUMMARY_LEN: usize = 24;
+const SUMMARY_LEN: usize = 26;
 
 const BODY_COLUMNS: &str =
     "request_headers, response_headers, request_body_codec, response_body_codec,
@@ -402,6 +402,8 @@ fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)
         rewritten: row.get::<_, Option<String>>(18)?.is_some(),
         input_tokens: row.get(20)?,
         output_tokens: row.get(21)?,
+        cache_read_tokens: row.get(24)?,
+        cache_write_tokens: row.get(25)?,
     };
     let outcome = RawOutcome {
         state: row.get(7)?,

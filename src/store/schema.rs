@@ -98,8 +98,12 @@ CREATE TABLE usage (
 /// v3: `links` ties an exchange to others besides its resend parent: `repeats_id`, the first
 /// exchange of the retry loop an agent request repeats (the same request, failed the same
 /// way); `beneath_id`, the agent's exchange a gateway's call to a provider served. A table of
-/// its own like `usage`, and a row only for exchanges that have a link.
+/// its own like `usage`, and a row only for exchanges that have a link. `usage` gains the
+/// prompt-cache counts a reply reported (read from the cache, written to it).
 const V3: &str = "
+ALTER TABLE usage ADD COLUMN cache_read_tokens INTEGER;
+ALTER TABLE usage ADD COLUMN cache_write_tokens INTEGER;
+
 CREATE TABLE links (
     session_id INTEGER NOT NULL,
     id         INTEGER NOT NULL,
@@ -152,4 +156,47 @@ fn check_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
         });
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file written by the last release (v2) takes the new columns and table, and keeps
+    /// what it held.
+    #[test]
+    fn a_version_2_file_is_brought_up_to_date_with_its_rows() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("v2.sqlite");
+        let conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 2)
+            .expect("version");
+        conn.execute(
+            "INSERT INTO usage (session_id, id, input_tokens, output_tokens) VALUES (1, 1, 10, 2)",
+            [],
+        )
+        .expect("old row");
+
+        migrate(&conn, &path).expect("migrates");
+        let row: (i64, Option<i64>) = conn
+            .query_row(
+                "SELECT input_tokens, cache_read_tokens FROM usage WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("the row survives");
+        assert_eq!(row, (10, None));
+        conn.execute(
+            "INSERT INTO links (session_id, id, repeats_id) VALUES (1, 2, 1)",
+            [],
+        )
+        .expect("links exists");
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, CURRENT_VERSION);
+    }
 }
