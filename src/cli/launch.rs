@@ -121,6 +121,20 @@ impl Plan {
     }
 
     /// Said to the user before the agent starts.
+    /// The first lines a launch prints: where the agent's calls go and why, then the notes;
+    /// `then` ends the first line (the session, or the pane of the screen).
+    pub(super) fn announce(&self, listen: SocketAddr, then: &str) {
+        eprintln!(
+            "llmscope: {} -> http://{listen} -> {} (upstream: {}){then}",
+            self.agent.name(),
+            self.route.upstream,
+            self.route.source,
+        );
+        for note in self.notes(listen) {
+            eprintln!("llmscope: {note}");
+        }
+    }
+
     pub(super) fn notes(&self, listen: SocketAddr) -> Vec<String> {
         let opencode = self.opencode.iter().flat_map(|s| s.notes.iter().cloned());
         let litellm = self.litellm.iter().flat_map(|run| run.notes(listen));
@@ -177,15 +191,7 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
     }
     let listen = recording.local_addr();
     let session = recording.session;
-    eprintln!(
-        "llmscope: {} -> http://{listen} -> {} (upstream: {}), recording session {session}",
-        plan.agent.name(),
-        plan.route.upstream,
-        plan.route.source,
-    );
-    for note in plan.notes(listen) {
-        eprintln!("llmscope: {note}");
-    }
+    plan.announce(listen, &format!(", recording session {session}"));
     let reader = recording.connect_reader().await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {

@@ -47,15 +47,7 @@ pub(super) async fn run(mut proxy: ProxyArgs, plan: Plan) -> Result<i32> {
              taken? --listen picks another); --no-split runs without the screen"
         );
     }
-    eprintln!(
-        "llmscope: {} -> http://{listen} -> {} (upstream: {}); the live screen is in tmux pane {pane}",
-        plan.agent.name(),
-        plan.route.upstream,
-        plan.route.source,
-    );
-    for note in plan.notes(listen) {
-        eprintln!("llmscope: {note}");
-    }
+    plan.announce(listen, &format!("; the live screen is in tmux pane {pane}"));
     let (child, plan) = tokio::task::spawn_blocking(move || start_agent(plan, listen))
         .await
         .context("starting the agent")??;

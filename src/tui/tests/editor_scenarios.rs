@@ -6,7 +6,8 @@ use std::time::Instant;
 use crossterm::event::KeyCode;
 
 use super::support::{
-    app_with_failure, ctrl, finished, live_app, press, type_text, FIXED, TOO_LONG,
+    app_with_failure, ctrl, cursor_to_end_of_line_with, finished, live_app, press, type_text,
+    FIXED, TOO_LONG,
 };
 use super::test_util::{record_with, render_text, T0};
 use crate::capture::ExchangeId;
@@ -108,19 +109,7 @@ fn esc_with_edits_asks_before_discarding() {
 fn invalid_json_shows_where_and_sending_it_asks_first() {
     let mut app = app_with_failure();
     press(&mut app, KeyCode::Char('e'));
-    let line = app
-        .editor()
-        .and_then(|e| {
-            e.textarea
-                .lines()
-                .iter()
-                .position(|l| l.contains("\"model\""))
-        })
-        .expect("model line");
-    for _ in 0..line {
-        press(&mut app, KeyCode::Down);
-    }
-    press(&mut app, KeyCode::End);
+    cursor_to_end_of_line_with(&mut app, "\"model\"");
     press(&mut app, KeyCode::Backspace);
     let screen = render_text(&app, 120, 40);
     assert!(

@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use super::support::{key, live_app, press, type_text};
+use super::support::{cursor_to_end_of_line_with, key, live_app, press, type_text};
 use super::test_util::{render_text, start, T0};
 use crate::capture::{CaptureEvent, ExchangeId};
 use crate::llm::Dialect;
@@ -108,19 +108,7 @@ fn e_then_ctrl_s_sends_the_edited_request_in_place_of_the_agents() {
     press(&mut app, KeyCode::Char('e'));
     assert!(render_text(&app, 120, 40).contains("Edit intercepted #1 → send to the upstream"));
     // Into the body's model value: the line holding "model", just before its closing quote.
-    let line = app
-        .editor()
-        .and_then(|e| {
-            e.textarea
-                .lines()
-                .iter()
-                .position(|l| l.contains("\"model\""))
-        })
-        .expect("model line");
-    for _ in 0..line {
-        press(&mut app, KeyCode::Down);
-    }
-    press(&mut app, KeyCode::End);
+    cursor_to_end_of_line_with(&mut app, "\"model\"");
     for _ in 0.."mini\",".len() {
         press(&mut app, KeyCode::Backspace);
     }

@@ -66,3 +66,15 @@ pub fn app_with_failure() -> App {
     finished(&mut app, sample_record(1, FAILING, 400, TOO_LONG));
     app
 }
+
+/// Puts the editor's cursor at the end of the first line containing `text`.
+pub fn cursor_to_end_of_line_with(app: &mut App, text: &str) {
+    let line = app
+        .editor()
+        .and_then(|e| e.textarea.lines().iter().position(|l| l.contains(text)))
+        .unwrap_or_else(|| panic!("no editor line with {text:?}"));
+    for _ in 0..line {
+        press(app, KeyCode::Down);
+    }
+    press(app, KeyCode::End);
+}
