@@ -186,7 +186,7 @@ proptest! {
     ) {
         let _ = decode_request(dialect, &bytes);
         let _ = decode_response(dialect, content_type, &bytes);
-        let _ = llmscope::llm::request_model(&bytes);
+        let _ = llmscope::llm::request_model("/v1/chat/completions", &bytes);
     }
 
     #[test]

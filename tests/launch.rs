@@ -92,10 +92,9 @@ fn env_names_the_variables_and_keys_each_agent_reads() {
     let opencode = env_of("opencode");
     assert!(opencode.contains(r#""options":{"baseURL":"http://127.0.0.1:8790/v1"}"#));
     assert!(env_of("codex").contains("[model_providers.<id>]"));
-    assert!(
-        env_of("gemini").contains("raw"),
-        "Gemini is not decoded yet"
-    );
+    let gemini = env_of("gemini");
+    assert!(gemini.contains("decodes its Gemini API calls"), "{gemini}");
+    assert!(!gemini.contains("raw"), "{gemini}");
 
     let unknown = Command::new(BIN)
         .args(["env", "vim"])

@@ -42,6 +42,7 @@ fn path(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Anthropic => "/v1/messages",
         Dialect::OpenAiResponses => "/v1/responses",
+        Dialect::Gemini => "/v1beta/models/mock-validate:generateContent",
         Dialect::OpenAiChat | Dialect::Unknown => "/v1/chat/completions",
     }
 }

@@ -312,8 +312,10 @@ pub fn env_text(agent: Agent, listen: SocketAddr) -> String {
             line("# prints the --provider flags and api_base overrides for it");
         }
         Agent::Gemini => {
-            line("# Gemini CLI reads GOOGLE_GEMINI_BASE_URL. It speaks Google's Gemini API, which");
-            line("# llmscope records and forwards but shows raw (no Gemini decoding yet)");
+            line("# Gemini CLI reads GOOGLE_GEMINI_BASE_URL when it uses an API key (GEMINI_API_KEY);");
+            line(
+                "# llmscope decodes its Gemini API calls (contents, function calls, usageMetadata)",
+            );
         }
     }
     for var in agent.base_url_vars() {

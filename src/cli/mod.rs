@@ -171,8 +171,9 @@ pub struct ProxyArgs {
     #[arg(long = "provider", value_name = "NAME=URL")]
     pub providers: Vec<String>,
     /// Send one API's requests to their own upstream, for an agent that talks to two
-    /// providers: API is openai (chat completions and Responses) or anthropic (messages),
-    /// e.g. --upstream-for anthropic=https://api.anthropic.com. Repeatable; every other
+    /// providers: API is openai (chat completions and Responses), anthropic (messages) or
+    /// gemini (`…/models/M:generateContent`), e.g. --upstream-for
+    /// gemini=https://generativelanguage.googleapis.com. Repeatable; every other
     /// request goes to --upstream
     #[arg(long = "upstream-for", value_name = "API=URL")]
     pub upstream_for: Vec<String>,
@@ -244,7 +245,8 @@ fn upstream_for(spec: &str) -> Result<Vec<(Dialect, Upstream)>> {
     let dialects: &[Dialect] = match api.trim().to_ascii_lowercase().as_str() {
         "openai" => &[Dialect::OpenAiChat, Dialect::OpenAiResponses],
         "anthropic" => &[Dialect::Anthropic],
-        other => anyhow::bail!("unknown API `{other}`: openai or anthropic"),
+        "gemini" => &[Dialect::Gemini],
+        other => anyhow::bail!("unknown API `{other}`: openai, anthropic or gemini"),
     };
     let upstream = Upstream::parse(url.trim()).with_context(|| format!("the URL for {api}"))?;
     Ok(dialects.iter().map(|d| (*d, upstream.clone())).collect())
@@ -291,7 +293,14 @@ mod tests {
                 .ok(),
             Some(1)
         );
-        assert!(upstream_for("gemini=https://x").is_err());
+        let gemini = upstream_for("gemini=https://generativelanguage.googleapis.com");
+        assert_eq!(
+            gemini
+                .ok()
+                .map(|v| v.iter().map(|(d, _)| *d).collect::<Vec<_>>()),
+            Some(vec![Dialect::Gemini])
+        );
+        assert!(upstream_for("vertex=https://x").is_err());
         assert!(upstream_for("https://api.openai.com").is_err());
     }
 }

@@ -187,7 +187,7 @@ mod tests {
         let steps = script().steps;
         let held: Vec<_> = steps.iter().filter(|s| s.story == Story::Held).collect();
         assert_eq!(held.len(), 1);
-        let model = crate::llm::request_model(&held[0].body);
+        let model = crate::llm::request_model("/v1/chat/completions", &held[0].body);
         assert_eq!(model.as_deref(), Some("mock-400-model"));
         let at = steps.iter().position(|s| s.story == Story::Held);
         assert!(

@@ -111,7 +111,7 @@ fn entry(dialect: Dialect, item: &Value) -> Entry {
             }
             entry.starts_turn = role == Role::User && entry.results.is_empty();
         }
-        Dialect::OpenAiChat | Dialect::Unknown => {
+        Dialect::OpenAiChat | Dialect::Gemini | Dialect::Unknown => {
             let calls = item.get("tool_calls").and_then(Value::as_array);
             let ids = calls.into_iter().flatten();
             entry
@@ -169,7 +169,7 @@ pub(super) fn unanswered_calls(dialect: Dialect, entries: &[Entry]) -> Vec<(usiz
                 .iter()
                 .flat_map(|later| later.results.iter().map(String::as_str))
                 .collect(),
-            Dialect::OpenAiChat | Dialect::Unknown => entries[at + 1..]
+            Dialect::OpenAiChat | Dialect::Gemini | Dialect::Unknown => entries[at + 1..]
                 .iter()
                 .take_while(|later| is_chat_result(later))
                 .flat_map(|later| later.results.iter().map(String::as_str))
@@ -192,7 +192,7 @@ pub(super) fn orphan_results(dialect: Dialect, entries: &[Entry]) -> Vec<(usize,
         let caller = match dialect {
             Dialect::Anthropic => at.checked_sub(1).map(|before| &entries[before]),
             Dialect::OpenAiResponses => None,
-            Dialect::OpenAiChat | Dialect::Unknown => entries[..at]
+            Dialect::OpenAiChat | Dialect::Gemini | Dialect::Unknown => entries[..at]
                 .iter()
                 .rev()
                 .find(|before| !is_chat_result(before)),

@@ -56,6 +56,8 @@ pub(super) fn max_token_fields(dialect: Dialect) -> &'static [&'static str] {
         Dialect::Anthropic => &["max_tokens"],
         Dialect::OpenAiResponses => &["max_output_tokens"],
         Dialect::Unknown => &["max_tokens", "max_completion_tokens", "max_output_tokens"],
+        // `generationConfig.maxOutputTokens` is nested; no top-level field caps a Gemini reply.
+        Dialect::Gemini => &[],
     }
 }
 

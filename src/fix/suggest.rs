@@ -25,6 +25,9 @@ pub fn suggest_fixes(
     body: &[u8],
     context: &FixContext,
 ) -> Vec<QuickFix> {
+    if dialect == Dialect::Gemini {
+        return gemini_fixes(kind);
+    }
     let raw_message = context.upstream_message.as_deref().unwrap_or_default();
     let message = raw_message.to_ascii_lowercase();
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
@@ -129,16 +132,7 @@ pub fn suggest_fixes(
                 });
             }
         }
-        DiagnosisKind::MissingHeader { header } => {
-            fixes.extend(header.iter().map(|name| {
-                QuickFix::AddHeader {
-                    name: name.clone(),
-                    value: families::known_header_value(name)
-                        .unwrap_or_default()
-                        .to_string(),
-                }
-            }));
-        }
+        DiagnosisKind::MissingHeader { header } => fixes.extend(header_fix(header.as_deref())),
     }
     let mut offered: Vec<QuickFix> = Vec::new();
     for fix in fixes {
@@ -147,6 +141,27 @@ pub fn suggest_fixes(
         }
     }
     offered
+}
+
+fn header_fix(header: Option<&str>) -> Option<QuickFix> {
+    header.map(|name| QuickFix::AddHeader {
+        name: name.to_string(),
+        value: families::known_header_value(name)
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// Gemini names its model in the path and nests its settings under `generationConfig`: the
+/// body fixes know neither, and a fix that edits the wrong field is only a different 400.
+/// A header a gateway asks for is the same in every dialect.
+fn gemini_fixes(kind: &DiagnosisKind) -> Vec<QuickFix> {
+    match kind {
+        DiagnosisKind::MissingHeader { header } => {
+            header_fix(header.as_deref()).into_iter().collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Whether the fix would change this body. Header fixes cannot be tried here (the body is

@@ -104,7 +104,7 @@ pub(super) fn add_missing_results(dialect: Dialect, body: &mut Map<String, Value
                 let after = end_of_tool_run(&entries, at, true);
                 items.splice(after..after, outputs);
             }
-            Dialect::OpenAiChat | Dialect::Unknown => {
+            Dialect::OpenAiChat | Dialect::Gemini | Dialect::Unknown => {
                 let results = ids.iter().map(|id| {
                     json!({"role": "tool", "tool_call_id": id, "content": MISSING_TOOL_RESULT})
                 });

@@ -50,7 +50,7 @@ fn drop_calls(dialect: Dialect, item: &mut Value, ids: &HashSet<&str>) -> bool {
             blocks.retain(|block| !(block_type(block) == Some("tool_use") && id_of(block, "id")));
             blocks.is_empty()
         }
-        Dialect::OpenAiChat | Dialect::Unknown => {
+        Dialect::OpenAiChat | Dialect::Gemini | Dialect::Unknown => {
             let Some(message) = item.as_object_mut() else {
                 return false;
             };

@@ -12,6 +12,9 @@ pub enum Dialect {
     OpenAiResponses,
     /// Anthropic `/v1/messages`.
     Anthropic,
+    /// Google's Gemini API: `…/models/{model}:generateContent`, `:streamGenerateContent`,
+    /// `:countTokens`; the model is in the path, not the body.
+    Gemini,
     /// Anything else: shown raw, errors answered in OpenAI's shape.
     #[default]
     Unknown,
@@ -25,8 +28,12 @@ impl Dialect {
             .split_once('?')
             .map_or(path_and_query, |(p, _)| p)
             .trim_end_matches('/');
+        // Gemini's OpenAI-compatible route (`/v1beta/openai/chat/completions`) is OpenAI's
+        // dialect, so chat completions are decided first.
         if path.ends_with("/chat/completions") {
             Self::OpenAiChat
+        } else if is_gemini_path(path) {
+            Self::Gemini
         } else if path.ends_with("/responses") || path.contains("/responses/") {
             Self::OpenAiResponses
         } else if path.ends_with("/messages")
@@ -44,6 +51,7 @@ impl Dialect {
             Self::OpenAiChat => "openai_chat",
             Self::OpenAiResponses => "openai_responses",
             Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
             Self::Unknown => "unknown",
         }
     }
@@ -53,6 +61,7 @@ impl Dialect {
             "openai_chat" => Self::OpenAiChat,
             "openai_responses" => Self::OpenAiResponses,
             "anthropic" => Self::Anthropic,
+            "gemini" => Self::Gemini,
             _ => Self::Unknown,
         }
     }
@@ -64,13 +73,61 @@ impl fmt::Display for Dialect {
             Self::OpenAiChat => "OpenAI chat",
             Self::OpenAiResponses => "OpenAI responses",
             Self::Anthropic => "Anthropic messages",
+            Self::Gemini => "Gemini",
             Self::Unknown => "unknown API",
         })
     }
 }
 
+/// The methods a Gemini model is called with, as the last path segment says them
+/// (`models/gemini-2.5-pro:streamGenerateContent`). Code Assist, which Gemini CLI calls when
+/// signed in with Google, puts them after its version (`/v1internal:streamGenerateContent`).
+const GEMINI_METHODS: &[&str] = &["generateContent", "streamGenerateContent", "countTokens"];
+
+/// Versions only Google's APIs put in front of `models` (`GET /v1beta/models` lists them).
+const GEMINI_VERSIONS: &[&str] = &["v1beta", "v1alpha", "v1internal"];
+
+fn gemini_method(path: &str) -> Option<&str> {
+    let last = path.rsplit('/').next()?;
+    let (_, method) = last.rsplit_once(':')?;
+    GEMINI_METHODS.contains(&method).then_some(method)
+}
+
+fn is_gemini_path(path: &str) -> bool {
+    if gemini_method(path).is_some() {
+        return true;
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    segments
+        .windows(2)
+        .any(|pair| GEMINI_VERSIONS.contains(&pair[0]) && pair[1] == "models")
+}
+
+/// The model a Gemini request names in its path (`…/models/gemini-2.5-pro:generateContent` →
+/// `gemini-2.5-pro`), query string ignored.
+pub fn gemini_path_model(path_and_query: &str) -> Option<&str> {
+    let path = path_and_query
+        .split_once('?')
+        .map_or(path_and_query, |(p, _)| p);
+    gemini_method(path)?;
+    let (before, last) = path.rsplit_once('/')?;
+    before
+        .rsplit('/')
+        .next()
+        .filter(|parent| *parent == "models")?;
+    let (model, _) = last.rsplit_once(':')?;
+    (!model.is_empty()).then_some(model)
+}
+
+/// The model a request asks for: from the path for Gemini, else the body's `model`.
+pub fn request_model(target: &str, body: &[u8]) -> Option<String> {
+    gemini_path_model(target)
+        .map(str::to_string)
+        .or_else(|| body_model(body))
+}
+
 /// The `model` field of a JSON request body, if the body is a JSON object that has one.
-pub fn request_model(body: &[u8]) -> Option<String> {
+fn body_model(body: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct ModelOnly {
         model: Option<serde_json::Value>,
@@ -113,13 +170,52 @@ mod tests {
     }
 
     #[test]
+    fn detects_gemini_from_its_methods_and_versions() {
+        for path in [
+            "/v1beta/models/gemini-2.5-pro:generateContent",
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+            "/v1beta/models/gemini-2.5-pro:countTokens?key=k",
+            "/v1internal:streamGenerateContent?alt=sse",
+            "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent",
+            "/v1beta/models",
+        ] {
+            assert_eq!(Dialect::detect(path, false), Dialect::Gemini, "{path}");
+        }
+        assert_eq!(
+            Dialect::detect("/v1beta/openai/chat/completions", false),
+            Dialect::OpenAiChat
+        );
+        assert_eq!(Dialect::detect("/v1/models/x:y", false), Dialect::Unknown);
+        assert_eq!(Dialect::parse(Dialect::Gemini.as_str()), Dialect::Gemini);
+    }
+
+    #[test]
+    fn a_gemini_model_comes_from_the_path() {
+        let body = br#"{"contents":[]}"#;
+        assert_eq!(
+            request_model("/v1beta/models/gemini-2.5-pro:generateContent?key=k", body).as_deref(),
+            Some("gemini-2.5-pro")
+        );
+        assert_eq!(
+            request_model(
+                "/v1internal:streamGenerateContent?alt=sse",
+                br#"{"model":"gemini-2.5-pro","request":{}}"#
+            )
+            .as_deref(),
+            Some("gemini-2.5-pro")
+        );
+        assert_eq!(request_model("/v1beta/models/:generateContent", body), None);
+    }
+
+    #[test]
     fn finds_the_model_of_a_json_body() {
         assert_eq!(
-            request_model(br#"{"messages":[],"model":"gpt-4o"}"#).as_deref(),
+            body_model(br#"{"messages":[],"model":"gpt-4o"}"#).as_deref(),
             Some("gpt-4o")
         );
-        assert_eq!(request_model(br#"{"model":null}"#), None);
-        assert_eq!(request_model(b"not json"), None);
-        assert_eq!(request_model(b""), None);
+        assert_eq!(body_model(br#"{"model":null}"#), None);
+        assert_eq!(body_model(b"not json"), None);
+        assert_eq!(body_model(b""), None);
     }
 }

@@ -12,7 +12,7 @@ mod stream_watch;
 pub use decode::{decode_request, decode_response, reply_usage, ResponseAssembler};
 pub use decoded::{DecodedRequest, DecodedResponse, Message, Part, ToolCall, ToolDef, Usage};
 pub use diagnosis::{diagnose, Diagnosis, DiagnosisKind};
-pub use dialect::{request_model, Dialect};
+pub use dialect::{gemini_path_model, request_model, Dialect};
 pub use error_body::{
     error_object_message, error_object_status, error_reply_body, stream_error_event,
 };

@@ -46,6 +46,9 @@ impl StreamWatch {
             Dialect::OpenAiChat => Some("data: [DONE]"),
             Dialect::Anthropic => Some("message_stop"),
             Dialect::OpenAiResponses => Some("response.completed"),
+            // Gemini sends no end event: its last chunk is the one whose candidate says why
+            // it stopped.
+            Dialect::Gemini => Some("a chunk with finishReason"),
             Dialect::Unknown => None,
         };
         Self {
@@ -88,10 +91,21 @@ impl StreamWatch {
                 kind.as_deref(),
                 Some("response.completed" | "response.incomplete" | "response.failed")
             ),
+            Dialect::Gemini => data.as_ref().is_some_and(gemini_finished),
             Dialect::OpenAiChat | Dialect::Unknown => false,
         };
         self.verdict.terminated |= ends;
     }
+}
+
+/// A Gemini chunk (or Code Assist's `{"response": chunk}`) whose candidate has finished, or
+/// whose prompt was blocked outright, which ends the stream too.
+fn gemini_finished(data: &Value) -> bool {
+    let chunk = data.get("response").unwrap_or(data);
+    let finished = chunk
+        .pointer("/candidates/0/finishReason")
+        .is_some_and(Value::is_string);
+    finished || chunk.pointer("/promptFeedback/blockReason").is_some()
 }
 
 fn error_in_event(kind: Option<&str>, raw: &str, data: Option<&Value>) -> Option<String> {
@@ -164,6 +178,31 @@ mod tests {
             "event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"error\":{\"message\":\"server_error\"}}}\n\n",
         );
         assert_eq!(responses.error.as_deref(), Some("server_error"));
+    }
+
+    #[test]
+    fn a_gemini_stream_ends_with_its_finish_reason() {
+        let chunk = |extra: &str| {
+            format!("data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"text\": \"hi\"}}],\"role\": \"model\"}}{extra}}}]}}\r\n\r\n")
+        };
+        let whole = watch(
+            Dialect::Gemini,
+            &(chunk("") + &chunk(",\"finishReason\": \"STOP\"")),
+        );
+        assert_eq!(whole.problem(), None);
+        let cut = watch(Dialect::Gemini, &(chunk("") + &chunk("")));
+        assert_eq!(
+            cut.problem().as_deref(),
+            Some("stream ended without its terminator (a chunk with finishReason) after 2 events")
+        );
+        let failed = watch(
+            Dialect::Gemini,
+            "data: {\"error\": {\"code\": 503, \"message\": \"The model is overloaded. Please try again later.\", \"status\": \"UNAVAILABLE\"}}\r\n\r\n",
+        );
+        assert_eq!(
+            failed.error.as_deref(),
+            Some("The model is overloaded. Please try again later.")
+        );
     }
 
     #[test]

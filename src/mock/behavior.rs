@@ -179,7 +179,9 @@ impl MockBehavior {
         if target.starts_with("/echo") {
             return Self::Echo;
         }
-        let model = json.and_then(|body| body.as_object()?.get("model")?.as_str());
+        // Gemini names the model in the path (`/v1beta/models/mock-tool:generateContent`).
+        let model = crate::llm::gemini_path_model(target)
+            .or_else(|| json.and_then(|body| body.as_object()?.get("model")?.as_str()));
         // `mock-validate:<checks>` names the checks in the model, for agents that cannot
         // send a header of their own.
         let by_model = model.and_then(|model| {

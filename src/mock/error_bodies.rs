@@ -5,6 +5,7 @@
 use crate::llm::Dialect;
 
 use super::behavior::MockBehavior;
+use super::gemini;
 
 const OPENAI_CONTEXT_LENGTH: &str = r#"{"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#;
 const ANTHROPIC_CONTEXT_LENGTH: &str = r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#;
@@ -38,6 +39,7 @@ pub(super) const ERROR_IN_200: &str = r#"{"error":{"message":"Upstream provider 
 /// The event a provider sends when it fails after the stream started.
 pub(super) fn stream_error_event(dialect: Dialect) -> String {
     match dialect {
+        Dialect::Gemini => gemini::stream_error_event(),
         Dialect::Anthropic => format!("event: error\ndata: {ANTHROPIC_OVERLOADED}\n\n"),
         Dialect::OpenAiResponses => "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The server had an error while processing your request. Sorry about that!\",\"param\":null}\n\n".to_string(),
         Dialect::OpenAiChat | Dialect::Unknown => format!("data: {OPENAI_SERVER_ERROR}\n\n"),
@@ -50,6 +52,9 @@ pub(super) fn scripted_error(
     dialect: Dialect,
     model: &str,
 ) -> Option<(u16, String)> {
+    if dialect == Dialect::Gemini && behavior != MockBehavior::ErrorIn200 {
+        return gemini::scripted_error(behavior, model);
+    }
     let anthropic = dialect == Dialect::Anthropic;
     let pick = |anthropic_body: &'static str, openai_body: &'static str| {
         if anthropic {
@@ -81,7 +86,7 @@ pub(super) fn scripted_error(
 /// The route name LiteLLM puts in front of its invalid-model message.
 fn litellm_route(dialect: Dialect) -> &'static str {
     match dialect {
-        Dialect::OpenAiChat | Dialect::Unknown => "/chat/completions",
+        Dialect::OpenAiChat | Dialect::Gemini | Dialect::Unknown => "/chat/completions",
         Dialect::OpenAiResponses => "/responses",
         Dialect::Anthropic => "/v1/messages",
     }
@@ -106,6 +111,7 @@ mod tests {
                 Dialect::OpenAiChat,
                 Dialect::OpenAiResponses,
                 Dialect::Anthropic,
+                Dialect::Gemini,
             ] {
                 if let Some((_, body)) = scripted_error(*behavior, dialect, "we\"ird") {
                     let message = error_object_message(body.as_bytes());

@@ -1,7 +1,7 @@
 //! A scriptable fake LLM upstream on a real loopback socket, for integration tests, benchmarks
 //! and `llmscope demo`.
 //!
-//! It speaks OpenAI chat completions, the OpenAI Responses API and Anthropic messages (the
+//! It speaks OpenAI chat completions, the OpenAI Responses API, Anthropic messages and Gemini (the
 //! dialect comes from the request path), and each request picks a [`MockBehavior`] by its
 //! `model`: good replies, streams that are slow, gated or broken, the error bodies real
 //! gateways send, and replies that are not HTTP at all. `mock-validate` (or an
@@ -29,6 +29,7 @@
 mod behavior;
 mod error_bodies;
 mod gateway;
+mod gemini;
 mod http;
 mod play;
 mod replies;

@@ -9,8 +9,11 @@ use tokio::sync::Semaphore;
 
 use crate::llm::Dialect;
 
+mod framing;
+
 use super::behavior::MockBehavior;
 use super::error_bodies::{scripted_error, stream_error_event};
+use super::gemini;
 use super::http::{encode_head, Connection, Reply};
 use super::replies::ReplyPlan;
 use super::request::header;
@@ -111,17 +114,30 @@ impl Exchange<'_> {
 
     async fn play(&self, conn: &mut Connection, gate: &Semaphore) -> io::Result<After> {
         if self.is_model_list() {
-            return self.reply(conn, Reply::json(200, model_list())).await;
+            let list = if self.dialect == Dialect::Gemini {
+                gemini::model_list()
+            } else {
+                model_list()
+            };
+            return self.reply(conn, Reply::json(200, list)).await;
         }
         let plan = || {
             let tool_call = self.behavior == MockBehavior::Tool;
-            ReplyPlan::new(
+            let mut plan = ReplyPlan::new(
                 self.dialect,
                 self.json.as_ref(),
                 &self.request.body,
                 tool_call,
-            )
+            );
+            if let Some(model) = self.path_model() {
+                plan.model = model.to_string();
+            }
+            plan
         };
+        if self.gemini_method() == Some("countTokens") {
+            let count = gemini::count_tokens(plan().input_tokens);
+            return self.reply(conn, Reply::json(200, count)).await;
+        }
         match self.behavior {
             MockBehavior::Ok | MockBehavior::Tool if self.wants_stream() => {
                 let events = sse_events(&plan(), DEFAULT_DELTAS);
@@ -264,9 +280,8 @@ impl Exchange<'_> {
             | MockBehavior::Overloaded529
             | MockBehavior::ErrorIn200 => {
                 let model = self
-                    .json
-                    .as_ref()
-                    .and_then(|j| j.get("model")?.as_str())
+                    .path_model()
+                    .or_else(|| self.json.as_ref()?.get("model")?.as_str())
                     .unwrap_or(self.behavior.name());
                 match scripted_error(self.behavior, self.dialect, model) {
                     Some((status, body)) => self.reply(conn, Reply::json(status, body)).await,
@@ -274,15 +289,6 @@ impl Exchange<'_> {
                 }
             }
         }
-    }
-
-    fn wants_stream(&self) -> bool {
-        let asked = self
-            .json
-            .as_ref()
-            .and_then(|j| j.get("stream")?.as_bool())
-            .unwrap_or(false);
-        asked && !self.head_only
     }
 
     fn after(&self) -> After {
@@ -308,62 +314,6 @@ impl Exchange<'_> {
             bytes.extend_from_slice(&reply.body);
         }
         conn.write_all(&bytes).await?;
-        Ok(self.after())
-    }
-
-    async fn write_stream_head(&self, conn: &mut Connection) -> io::Result<()> {
-        let headers = self.with_behavior_header(vec![
-            ("content-type", "text/event-stream".to_string()),
-            ("cache-control", "no-cache".to_string()),
-        ]);
-        conn.write_all(&encode_head(200, &headers, None, self.close))
-            .await
-    }
-
-    /// A complete chunked SSE reply, one HTTP chunk per event, `pause` between events.
-    async fn stream(
-        &self,
-        conn: &mut Connection,
-        events: &[String],
-        pause: Duration,
-    ) -> io::Result<After> {
-        self.write_stream_head(conn).await?;
-        if self.head_only {
-            return Ok(self.after());
-        }
-        for (i, event) in events.iter().enumerate() {
-            if i > 0 && !pause.is_zero() {
-                tokio::time::sleep(pause).await;
-            }
-            conn.write_chunk(event.as_bytes()).await?;
-        }
-        conn.finish_chunks().await?;
-        Ok(self.after())
-    }
-
-    async fn gated_stream(
-        &self,
-        conn: &mut Connection,
-        plan: &ReplyPlan,
-        gate: &Semaphore,
-    ) -> io::Result<After> {
-        let events = sse_events(plan, DEFAULT_DELTAS);
-        let (first, rest) = events.split_at(1.min(events.len()));
-        self.write_stream_head(conn).await?;
-        if self.head_only {
-            return Ok(self.after());
-        }
-        for event in first {
-            conn.write_chunk(event.as_bytes()).await?;
-        }
-        if let Ok(Ok(permit)) = tokio::time::timeout(GATE_LIMIT, gate.acquire()).await {
-            // Each release lets exactly one gated stream through.
-            permit.forget();
-        }
-        for event in rest {
-            conn.write_chunk(event.as_bytes()).await?;
-        }
-        conn.finish_chunks().await?;
         Ok(self.after())
     }
 

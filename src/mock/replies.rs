@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::gemini;
 use crate::llm::Dialect;
 
 /// The `created` timestamp of every reply: fixed, so replies are byte-for-byte reproducible.
@@ -31,6 +32,8 @@ pub(super) struct ReplyPlan {
     pub input_tokens: u64,
     /// OpenAI chat sends a usage chunk only when `stream_options.include_usage` is set.
     pub include_usage: bool,
+    /// Prompt tokens a Gemini request read from the cache it names (`cachedContent`).
+    pub cached_tokens: u64,
     pub content: Content,
 }
 
@@ -52,13 +55,34 @@ impl ReplyPlan {
                 "Mock reply to: {quoted}. This reply comes from the llmscope mock upstream."
             ))
         };
+        let input_tokens = token_estimate(body.len());
+        // An explicit cache holds the long stable prefix: say three quarters of the prompt.
+        let names_cache = json.is_some_and(|j| j.get("cachedContent").is_some());
         Self {
             dialect,
             model,
             digest: format!("{:016x}", fnv1a(body)),
-            input_tokens: token_estimate(body.len()),
+            input_tokens,
             include_usage,
+            cached_tokens: if names_cache { input_tokens * 3 / 4 } else { 0 },
             content,
+        }
+    }
+
+    /// The reply as Gemini's builders take it.
+    pub fn gemini_turn(&self) -> gemini::Turn<'_> {
+        let (text, call) = match &self.content {
+            Content::Text(text) => (text.as_str(), None),
+            Content::ToolCall => ("", Some((TOOL_NAME, TOOL_ARGUMENTS))),
+        };
+        gemini::Turn {
+            model: &self.model,
+            id: self.reply_id(),
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens(),
+            cached_tokens: self.cached_tokens,
+            text,
+            call,
         }
     }
 
@@ -74,6 +98,7 @@ impl ReplyPlan {
         match self.dialect {
             Dialect::Anthropic => format!("msg_mock{}", self.digest),
             Dialect::OpenAiResponses => format!("resp_mock{}", self.digest),
+            Dialect::Gemini => format!("mock{}", self.digest),
             Dialect::OpenAiChat | Dialect::Unknown => format!("chatcmpl-mock{}", self.digest),
         }
     }
@@ -96,6 +121,7 @@ impl ReplyPlan {
     pub fn usage(&self) -> Value {
         let (input, output) = (self.input_tokens, self.output_tokens());
         match self.dialect {
+            Dialect::Gemini => gemini::usage(&self.gemini_turn()),
             Dialect::Anthropic => json!({"input_tokens": input, "output_tokens": output}),
             Dialect::OpenAiResponses => json!({
                 "input_tokens": input,
@@ -115,6 +141,7 @@ impl ReplyPlan {
         let body = match self.dialect {
             Dialect::Anthropic => self.anthropic_message(),
             Dialect::OpenAiResponses => self.response_object("completed"),
+            Dialect::Gemini => gemini::whole_reply(&self.gemini_turn()),
             Dialect::OpenAiChat | Dialect::Unknown => self.chat_completion(),
         };
         body.to_string().into_bytes()
@@ -245,6 +272,9 @@ impl ReplyPlan {
 /// The text of the last user message that has any: `messages` for OpenAI chat and Anthropic,
 /// `input` (a string or a list of items) for the Responses API.
 fn last_user_text(json: Option<&Value>) -> Option<String> {
+    if let Some(text) = json.and_then(gemini::last_user_text) {
+        return Some(text);
+    }
     let body = json?.as_object()?;
     let items = match (body.get("messages"), body.get("input")) {
         (Some(Value::Array(messages)), _) => messages,

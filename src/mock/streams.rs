@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::llm::Dialect;
 
+use super::gemini;
 use super::replies::{Content, ReplyPlan, CREATED, TOOL_ARGUMENTS, TOOL_NAME};
 
 /// How many pieces a normal stream splits its text into.
@@ -20,6 +21,10 @@ pub(super) fn sse_events(plan: &ReplyPlan, deltas: usize) -> Vec<String> {
     match plan.dialect {
         Dialect::Anthropic => anthropic_stream(plan, &pieces),
         Dialect::OpenAiResponses => responses_stream(plan, payload, &pieces),
+        Dialect::Gemini => gemini::stream_chunks(&plan.gemini_turn(), &pieces)
+            .iter()
+            .map(gemini::sse_event)
+            .collect(),
         Dialect::OpenAiChat | Dialect::Unknown => chat_stream(plan, &pieces),
     }
 }

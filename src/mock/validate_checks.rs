@@ -79,6 +79,7 @@ pub(super) fn tool_pairing(seen: &Seen<'_>) -> Option<String> {
         Dialect::Anthropic => anthropic_pairing(seen.body),
         Dialect::OpenAiResponses => responses_pairing(seen.body),
         Dialect::OpenAiChat | Dialect::Unknown => chat_pairing(seen.body),
+        Dialect::Gemini => None,
     }
 }
 

@@ -73,6 +73,6 @@ fn json_whole(status: StatusCode, dialect: Dialect, code: &str, message: &str) -
     WholeReply {
         status,
         headers,
-        body: Bytes::from(error_reply_body(dialect, code, message)),
+        body: Bytes::from(error_reply_body(dialect, status.as_u16(), code, message)),
     }
 }

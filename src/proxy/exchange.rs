@@ -70,7 +70,7 @@ pub async fn run_exchange(
         session: state.session,
         started_at_ms,
         dialect,
-        model: request_model(&outgoing.body),
+        model: request_model(&outgoing.target, &outgoing.body),
         request,
         lineage: Lineage::default(),
         rewrite,

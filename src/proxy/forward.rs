@@ -147,7 +147,7 @@ pub fn spawn_fix(
         session: state.session,
         started_at_ms: chrono::Utc::now().timestamp_millis(),
         dialect: outgoing.dialect(),
-        model: request_model(&outgoing.body),
+        model: request_model(&outgoing.target, &outgoing.body),
         request: outgoing.captured(),
         lineage,
         rewrite: rewrite.map(Arc::new),

@@ -186,7 +186,7 @@ fn apply_edit(
     };
     let start = ExchangeStart {
         dialect: outgoing.dialect(),
-        model: request_model(&outgoing.body),
+        model: request_model(&outgoing.target, &outgoing.body),
         request: outgoing.captured(),
         rewrite: Some(Arc::new(Rewrite { original, applied })),
         ..start

@@ -213,3 +213,38 @@ fn tool_pairing_with_both_problems_offers_first_the_one_the_message_names() {
     )
     .is_empty());
 }
+
+/// Gemini's model is in the path and its settings under `generationConfig`: a body fix made
+/// for the other dialects would only trade one 400 for another, so none is offered.
+#[test]
+fn a_gemini_request_is_offered_no_body_fix() {
+    let body = json!({
+        "contents": [
+            {"role": "user", "parts": [{"text": "old question"}]},
+            {"role": "model", "parts": [{"text": "old answer"}]},
+            {"role": "user", "parts": [{"text": "new question"}]},
+        ],
+        "generationConfig": {"temperature": 0, "maxOutputTokens": 65536},
+    });
+    for message in [
+        "The input token count (1200293) exceeds the maximum number of tokens allowed (1048576).",
+        "models/gemini-9-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.",
+        "Invalid JSON payload received. Unknown name \"topK\": Cannot find field.",
+    ] {
+        assert!(
+            offered(400, message, Dialect::Gemini, &body, Some("gemini-2.5-pro")).is_empty(),
+            "{message}"
+        );
+    }
+    let header = offered(
+        400,
+        "missing required header: x-goog-user-project",
+        Dialect::Gemini,
+        &body,
+        None,
+    );
+    assert!(
+        matches!(&header[..], [QuickFix::AddHeader { name, .. }] if name == "x-goog-user-project"),
+        "{header:?}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use super::json::Json;
 use super::stream_state::StreamState;
-use super::{anthropic, openai_chat, openai_responses};
+use super::{anthropic, gemini, openai_chat, openai_responses};
 use crate::llm::{error_object_message, DecodedResponse, Dialect, SseEvent, SseParser};
 
 /// Feed it the reply's chunks in order with [`push`](Self::push); read the answer so far with
@@ -60,6 +60,7 @@ impl ResponseAssembler {
             Dialect::OpenAiChat => openai_chat::apply_event(&mut self.state, &data),
             Dialect::OpenAiResponses => openai_responses::apply_event(&mut self.state, kind, &data),
             Dialect::Anthropic => anthropic::apply_event(&mut self.state, kind, &data),
+            Dialect::Gemini => gemini::apply_chunk(&mut self.state, &data),
             Dialect::Unknown => {}
         }
     }

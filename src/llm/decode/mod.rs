@@ -6,6 +6,7 @@
 mod anthropic;
 mod assembler;
 mod fields;
+mod gemini;
 mod json;
 mod openai_chat;
 mod openai_responses;
@@ -14,6 +15,8 @@ mod usage;
 
 #[cfg(test)]
 mod fixture_tests;
+#[cfg(test)]
+mod gemini_tests;
 
 pub use assembler::ResponseAssembler;
 pub use usage::reply_usage;
@@ -28,6 +31,7 @@ pub fn decode_request(dialect: Dialect, body: &[u8]) -> Option<DecodedRequest> {
         Dialect::OpenAiChat => openai_chat::request_field,
         Dialect::OpenAiResponses => openai_responses::request_field,
         Dialect::Anthropic => anthropic::request_field,
+        Dialect::Gemini => gemini::request_field,
         Dialect::Unknown => return None,
     };
     let root = Json::parse(body)?;
@@ -66,6 +70,11 @@ pub fn decode_response(
         return Some(assembler.snapshot());
     }
     let root = Json::parse(body)?;
+    if dialect == Dialect::Gemini {
+        if let Json::Array(chunks) = &root {
+            return Some(gemini_array_stream(chunks));
+        }
+    }
     if !matches!(root, Json::Object(_)) {
         return None;
     }
@@ -73,12 +82,27 @@ pub fn decode_response(
         Dialect::OpenAiChat => openai_chat::read_response(&root),
         Dialect::OpenAiResponses => openai_responses::read_response(&root),
         Dialect::Anthropic => anthropic::read_response(&root),
+        Dialect::Gemini => gemini::read_response(&root),
         Dialect::Unknown => return None,
     };
     if root.get("error").is_some() {
         response.error = error_object_message(body);
     }
     Some(response)
+}
+
+/// `:streamGenerateContent` without `?alt=sse`: the chunks come as the elements of one JSON
+/// array, read like the events of a stream.
+fn gemini_array_stream(chunks: &[Json]) -> DecodedResponse {
+    let mut state = stream_state::StreamState::default();
+    for chunk in chunks {
+        if let Some(message) = chunk.get("error").and_then(|error| error.str("message")) {
+            state.note_error(message.to_string());
+        }
+        gemini::apply_chunk(&mut state, chunk);
+    }
+    state.response.stream_events = Some(chunks.len() as u64);
+    state.response
 }
 
 /// Gateways are not reliable about the content type of a stream, so a body that begins with

@@ -1,8 +1,9 @@
 //! The token counts of a reply, read for the record without decoding the whole answer.
 //!
 //! Every dialect reports usage in a few events of a stream (OpenAI chat: the last chunk;
-//! Responses: `response.completed`; Anthropic: `message_start` and `message_delta`) or in the
-//! top-level `usage` of a JSON answer, so only those parts are decoded.
+//! Responses: `response.completed`; Anthropic: `message_start` and `message_delta`; Gemini:
+//! `usageMetadata`, a running total in each chunk) or in the top-level `usage` of a JSON
+//! answer, so only those parts are decoded.
 
 use super::{decode_response, is_event_stream};
 use crate::llm::{Dialect, Usage};
@@ -39,7 +40,7 @@ fn events_mentioning_usage(body: &[u8]) -> Vec<u8> {
 }
 
 fn keep_if_it_names_usage(event: &mut String, kept: &mut String) {
-    if event.contains("\"usage\"") {
+    if event.contains("\"usage\"") || event.contains("\"usageMetadata\"") {
         kept.push_str(event);
         kept.push_str("\n\n");
     }

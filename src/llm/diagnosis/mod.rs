@@ -102,6 +102,8 @@ fn context_length(text: &Text<'_>) -> Option<Diagnosis> {
             "exceeds the context window",
             "contextwindowexceeded",
             "reduce the length of the messages",
+            // Gemini: "The input token count (N) exceeds the maximum number of tokens allowed (M)."
+            "exceeds the maximum number of tokens allowed",
         ])
     {
         return None;
@@ -109,10 +111,12 @@ fn context_length(text: &Text<'_>) -> Option<Diagnosis> {
     let comparison = text.comparison();
     let limit = text
         .number_after("maximum context length is")
+        .or_else(|| text.number_after("maximum number of tokens allowed ("))
         .or_else(|| text.number_after("supports at most"))
         .or(comparison.map(|(_, limit)| limit));
     let requested = text
         .number_after("resulted in")
+        .or_else(|| text.number_after("input token count ("))
         .or_else(|| text.number_after("you requested"))
         // OpenRouter: "However, you requested about 42832 tokens (42832 of text input)".
         .or_else(|| text.number_after("you requested about"))
@@ -163,6 +167,10 @@ fn tool_pairing(text: &Text<'_>) -> Option<Diagnosis> {
         "function response turn comes immediately after a function call",
     ]) {
         "a tool message answers no tool call before it"
+    } else if text.has_any(&[
+        "number of function response parts is equal to the number of function call parts",
+    ]) {
+        "a function call has no functionResponse part answering it"
     } else {
         return None;
     };
@@ -254,6 +262,9 @@ fn unknown_model(text: &Text<'_>) -> Option<Diagnosis> {
     } else if text.starts_with("model:") {
         // Anthropic's 404 `not_found_error` message is just "model: <name>".
         text.name_after("model:")
+    } else if text.has_any(&["is not found for api version"]) {
+        // Gemini: "models/x is not found for API version v1beta, or is not supported for …".
+        text.name_after("models/")
     } else if text.has_any(&["is not a valid model"]) {
         name_at_end(text.before(" is not a valid model")?)
     } else {
@@ -327,6 +338,8 @@ fn auth_or_rate_limit(status: Option<u16>, text: &Text<'_>) -> Option<Diagnosis>
         "too many requests",
         "exceeded your current quota",
         "resource_exhausted",
+        // Gemini's 429 text; its status name is `RESOURCE_EXHAUSTED`.
+        "resource exhausted",
     ]);
     let auth_status = matches!(status, Some(401 | 403));
     if auth_text || (auth_status && !rate_text) {

@@ -289,3 +289,55 @@ fn every_prefix_of_every_known_message_is_safe() {
         }
     }
 }
+
+/// Gemini's own wording, as Gemini CLI users have pasted it from `generativelanguage` and
+/// Code Assist replies.
+#[test]
+fn gemini_errors_are_diagnosed() {
+    let context_message =
+        "The input token count (1200293) exceeds the maximum number of tokens allowed (1048576).";
+    assert_eq!(
+        kind(Some(400), context_message),
+        context(Some(1048576), Some(1200293))
+    );
+    assert_eq!(
+        kind(
+            Some(400),
+            "The input token count exceeds the maximum number of tokens allowed (1048576)."
+        ),
+        context(Some(1048576), None)
+    );
+    assert_eq!(
+        kind(Some(400), "API key not valid. Please pass a valid API key."),
+        Some(DiagnosisKind::Auth)
+    );
+    assert_eq!(
+        kind(Some(429), "Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details."),
+        Some(DiagnosisKind::RateLimit)
+    );
+    assert_eq!(
+        kind(Some(404), "models/gemini-9-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."),
+        Some(DiagnosisKind::UnknownModel { model: Some("gemini-9-pro".into()) })
+    );
+    assert_eq!(
+        kind(Some(400), "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn."),
+        Some(DiagnosisKind::ToolPairing)
+    );
+    assert_eq!(
+        kind(
+            Some(400),
+            "Invalid JSON payload received. Unknown name \"topK\": Cannot find field."
+        ),
+        Some(DiagnosisKind::UnsupportedParam {
+            param: Some("topK".into())
+        })
+    );
+    // UNAVAILABLE says nothing a fix could act on; the banner shows the message itself.
+    assert_eq!(
+        kind(
+            Some(503),
+            "The model is overloaded. Please try again later."
+        ),
+        None
+    );
+}

@@ -2,6 +2,7 @@
 //! `TcpStream` where the wire bytes themselves are the point.
 
 mod dialects;
+mod gemini;
 mod wire;
 
 use std::time::{Duration, Instant};

@@ -21,9 +21,14 @@ pub fn decode_response(
     llm::decode_response(dialect, content_type, body)
 }
 
-/// The request of `start` read as an LLM call.
+/// The request of `start` read as an LLM call, with the model the exchange was started with
+/// where the body names none (Gemini names it in the path).
 pub fn decode_start(start: &ExchangeStart) -> Option<DecodedRequest> {
-    decode_request(start.dialect, &start.request.body)
+    let mut request = decode_request(start.dialect, &start.request.body)?;
+    if request.model.is_none() {
+        request.model.clone_from(&start.model);
+    }
+    Some(request)
 }
 
 /// The reply of a finished exchange read as an LLM answer.

@@ -70,7 +70,7 @@ pub fn start(id: u64, uri: &str, dialect: Dialect, body: &[u8]) -> Arc<ExchangeS
         session: SessionId(1),
         started_at_ms: T0 + id as i64 * 1000,
         dialect,
-        model: crate::llm::request_model(body),
+        model: crate::llm::request_model(uri, body),
         request: CapturedRequest {
             method: "POST".into(),
             uri: uri.into(),

@@ -109,7 +109,7 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
         );
     }
     if app.selected == Some(id) {
-        let request = llm_adapter::decode_request(record.start.dialect, &record.start.request.body);
+        let request = llm_adapter::decode_start(&record.start);
         let view = DetailView::from_record(&record, request.as_ref(), decoded.as_ref());
         app.detail = Detail::Ready(Box::new(view));
         app.detail_stale = false;
