@@ -15,16 +15,18 @@ use llmscope::llm::{
     decode_request, decode_response, diagnose, Dialect, ResponseAssembler, SseParser, StreamWatch,
 };
 
-const DIALECTS: [Dialect; 4] = [
+const DIALECTS: [Dialect; 5] = [
     Dialect::OpenAiChat,
     Dialect::OpenAiResponses,
     Dialect::Anthropic,
+    Dialect::Gemini,
     Dialect::Unknown,
 ];
 
-const FIXTURES: [&str; 2] = [
+const FIXTURES: [&str; 3] = [
     include_str!("../assets/fixtures/opencode-chat-turn.json"),
     include_str!("../assets/fixtures/claude-code-messages-turn.json"),
+    include_str!("../assets/fixtures/gemini-cli-stream-turn.json"),
 ];
 
 /// `cases` per property, unless `PROPTEST_CASES` asks for another number.
@@ -187,6 +189,7 @@ proptest! {
         let _ = decode_request(dialect, &bytes);
         let _ = decode_response(dialect, content_type, &bytes);
         let _ = llmscope::llm::request_model("/v1/chat/completions", &bytes);
+        let _ = llmscope::llm::request_model(&String::from_utf8_lossy(&bytes), &bytes);
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub fn curl_command(upstream: &str, record: &ExchangeRecord) -> String {
     let mut vars = Vec::new();
     let mut flags = Vec::new();
     let mut header_args = Vec::new();
-    let mut streams = is_stream_request(body);
+    // Gemini asks for a stream by its method, not by a body field.
+    let mut streams = is_stream_request(body) || request.uri.contains(":streamGenerateContent");
     for (name, value) in &request.headers {
         let lower = name.to_ascii_lowercase();
         if DROPPED_HEADERS.contains(&lower.as_str()) {
@@ -80,7 +81,7 @@ pub fn curl_command(upstream: &str, record: &ExchangeRecord) -> String {
     }
 
     let target = Target::resolve(upstream, &request.uri);
-    let url = url_word(&target, &mut vars);
+    let url = url_word(&target, record.start.dialect, &mut vars);
     let mut preamble = Vec::new();
     if !vars.is_empty() {
         preamble.push(format!(
@@ -145,12 +146,13 @@ fn secret_placeholder(name: &str, value: &str, dialect: Dialect) -> (String, Str
         "authorization" if bearer => "OPENAI_API_KEY".into(),
         "x-api-key" => "ANTHROPIC_API_KEY".into(),
         "api-key" => "AZURE_OPENAI_API_KEY".into(),
+        "x-goog-api-key" => "GEMINI_API_KEY".into(),
         _ => format!("LLMSCOPE_SECRET_{}", upper_snake(name)),
     };
     (scheme.map(|s| format!("{s} ")).unwrap_or_default(), var)
 }
 
-fn url_word(target: &Target, vars: &mut Vec<String>) -> String {
+fn url_word(target: &Target, dialect: Dialect, vars: &mut Vec<String>) -> String {
     if !target.has_secret_params() {
         return single_quote(&target.url_with(|_| String::new()));
     }
@@ -159,7 +161,12 @@ fn url_word(target: &Target, vars: &mut Vec<String>) -> String {
         let separator = if i == 0 { '?' } else { '&' };
         let mut text = format!("{separator}{}", param.raw_name);
         if param.secret {
-            let var = format!("LLMSCOPE_SECRET_QUERY_{}", upper_snake(&param.name));
+            // Gemini's `?key=` is the key Gemini CLI and the SDKs read from GEMINI_API_KEY.
+            let var = if dialect == Dialect::Gemini && param.name == "key" {
+                "GEMINI_API_KEY".to_string()
+            } else {
+                format!("LLMSCOPE_SECRET_QUERY_{}", upper_snake(&param.name))
+            };
             push_once(vars, var.clone());
             text.push('=');
             parts.push(Part::Text(text));

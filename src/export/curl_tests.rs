@@ -126,7 +126,7 @@ fn secret_header_is_a_placeholder_even_when_the_record_was_not_redacted() {
         ];
     });
     assert!(!command.contains("PLANTED"), "{command}");
-    assert!(command.contains("$LLMSCOPE_SECRET_X_GOOG_API_KEY"));
+    assert!(command.contains("$GEMINI_API_KEY"), "{command}");
 }
 
 #[test]
@@ -150,11 +150,39 @@ fn query_string_is_kept_and_key_parameters_become_variables() {
         |_| {},
     );
     assert!(!secret.contains("PLANTED"), "{secret}");
-    let (args, _) = run_with_fake_curl(&secret, &[("LLMSCOPE_SECRET_QUERY_KEY", "k1")]);
+    let (args, _) = run_with_fake_curl(&secret, &[("GEMINI_API_KEY", "k1")]);
     assert!(
         args.contains(
             &"http://127.0.0.1:4000/v1beta/models/g:generateContent?key=k1&alt=sse".to_string()
         ),
+        "{args:?}"
+    );
+    let other = command_for("/v1/chat/completions?key=AIza-PLANTED", |_| {});
+    assert!(other.contains("$LLMSCOPE_SECRET_QUERY_KEY"), "{other}");
+}
+
+#[test]
+fn a_gemini_stream_gets_no_buffering_and_its_key_variable() {
+    let command = command_for(
+        "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+        |e| {
+            e.request.headers = vec![
+                ("content-type".into(), "application/json".into()),
+                ("x-goog-api-key".into(), "<redacted>".into()),
+            ];
+            set_body(
+                e,
+                br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
+            );
+        },
+    );
+    assert!(
+        command.starts_with("# ") && command.contains("\ncurl -N "),
+        "{command}"
+    );
+    let (args, _) = run_with_fake_curl(&command, &[("GEMINI_API_KEY", "AIza-k2")]);
+    assert!(
+        args.contains(&"x-goog-api-key: AIza-k2".to_string()),
         "{args:?}"
     );
 }
