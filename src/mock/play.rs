@@ -114,7 +114,12 @@ impl Exchange<'_> {
 
     async fn play(&self, conn: &mut Connection, gate: &Semaphore) -> io::Result<After> {
         if self.is_model_list() {
-            let list = if self.dialect == Dialect::Gemini {
+            // Google's SDKs list models at `/v1/models` too, where only their headers tell
+            // them from OpenAI's clients.
+            let google = ["x-goog-api-client", "x-goog-api-key"]
+                .iter()
+                .any(|name| header(&self.request.headers, name).is_some());
+            let list = if self.dialect == Dialect::Gemini || google {
                 gemini::model_list()
             } else {
                 model_list()

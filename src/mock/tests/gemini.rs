@@ -149,6 +149,25 @@ async fn gemini_lists_models_and_counts_tokens() {
         .unwrap();
     let list: Value = serde_json::from_slice(&list.bytes().await.unwrap()).unwrap();
     assert_eq!(list["models"][0]["name"], "models/mock-ok");
+    // The Python SDK lists at /v1/models; its headers say it is Google's.
+    let sdk = client()
+        .get(format!("{}/v1/models", upstream.url()))
+        .header(
+            "x-goog-api-client",
+            "google-genai-sdk/1.30.0 gl-python/3.11.7",
+        )
+        .send()
+        .await
+        .unwrap();
+    let sdk: Value = serde_json::from_slice(&sdk.bytes().await.unwrap()).unwrap();
+    assert_eq!(sdk["models"][1]["name"], "models/mock-tool");
+    let openai = client()
+        .get(format!("{}/v1/models", upstream.url()))
+        .send()
+        .await
+        .unwrap();
+    let openai: Value = serde_json::from_slice(&openai.bytes().await.unwrap()).unwrap();
+    assert_eq!(openai["data"][0]["id"], "mock-ok");
     let count = gemini(
         &upstream,
         "/v1beta/models/mock-ok:countTokens",
