@@ -4,11 +4,14 @@
 
 mod common;
 
+use std::time::Duration;
+
+use bytes::Bytes;
 use common::{client, json, Harness};
-use llmscope::capture::FailureClass;
+use llmscope::capture::{CaptureEvent, FailureClass};
 use llmscope::llm::{decode_response, diagnose, DiagnosisKind, Dialect, Usage};
 use llmscope::mock::MockUpstream;
-use llmscope::proxy::Upstream;
+use llmscope::proxy::{ResendRequest, Upstream};
 use llmscope::store::StoredExchange;
 
 const SECRET: &str = "AIzaSyPLANTED-gemini-key-0000";
@@ -258,4 +261,64 @@ async fn upstream_for_gemini_routes_gemini_calls_to_their_own_upstream() {
     assert_eq!(targets(&h.mock), ["/v1/chat/completions"]);
     let (stored, _dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 2, "both in one session");
+}
+
+/// The model of a Gemini call is in its path: a held 404 for an unknown model is fixed by
+/// resending to another model's path, with the `?key=` the record only has as `<redacted>`, and the waiting agent
+/// gets the stream.
+#[tokio::test]
+async fn a_held_gemini_call_is_fixed_by_resending_to_another_models_path() {
+    let mut h = Harness::start_with(|c| {
+        c.hold_errors = true;
+        c.hold_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let request = client()
+        .post(h.url(&format!(
+            "/v1beta/models/mock-400-model:streamGenerateContent?alt=sse&key={SECRET}"
+        )))
+        .header("content-type", "application/json")
+        .body(body(false));
+    let agent = tokio::spawn(async move { request.send().await.expect("answered") });
+    let held = h
+        .next_event(|e| match e {
+            CaptureEvent::Held { id, .. } => Some(*id),
+            _ => None,
+        })
+        .await;
+    let recorded = "/v1beta/models/mock-ok:streamGenerateContent?alt=sse&key=<redacted>";
+    h.control
+        .resend(
+            held,
+            ResendRequest {
+                method: "POST".into(),
+                uri: recorded.into(),
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Bytes::from(body(false)),
+            },
+        )
+        .expect("resend starts");
+    let reply = agent.await.expect("agent task");
+    assert_eq!(reply.status(), 200);
+    let text = String::from_utf8_lossy(&reply.bytes().await.expect("body")).into_owned();
+    assert!(
+        text.starts_with("data: {") && text.contains("\"finishReason\":\"STOP\""),
+        "{text}"
+    );
+    let received = h.mock.received();
+    assert_eq!(
+        received.last().map(|r| r.target.as_str()),
+        Some(format!("/v1beta/models/mock-ok:streamGenerateContent?alt=sse&key={SECRET}").as_str()),
+        "the resend carries the agent's key"
+    );
+    let (stored, _dir) = h.stop_and_load().await;
+    let models: Vec<Option<&str>> = stored
+        .iter()
+        .map(|e| e.record.start.model.as_deref())
+        .collect();
+    assert_eq!(models, [Some("mock-400-model"), Some("mock-ok")]);
+    assert_eq!(
+        stored[0].record.failure.as_ref().map(|f| f.class),
+        Some(FailureClass::HttpError(404))
+    );
 }
