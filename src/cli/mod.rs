@@ -20,6 +20,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::llm::Dialect;
+use crate::otlp::{OtlpEndpoint, OtlpHeader, OtlpSettings};
 use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
@@ -185,6 +186,20 @@ pub struct ProxyArgs {
     /// often pass; 0 never stops
     #[arg(long, default_value_t = RetryStop::default().transient_after, value_name = "N")]
     pub stop_transient_loops_after: u32,
+    /// Send each exchange as an OpenTelemetry GenAI span to this OTLP/HTTP collector, e.g.
+    /// http://localhost:4318 (Jaeger, the Collector) or
+    /// https://cloud.langfuse.com/api/public/otel; /v1/traces is added unless the path ends
+    /// with it. A slow or dead collector costs spans, never the agent's time
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
+    /// A header for the collector, e.g. "Authorization=Basic …" for Langfuse (repeatable;
+    /// OTEL_EXPORTER_OTLP_HEADERS is read too). Never printed or stored
+    #[arg(long = "otlp-header", value_name = "NAME=VALUE", requires = "otlp")]
+    pub otlp_headers: Vec<String>,
+    /// Send the conversation and the reply with each span (gen_ai.input.messages,
+    /// gen_ai.output.messages); off by default, since prompts may hold private data
+    #[arg(long, requires = "otlp")]
+    pub otlp_bodies: bool,
 }
 
 impl ProxyArgs {
@@ -233,6 +248,25 @@ impl ProxyArgs {
             );
         }
         Ok(config)
+    }
+}
+
+impl ProxyArgs {
+    /// The `--otlp` export asked for, if any.
+    pub fn otlp_settings(&self) -> Result<Option<OtlpSettings>> {
+        let Some(url) = &self.otlp else {
+            return Ok(None);
+        };
+        let headers = self
+            .otlp_headers
+            .iter()
+            .map(|spec| OtlpHeader::parse(spec))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(OtlpSettings {
+            endpoint: OtlpEndpoint::parse(url)?,
+            headers,
+            bodies: self.otlp_bodies,
+        }))
     }
 }
 
