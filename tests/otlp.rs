@@ -491,8 +491,9 @@ async fn bodies_go_with_the_spans_only_when_asked() {
 }
 
 /// Sends `n` calls through a `record` whose collector is `otlp`, and checks every one got
-/// its reply and is in the record; returns what `record` printed.
-async fn calls_through_a_broken_collector(otlp: &str, n: usize) -> Vec<String> {
+/// its reply and is in the record; returns what `record` printed. With `warned`, waits for
+/// the warning before stopping `record`.
+async fn calls_through_a_broken_collector(otlp: &str, n: usize, warned: bool) -> Vec<String> {
     let mock = MockUpstream::start().await.expect("mock");
     let dir = tempfile::tempdir().expect("dir");
     let mut recorder = Recorder::start_with(
@@ -512,6 +513,9 @@ async fn calls_through_a_broken_collector(otlp: &str, n: usize) -> Vec<String> {
         assert_eq!(reply.status(), 200, "call {i}");
         assert!(!reply.bytes().await.expect("body").is_empty(), "call {i}");
     }
+    if warned {
+        recorder.line_containing(Stream::Stderr, "WARNING: OTLP export");
+    }
     recorder.terminate();
     let stored = load_exchanges(dir.path(), recorder.session);
     assert_eq!(stored.len(), n, "every exchange is in the record");
@@ -523,7 +527,7 @@ async fn a_collector_that_is_not_listening_costs_spans_not_replies() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", free.local_addr().expect("addr"));
     drop(free);
-    let printed = calls_through_a_broken_collector(&url, 12).await;
+    let printed = calls_through_a_broken_collector(&url, 12, true).await;
     let warnings: Vec<_> = printed
         .iter()
         .filter(|l| l.contains("WARNING: OTLP export"))
@@ -551,7 +555,7 @@ async fn a_collector_that_is_not_listening_costs_spans_not_replies() {
 #[tokio::test]
 async fn a_collector_that_never_answers_costs_spans_not_replies() {
     let collector = Collector::start(Answer::Never);
-    let printed = calls_through_a_broken_collector(&collector.url(), 12).await;
+    let printed = calls_through_a_broken_collector(&collector.url(), 12, false).await;
     let summary = printed
         .iter()
         .find(|l| l.contains("OTLP:"))

@@ -2,6 +2,7 @@
 //! GenAI semantic conventions (`gen_ai.*`), plus llmscope's own under `llmscope.*`. Pure: the
 //! exporter turns a [`SpanPlan`] into an SDK span.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::{Array, KeyValue, Value};
@@ -10,6 +11,7 @@ use super::messages::{input_messages, output_messages, system_instructions};
 use super::request_params::request_attributes;
 use super::servers::UpstreamMap;
 use crate::capture::{redact_target, ExchangeRecord, HeaderList};
+use crate::export::decode_content;
 use crate::llm::{decode_request, decode_response, DecodedRequest, DecodedResponse, Dialect};
 
 /// Reply bodies larger than this are not decoded for the span: LLM answers are far smaller,
@@ -96,7 +98,7 @@ pub fn span_plan(record: &ExchangeRecord, upstreams: &UpstreamMap, bodies: bool)
             "http.response.status_code",
             i64::from(response.status),
         ));
-        if let Some(id) = readable_reply(record).and_then(response_id) {
+        if let Some(id) = readable_reply(record).and_then(|body| response_id(&body)) {
             attrs.push(KeyValue::new("gen_ai.response.id", id));
         }
     }
@@ -165,15 +167,26 @@ fn conversation_id(headers: &HeaderList) -> Option<String> {
     })
 }
 
-/// The reply's body when it can be read: not compressed (bodies are recorded as they crossed
-/// the wire), not empty, not huge.
-fn readable_reply(record: &ExchangeRecord) -> Option<&[u8]> {
+/// The reply's body as the API wrote it: bodies are recorded as they crossed the wire, so a
+/// compressed one is decoded first. `None` when empty, cut by the capture cap, huge, or in a
+/// coding llmscope does not read.
+fn readable_reply(record: &ExchangeRecord) -> Option<Cow<'_, [u8]>> {
     let response = record.response.as_ref()?;
-    let encoded = header(&response.headers, "content-encoding")
-        .is_some_and(|e| !e.trim().is_empty() && !e.eq_ignore_ascii_case("identity"));
-    let readable =
-        !encoded && !response.body.is_empty() && response.body.len() <= MAX_DECODED_REPLY;
-    readable.then_some(&response.body[..])
+    if response.body.is_empty() || response.truncated() || response.body.len() > MAX_DECODED_REPLY {
+        return None;
+    }
+    match header(&response.headers, "content-encoding").map(str::trim) {
+        None | Some("") => Some(Cow::Borrowed(&response.body[..])),
+        Some(coding) if coding.eq_ignore_ascii_case("identity") => {
+            Some(Cow::Borrowed(&response.body[..]))
+        }
+        Some(coding) => decode_content(
+            &coding.to_ascii_lowercase(),
+            &response.body,
+            MAX_DECODED_REPLY as u64,
+        )
+        .map(Cow::Owned),
+    }
 }
 
 /// The reply read as an LLM answer.
@@ -182,7 +195,7 @@ fn decoded_reply(record: &ExchangeRecord) -> Option<DecodedResponse> {
     decode_response(
         record.start.dialect,
         header(&response.headers, "content-type"),
-        readable_reply(record)?,
+        &readable_reply(record)?,
     )
 }
 
@@ -258,12 +271,6 @@ fn llmscope_attributes(record: &ExchangeRecord, attrs: &mut Vec<KeyValue>) {
     }
     if let Some(ms) = record.timing.first_byte_ms {
         attrs.push(KeyValue::new("llmscope.time_to_first_byte_ms", id(ms)));
-    }
-    if let Some(failure) = &record.failure {
-        attrs.push(KeyValue::new(
-            "llmscope.failure.message",
-            failure.message.clone(),
-        ));
     }
 }
 
