@@ -566,3 +566,44 @@ async fn a_collector_that_never_answers_costs_spans_not_replies() {
     );
     assert!(!collector.exports().is_empty(), "the export was tried");
 }
+
+#[tokio::test]
+async fn a_repeat_of_a_failing_call_links_to_the_first_of_its_retry_loop() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let collector = Collector::start(Answer::Accept);
+    let dir = tempfile::tempdir().expect("dir");
+    let mut recorder = Recorder::start_with(
+        &mock.url(),
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--otlp", &collector.url()],
+    );
+    let agent = client();
+    for _ in 0..3 {
+        let reply = agent
+            .post(format!("{}/v1/chat/completions", recorder.url))
+            .body(chat_body("mock-400-model", false))
+            .send()
+            .await
+            .expect("answered");
+        assert!(reply.status().is_client_error());
+        reply.bytes().await.expect("body");
+    }
+    recorder.terminate();
+    let spans = collector.spans();
+    assert_eq!(spans.len(), 3);
+    let first = &spans[0].1;
+    for (_, repeat) in &spans[1..] {
+        assert_eq!(
+            int(&repeat.attributes, "llmscope.retry_loop.first"),
+            Some(1)
+        );
+        let linked: Vec<_> = repeat.links.iter().map(|l| l.span_id.clone()).collect();
+        assert_eq!(
+            linked,
+            std::slice::from_ref(&first.span_id),
+            "{}",
+            repeat.name
+        );
+    }
+    assert!(first.links.is_empty());
+}

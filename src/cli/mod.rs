@@ -315,6 +315,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn otlp_flags_give_the_export_settings_and_need_an_endpoint() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["llmscope", "record"].iter().chain(args)).map(|cli| {
+                match cli.command {
+                    Some(Command::Record(args)) => args,
+                    _ => panic!("not record"),
+                }
+            })
+        };
+        let args = parse(&[
+            "--otlp",
+            "https://cloud.langfuse.com/api/public/otel",
+            "--otlp-header",
+            "Authorization=Basic cGs6c2s=",
+            "--otlp-header",
+            "x-langfuse-ingestion-version=4",
+        ])
+        .expect("parses");
+        let settings = args.otlp_settings().expect("valid").expect("asked for");
+        assert_eq!(
+            settings.endpoint.as_str(),
+            "https://cloud.langfuse.com/api/public/otel/v1/traces"
+        );
+        assert_eq!(settings.headers.len(), 2);
+        assert_eq!(settings.headers[0].value(), "Basic cGs6c2s=");
+        assert!(!settings.bodies);
+        assert!(
+            parse(&["--otlp-bodies"]).is_err(),
+            "--otlp-bodies needs --otlp"
+        );
+        assert!(parse(&["--otlp-header", "a=b"]).is_err());
+        let bad = parse(&["--otlp", "localhost:4318"]).expect("parses");
+        assert!(bad.otlp_settings().is_err());
+        assert!(parse(&[])
+            .expect("parses")
+            .otlp_settings()
+            .expect("ok")
+            .is_none());
+    }
+
+    #[test]
     fn upstreams_for_an_api_name_its_dialects() {
         let openai = upstream_for("openai=https://api.openai.com").expect("valid");
         let dialects: Vec<_> = openai.iter().map(|(d, _)| *d).collect();

@@ -2,12 +2,14 @@
 //! OTLP/HTTP protobuf exporter. Runs on its own thread, like the store's writer, because
 //! reading a request body as a conversation is CPU work the async runtime should not carry.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Link, Span as _, SpanContext, SpanKind, Status, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -21,12 +23,18 @@ use super::endpoint::{OtlpEndpoint, OtlpSettings};
 use super::health::ExportHealth;
 use super::servers::UpstreamMap;
 use super::span::{span_plan, SpanPlan};
-use crate::capture::{CaptureEvent, Subscription};
+use crate::capture::{CaptureEvent, ExchangeId, Subscription};
 
 /// Spans waiting for the collector at most; past it new ones are dropped (and counted), so a
 /// slow collector costs spans, never memory or the proxy's time.
 const MAX_BACKLOG: usize = 2048;
 const MAX_BATCH: usize = 512;
+/// Finished records waiting for this thread at most; past it they are counted dropped
+/// without being read, so a burst the exporter cannot follow does not keep records (and
+/// their bodies) alive in its queue.
+const MAX_PENDING_EVENTS: usize = 512;
+/// Span contexts kept for links from later exchanges (resends, retry loops).
+const REMEMBERED_SPANS: usize = 4096;
 /// How long one export may take, connect included.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long stopping waits for the last spans to reach the collector.
@@ -141,34 +149,69 @@ struct Subscriber {
 
 impl Subscriber {
     fn run(self, mut events: Subscription) {
+        let mut spans = SpanMemory::default();
         while let Some(event) = events.blocking_recv() {
             let CaptureEvent::Finished(record) = event else {
                 continue;
             };
-            if self.health.backlog() >= MAX_BACKLOG as u64 {
+            let behind = events.pending() > MAX_PENDING_EVENTS;
+            if behind || self.health.backlog() >= MAX_BACKLOG as u64 {
                 self.health.note_dropped();
                 continue;
             }
             let plan = span_plan(&record, &self.upstreams, self.bodies);
             self.health.note_queued();
-            self.emit(plan);
+            let context = self.emit(plan, &spans);
+            spans.remember(record.id(), context);
         }
         // The processor's own shutdown error says no more than the counts do.
         let _ = self.provider.shutdown_with_timeout(FINISH_TIMEOUT);
     }
 
-    fn emit(&self, plan: SpanPlan) {
+    fn emit(&self, plan: SpanPlan, spans: &SpanMemory) -> SpanContext {
+        let links = plan
+            .follows
+            .iter()
+            .filter_map(|id| spans.get(*id))
+            .map(|context| Link::with_context(context.clone()))
+            .collect();
         let mut span = self
             .tracer
             .span_builder(plan.name)
             .with_kind(SpanKind::Client)
             .with_start_time(plan.start)
             .with_attributes(plan.attributes)
+            .with_links(links)
             .start(&self.tracer);
         if let Some(description) = plan.error {
             span.set_status(Status::error(description));
         }
+        let context = span.span_context().clone();
         span.end_with_timestamp(plan.end);
+        context
+    }
+}
+
+/// The span contexts of the latest exchanges, oldest forgotten first.
+#[derive(Default)]
+struct SpanMemory {
+    contexts: HashMap<ExchangeId, SpanContext>,
+    order: VecDeque<ExchangeId>,
+}
+
+impl SpanMemory {
+    fn remember(&mut self, id: ExchangeId, context: SpanContext) {
+        if self.order.len() >= REMEMBERED_SPANS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.contexts.remove(&oldest);
+            }
+        }
+        self.order.push_back(id);
+        self.contexts.insert(id, context);
+    }
+
+    fn get(&self, id: ExchangeId) -> Option<&SpanContext> {
+        self.contexts.get(&id)
     }
 }
 

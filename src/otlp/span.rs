@@ -10,7 +10,7 @@ use opentelemetry::{Array, KeyValue, Value};
 use super::messages::{input_messages, output_messages, system_instructions};
 use super::request_params::request_attributes;
 use super::servers::UpstreamMap;
-use crate::capture::{redact_target, ExchangeRecord, HeaderList};
+use crate::capture::{redact_target, ExchangeId, ExchangeRecord, HeaderList};
 use crate::export::decode_content;
 use crate::llm::{decode_request, decode_response, DecodedRequest, DecodedResponse, Dialect};
 
@@ -35,6 +35,9 @@ pub struct SpanPlan {
     pub attributes: Vec<KeyValue>,
     /// The span's error status description, when the exchange failed.
     pub error: Option<String>,
+    /// Earlier exchanges this one follows from: the one it resends or fixes, the first of the
+    /// retry loop it repeats, the agent's call a gateway made it for.
+    pub follows: Vec<ExchangeId>,
 }
 
 impl SpanPlan {
@@ -120,6 +123,14 @@ pub fn span_plan(record: &ExchangeRecord, upstreams: &UpstreamMap, bodies: bool)
         end,
         attributes: attrs,
         error: record.failure.as_ref().map(|f| f.to_string()),
+        follows: [
+            start.lineage.parent,
+            start.lineage.repeats,
+            start.lineage.beneath,
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     }
 }
 

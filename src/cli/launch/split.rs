@@ -161,6 +161,9 @@ mod tests {
             "0",
             "--provider",
             "openai=https://api.openai.com",
+            "--otlp",
+            "http://localhost:4318",
+            "--otlp-bodies",
         ];
         let Some(crate::cli::Command::Launch(args)) =
             Cli::try_parse_from(launch).expect("parses").command
@@ -178,5 +181,7 @@ mod tests {
         assert_eq!(p.intercept.as_deref(), Some("messages"));
         assert_eq!((p.hold_timeout, p.stop_loops_after), (30, 0));
         assert_eq!(p.providers, ["openai=https://api.openai.com"]);
+        assert_eq!(p.otlp.as_deref(), Some("http://localhost:4318"));
+        assert!(p.otlp_bodies);
     }
 }
