@@ -188,11 +188,14 @@ impl Recording {
 
 /// The line a run ends with when it exported spans.
 pub fn otlp_summary(health: &ExportHealth, endpoint: &str) -> String {
-    let exported = health.exported();
+    let sent = match health.exported() {
+        1 => "1 span".to_string(),
+        n => format!("{n} spans"),
+    };
     match (health.lost(), health.problem()) {
-        (0, _) => format!("OTLP: {exported} spans sent to {endpoint}"),
+        (0, _) => format!("OTLP: {sent} sent to {endpoint}"),
         (lost, problem) => format!(
-            "OTLP: {exported} spans sent to {endpoint}, {lost} dropped ({})",
+            "OTLP: {sent} sent to {endpoint}, {lost} dropped ({})",
             problem.unwrap_or_else(|| "the collector did not take them in time".into())
         ),
     }
