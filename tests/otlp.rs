@@ -3,178 +3,22 @@
 //! protocol's own protobuf messages; and a collector that is dead or never answers costs
 //! spans, never an agent's reply or an exchange in the record.
 
+#[path = "otlp/collector.rs"]
+mod collector;
 mod common;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-use bytes::Bytes;
+use collector::{int, string, strings, value, Answer, Collector};
 use common::recorder::{Recorder, Stream};
 use common::{chat_body, client, json, load_exchanges};
-use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
 use llmscope::mock::MockUpstream;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
-use prost::Message;
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode};
 
 const AGENT_KEY: &str = "sk-agent-7f3c9d1e5b2a8604";
 const ANTHROPIC_KEY: &str = "sk-ant-api03-b41d9e7c2f58a036";
 const QUERY_KEY: &str = "AIzaSyQueryKey4c81e0";
 /// What Langfuse's Basic auth looks like: `--otlp-header Authorization=Basic …`.
 const COLLECTOR_AUTH: &str = "Basic cGstbGYtMTIzOnNrLWxmLTQ1Ng==";
-
-/// How the receiver treats an export.
-#[derive(Clone, Copy, PartialEq)]
-enum Answer {
-    /// 200 with an empty `ExportTraceServiceResponse`, as a collector does.
-    Accept,
-    /// Reads the request, then never answers.
-    Never,
-}
-
-struct Export {
-    headers: HashMap<String, String>,
-    body: Bytes,
-}
-
-/// An OTLP/HTTP receiver on its own thread and runtime, so the test may block (waiting for
-/// `record` to exit) while `record` is still sending to it.
-struct Collector {
-    addr: SocketAddr,
-    exports: Arc<Mutex<Vec<Export>>>,
-}
-
-impl Collector {
-    fn start(answer: Answer) -> Self {
-        let exports = Arc::new(Mutex::new(Vec::new()));
-        let kept = exports.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        return;
-                    };
-                    let kept = kept.clone();
-                    tokio::spawn(async move {
-                        let service =
-                            service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                                let kept = kept.clone();
-                                async move {
-                                    let headers = request
-                                        .headers()
-                                        .iter()
-                                        .map(|(n, v)| {
-                                            (n.to_string(), v.to_str().unwrap_or("").to_string())
-                                        })
-                                        .collect();
-                                    let body = request.into_body().collect().await?.to_bytes();
-                                    kept.lock().expect("lock").push(Export { headers, body });
-                                    if answer == Answer::Never {
-                                        std::future::pending::<()>().await;
-                                    }
-                                    let mut reply = hyper::Response::new(Full::new(Bytes::new()));
-                                    reply.headers_mut().insert(
-                                        "content-type",
-                                        "application/x-protobuf".parse().expect("value"),
-                                    );
-                                    Ok::<_, hyper::Error>(reply)
-                                }
-                            });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-            });
-        });
-        let addr = rx.recv().expect("collector address");
-        Self { addr, exports }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn exports(&self) -> Vec<(HashMap<String, String>, Bytes)> {
-        self.exports
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|e| (e.headers.clone(), e.body.clone()))
-            .collect()
-    }
-
-    /// Every span received, decoded, with the resource's `service.name` it came under.
-    fn spans(&self) -> Vec<(String, Span)> {
-        let mut spans = Vec::new();
-        for (_, body) in self.exports() {
-            let request = ExportTraceServiceRequest::decode(body).expect("a valid OTLP request");
-            for resource_spans in request.resource_spans {
-                let service = resource_spans
-                    .resource
-                    .as_ref()
-                    .and_then(|r| string(&r.attributes, "service.name"))
-                    .unwrap_or_default();
-                for scope in resource_spans.scope_spans {
-                    spans.extend(scope.spans.into_iter().map(|s| (service.clone(), s)));
-                }
-            }
-        }
-        spans.sort_by_key(|(_, s)| int(&s.attributes, "llmscope.exchange.id"));
-        spans
-    }
-}
-
-fn value<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|v| v.value.as_ref())
-}
-
-fn string(attributes: &[KeyValue], key: &str) -> Option<String> {
-    match value(attributes, key)? {
-        AnyValue::StringValue(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn int(attributes: &[KeyValue], key: &str) -> Option<i64> {
-    match value(attributes, key)? {
-        AnyValue::IntValue(n) => Some(*n),
-        _ => None,
-    }
-}
-
-fn strings(attributes: &[KeyValue], key: &str) -> Option<Vec<String>> {
-    match value(attributes, key)? {
-        AnyValue::ArrayValue(array) => Some(
-            array
-                .values
-                .iter()
-                .filter_map(|v| match &v.value {
-                    Some(AnyValue::StringValue(s)) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        _ => None,
-    }
-}
 
 /// Sends a whole OpenAI chat call, a streamed Anthropic one and one the upstream refuses,
 /// each with the agent's credentials; returns the replies' bodies.
