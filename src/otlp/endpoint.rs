@@ -92,7 +92,9 @@ pub struct OtlpHeader {
 }
 
 impl OtlpHeader {
-    /// `NAME=VALUE`, split at the first `=` (Basic credentials end in `=` padding).
+    /// `NAME=VALUE`, split at the first `=` (Basic credentials end in `=` padding). As in
+    /// `OTEL_EXPORTER_OTLP_HEADERS`, `%XX` escapes in the value are decoded
+    /// (`Authorization=Basic%20…`).
     pub fn parse(spec: &str) -> Result<Self, OtlpSettingsError> {
         let (name, value) = spec
             .split_once('=')
@@ -101,13 +103,13 @@ impl OtlpHeader {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
             return Err(OtlpSettingsError::HeaderName(name.to_string()));
         }
-        let value = value.trim();
-        if http::HeaderValue::from_str(value).is_err() {
+        let value = percent_decoded(value.trim());
+        if http::HeaderValue::from_str(&value).is_err() {
             return Err(OtlpSettingsError::HeaderValue(name.to_string()));
         }
         Ok(Self {
             name: name.to_string(),
-            value: value.to_string(),
+            value,
         })
     }
 
@@ -120,6 +122,31 @@ impl fmt::Debug for OtlpHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: <redacted>", self.name)
     }
+}
+
+/// `%XX` escapes decoded; a `%` that starts none is kept as it is.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = (bytes[at] == b'%')
+            .then(|| bytes.get(at + 1..at + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                at += 3;
+            }
+            None => {
+                out.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What an error may repeat of a malformed header: never the value, which might be a key
@@ -189,5 +216,8 @@ mod tests {
         let error = OtlpHeader::parse("Authorization: Basic cGs6c2s").expect_err("no =");
         assert!(!error.to_string().contains("cGs6c2s"), "{error}");
         assert!(OtlpHeader::parse("bad name=x").is_err());
+        let escaped = OtlpHeader::parse("Authorization=Basic%20cGs6c2s%3D").expect("ok");
+        assert_eq!(escaped.value(), "Basic cGs6c2s=");
+        assert_eq!(OtlpHeader::parse("x=100%").expect("ok").value(), "100%");
     }
 }
