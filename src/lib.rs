@@ -10,6 +10,7 @@ pub mod export;
 pub mod fix;
 pub mod llm;
 pub mod mock;
+pub mod otlp;
 pub mod proxy;
 pub mod recorder;
 pub mod store;

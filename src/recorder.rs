@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::capture::{CaptureBus, Interest, SessionId, Subscription};
+use crate::otlp::{ExportHealth, OtlpExport, OtlpSettings, UpstreamMap};
 use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
 use crate::store::{spawn_writer, SessionInfo, Store, StoreFile, StoreHealth, WriterHandle};
 
@@ -24,12 +25,24 @@ pub struct Recording {
     /// The database file the store opened, for other connections to it this run.
     file: StoreFile,
     writer: WriterHandle,
+    /// Spans for a tracing backend (`--otlp`), fed from the same bus as the store.
+    otlp: Option<OtlpExport>,
 }
 
 impl Recording {
     /// Opens the store, starts a session and binds the proxy. `mode` names the command
     /// (`record`, `tui`, `demo`) in the sessions list.
     pub async fn start(config: ProxyConfig, data_dir: &Path, mode: &str) -> Result<Self> {
+        Self::start_exporting(config, data_dir, mode, None).await
+    }
+
+    /// Like [`start`](Self::start), also sending each exchange as a span to `otlp`'s collector.
+    pub async fn start_exporting(
+        config: ProxyConfig,
+        data_dir: &Path,
+        mode: &str,
+        otlp: Option<&OtlpSettings>,
+    ) -> Result<Self> {
         let dir = data_dir.to_path_buf();
         let (store, moved_aside) =
             tokio::task::spawn_blocking(move || Store::open_or_recover(&dir))
@@ -54,6 +67,18 @@ impl Recording {
         let bus = CaptureBus::new();
         let file = store.file();
         let writer = spawn_writer(store, bus.subscribe_to(Interest::Record));
+        let otlp = match otlp {
+            Some(settings) => Some(
+                OtlpExport::start(
+                    settings,
+                    UpstreamMap::from_config(&config),
+                    bus.subscribe_to(Interest::Record),
+                    tokio::runtime::Handle::current(),
+                )
+                .with_context(|| format!("starting the OTLP export to {}", settings.endpoint))?,
+            ),
+            None => None,
+        };
         let upstream = config.upstream.to_string();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
         Ok(Self {
@@ -65,7 +90,14 @@ impl Recording {
             moved_aside,
             file,
             writer,
+            otlp,
         })
+    }
+
+    /// How the OTLP export is doing, and where it goes, when there is one.
+    pub fn otlp_health(&self) -> Option<(Arc<ExportHealth>, String)> {
+        let otlp = self.otlp.as_ref()?;
+        Some((otlp.health(), otlp.endpoint().to_string()))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -118,10 +150,15 @@ impl Recording {
             session,
             file,
             writer,
+            otlp,
             ..
         } = self;
         let served = proxy.run(shutdown).await;
         bus.close();
+        let exported = otlp.map(|otlp| {
+            let endpoint = otlp.endpoint().to_string();
+            (endpoint, tokio::task::spawn_blocking(move || otlp.finish()))
+        });
         tokio::task::spawn_blocking(move || -> Result<()> {
             let exit = writer.join();
             if exit.events_lost > 0 {
@@ -140,7 +177,27 @@ impl Recording {
         })
         .await
         .context("finishing the session")??;
+        if let Some((endpoint, finished)) = exported {
+            if let Ok(health) = finished.await {
+                eprintln!("llmscope: {}", otlp_summary(&health, &endpoint));
+            }
+        }
         served.context("serving the proxy")
+    }
+}
+
+/// The line a run ends with when it exported spans.
+pub fn otlp_summary(health: &ExportHealth, endpoint: &str) -> String {
+    let sent = match health.exported() {
+        1 => "1 span".to_string(),
+        n => format!("{n} spans"),
+    };
+    match (health.lost(), health.problem()) {
+        (0, _) => format!("OTLP: {sent} sent to {endpoint}"),
+        (lost, problem) => format!(
+            "OTLP: {sent} sent to {endpoint}, {lost} dropped ({})",
+            problem.unwrap_or_else(|| "the collector did not take them in time".into())
+        ),
     }
 }
 

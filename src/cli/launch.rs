@@ -182,7 +182,8 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
     let config = proxy.proxy_config()?;
     let data_dir = proxy.data.resolve()?;
     warn_if_exposed(&config.listen);
-    let recording = Recording::start(config, &data_dir, "launch").await?;
+    let otlp = proxy.otlp_settings()?;
+    let recording = Recording::start_exporting(config, &data_dir, "launch", otlp.as_ref()).await?;
     if let Some(moved) = &recording.moved_aside {
         eprintln!(
             "llmscope: the session database was damaged; it was moved to {} and a new one started",

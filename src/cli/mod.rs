@@ -20,6 +20,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::llm::Dialect;
+use crate::otlp::{OtlpEndpoint, OtlpHeader, OtlpSettings};
 use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
@@ -186,6 +187,20 @@ pub struct ProxyArgs {
     /// often pass; 0 never stops
     #[arg(long, default_value_t = RetryStop::default().transient_after, value_name = "N")]
     pub stop_transient_loops_after: u32,
+    /// Send each exchange as an OpenTelemetry GenAI span to this OTLP/HTTP collector, e.g.
+    /// http://localhost:4318 (Jaeger, the Collector) or
+    /// https://cloud.langfuse.com/api/public/otel; /v1/traces is added unless the path ends
+    /// with it. A slow or dead collector costs spans, never the agent's time
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
+    /// A header for the collector, e.g. "Authorization=Basic …" for Langfuse (repeatable;
+    /// OTEL_EXPORTER_OTLP_HEADERS is read too). Never printed or stored
+    #[arg(long = "otlp-header", value_name = "NAME=VALUE", requires = "otlp")]
+    pub otlp_headers: Vec<String>,
+    /// Send the conversation and the reply with each span (gen_ai.input.messages,
+    /// gen_ai.output.messages); off by default, since prompts may hold private data
+    #[arg(long, requires = "otlp")]
+    pub otlp_bodies: bool,
 }
 
 impl ProxyArgs {
@@ -237,6 +252,25 @@ impl ProxyArgs {
     }
 }
 
+impl ProxyArgs {
+    /// The `--otlp` export asked for, if any.
+    pub fn otlp_settings(&self) -> Result<Option<OtlpSettings>> {
+        let Some(url) = &self.otlp else {
+            return Ok(None);
+        };
+        let headers = self
+            .otlp_headers
+            .iter()
+            .map(|spec| OtlpHeader::parse(spec))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(OtlpSettings {
+            endpoint: OtlpEndpoint::parse(url)?,
+            headers,
+            bodies: self.otlp_bodies,
+        }))
+    }
+}
+
 /// `anthropic=URL` → the dialects of that API and its upstream.
 fn upstream_for(spec: &str) -> Result<Vec<(Dialect, Upstream)>> {
     let (api, url) = spec.split_once('=').with_context(|| {
@@ -281,6 +315,47 @@ pub fn run(cli: Cli) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn otlp_flags_give_the_export_settings_and_need_an_endpoint() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["llmscope", "record"].iter().chain(args)).map(|cli| {
+                match cli.command {
+                    Some(Command::Record(args)) => args,
+                    _ => panic!("not record"),
+                }
+            })
+        };
+        let args = parse(&[
+            "--otlp",
+            "https://cloud.langfuse.com/api/public/otel",
+            "--otlp-header",
+            "Authorization=Basic cGs6c2s=",
+            "--otlp-header",
+            "x-langfuse-ingestion-version=4",
+        ])
+        .expect("parses");
+        let settings = args.otlp_settings().expect("valid").expect("asked for");
+        assert_eq!(
+            settings.endpoint.as_str(),
+            "https://cloud.langfuse.com/api/public/otel/v1/traces"
+        );
+        assert_eq!(settings.headers.len(), 2);
+        assert_eq!(settings.headers[0].value(), "Basic cGs6c2s=");
+        assert!(!settings.bodies);
+        assert!(
+            parse(&["--otlp-bodies"]).is_err(),
+            "--otlp-bodies needs --otlp"
+        );
+        assert!(parse(&["--otlp-header", "a=b"]).is_err());
+        let bad = parse(&["--otlp", "localhost:4318"]).expect("parses");
+        assert!(bad.otlp_settings().is_err());
+        assert!(parse(&[])
+            .expect("parses")
+            .otlp_settings()
+            .expect("ok")
+            .is_none());
+    }
 
     #[test]
     fn upstreams_for_an_api_name_its_dialects() {

@@ -20,7 +20,9 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     let config = args.proxy_config()?;
     let data_dir = args.data.resolve()?;
     warn_if_exposed(&config.listen);
-    let recording = Recording::start(config.clone(), &data_dir, "record").await?;
+    let otlp = args.otlp_settings()?;
+    let recording =
+        Recording::start_exporting(config.clone(), &data_dir, "record", otlp.as_ref()).await?;
     if let Some(moved) = &recording.moved_aside {
         eprintln!(
             "llmscope: the session database was damaged; it was moved to {} and a new one started",
@@ -40,8 +42,14 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     );
     let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
     let health = tokio::spawn(report_capture_health(recording.store_health()));
+    let export_health = recording
+        .otlp_health()
+        .map(|(health, endpoint)| tokio::spawn(report_export_health(health, endpoint)));
     recording.serve_until(shutdown_signal()).await?;
     health.abort();
+    if let Some(export_health) = export_health {
+        export_health.abort();
+    }
     // The bus is closed now, so the printer ends once it has printed what was queued.
     let _ = printer.await;
     Ok(())
@@ -84,6 +92,22 @@ async fn report_capture_health(health: std::sync::Arc<crate::store::StoreHealth>
                 eprintln!("llmscope: capture resumed; queued exchanges written");
             }
             failing = now;
+        }
+    }
+}
+
+/// Says once, as soon as it happens, that spans are being lost: the collector is down,
+/// refusing, or too slow. The summary at the end has the counts.
+async fn report_export_health(health: std::sync::Arc<crate::otlp::ExportHealth>, endpoint: String) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        if let Some(problem) = health.problem() {
+            eprintln!(
+                "llmscope: WARNING: OTLP export to {endpoint} is failing ({problem}); spans are \
+                 dropped, the agent's calls are forwarded and recorded as usual"
+            );
+            return;
         }
     }
 }

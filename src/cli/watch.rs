@@ -15,7 +15,8 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     let config = args.proxy_config()?;
     let data_dir = args.data.resolve()?;
     warn_if_exposed(&config.listen);
-    let recording = Recording::start(config, &data_dir, "tui").await?;
+    let otlp = args.otlp_settings()?;
+    let recording = Recording::start_exporting(config, &data_dir, "tui", otlp.as_ref()).await?;
     run_live(recording).await
 }
 

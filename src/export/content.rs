@@ -62,7 +62,7 @@ pub(super) fn response_content(response: &CapturedResponse) -> Value {
     let mut content = Map::new();
     let decoded = match &coding {
         Some(coding) if !response.truncated() => {
-            let decoded = decode(coding, &response.body);
+            let decoded = decode_content(coding, &response.body, MAX_DECODED_BYTES);
             if decoded.is_none() {
                 notes.push(format!("the body is {coding}-encoded as received"));
             }
@@ -110,8 +110,8 @@ fn base64_text(bytes: &[u8]) -> String {
 }
 
 /// The body with its content coding removed, or `None` when the coding is unknown (e.g. `br`,
-/// or a list of codings) or the bytes do not decode.
-fn decode(coding: &str, body: &[u8]) -> Option<Vec<u8>> {
+/// or a list of codings), the bytes do not decode, or they decode to more than `limit` bytes.
+pub fn decode_content(coding: &str, body: &[u8], limit: u64) -> Option<Vec<u8>> {
     let reader: Box<dyn Read + '_> = match coding {
         "gzip" | "x-gzip" => Box::new(flate2::read::MultiGzDecoder::new(body)),
         // RFC 9110's "deflate" is zlib-wrapped; some servers send raw deflate anyway.
@@ -121,11 +121,8 @@ fn decode(coding: &str, body: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     let mut out = Vec::new();
-    reader
-        .take(MAX_DECODED_BYTES + 1)
-        .read_to_end(&mut out)
-        .ok()?;
-    (out.len() as u64 <= MAX_DECODED_BYTES).then_some(out)
+    reader.take(limit + 1).read_to_end(&mut out).ok()?;
+    (out.len() as u64 <= limit).then_some(out)
 }
 
 fn looks_like_zlib(body: &[u8]) -> bool {

@@ -15,6 +15,7 @@ mod target;
 #[cfg(test)]
 mod test_fixtures;
 
+pub use content::decode_content;
 pub use curl::curl_command;
 pub use har::session_to_har;
 pub use har_check::har_problems;

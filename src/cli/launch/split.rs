@@ -24,6 +24,13 @@ pub(super) async fn run(mut proxy: ProxyArgs, plan: Plan) -> Result<i32> {
     // The pane starts from the tmux server's environment, not ours: every setting goes on
     // the command line.
     let screen = screen_args(&proxy, &data_dir);
+    if !proxy.otlp_headers.is_empty() {
+        // On the pane's command line the collector's credentials would show in `ps`.
+        eprintln!(
+            "llmscope: --otlp-header is not passed to the screen's pane; set \
+             OTEL_EXPORTER_OTLP_HEADERS in tmux's environment, or use --no-split"
+        );
+    }
     let split = tokio::task::spawn_blocking(move || {
         std::process::Command::new("tmux")
             .args(["split-window", "-h", "-d", "-P", "-F", "#{pane_id}", "--"])
@@ -109,10 +116,14 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
     for provider in &p.providers {
         flag("provider", provider.clone());
     }
+    if let Some(otlp) = &p.otlp {
+        flag("otlp", otlp.clone());
+    }
     let switches = [
         ("--hold-errors", p.hold_errors),
         ("--auto-fix", p.auto_fix),
         ("--exact-replies", p.exact_replies),
+        ("--otlp-bodies", p.otlp_bodies),
     ];
     args.extend(
         switches
@@ -150,6 +161,9 @@ mod tests {
             "0",
             "--provider",
             "openai=https://api.openai.com",
+            "--otlp",
+            "http://localhost:4318",
+            "--otlp-bodies",
         ];
         let Some(crate::cli::Command::Launch(args)) =
             Cli::try_parse_from(launch).expect("parses").command
@@ -167,5 +181,7 @@ mod tests {
         assert_eq!(p.intercept.as_deref(), Some("messages"));
         assert_eq!((p.hold_timeout, p.stop_loops_after), (30, 0));
         assert_eq!(p.providers, ["openai=https://api.openai.com"]);
+        assert_eq!(p.otlp.as_deref(), Some("http://localhost:4318"));
+        assert!(p.otlp_bodies);
     }
 }
