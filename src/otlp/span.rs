@@ -138,11 +138,20 @@ pub fn span_plan(record: &ExchangeRecord, upstreams: &UpstreamMap, bodies: bool)
 /// a token count, the `HEAD /` Claude Code sends first).
 fn operation_name(dialect: Dialect, path: &str) -> Option<&'static str> {
     let path = path.trim_end_matches('/');
-    if path.ends_with("/count_tokens") || path.contains("/input_tokens") {
+    if path.ends_with("/count_tokens")
+        || path.contains("/input_tokens")
+        || path.ends_with(":countTokens")
+    {
         return None;
     }
     match dialect {
         Dialect::OpenAiChat | Dialect::OpenAiResponses | Dialect::Anthropic => Some("chat"),
+        Dialect::Gemini
+            if path.contains(":generateContent") || path.contains(":streamGenerateContent") =>
+        {
+            Some("generate_content")
+        }
+        Dialect::Gemini => None,
         Dialect::Unknown if path.contains(":generateContent") => Some("generate_content"),
         Dialect::Unknown if path.contains(":streamGenerateContent") => Some("generate_content"),
         Dialect::Unknown if path.ends_with("/embeddings") => Some("embeddings"),

@@ -266,7 +266,7 @@ fn gemini_calls_are_generate_content_for_gcp_gemini() {
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
         "{}",
     );
-    start.dialect = Dialect::Unknown;
+    start.dialect = Dialect::Gemini;
     start.model = Some("gemini-2.5-pro".into());
     let plan = span_plan(&finished(start, 200, "", ""), &upstreams(), false);
     assert_eq!(plan.name, "generate_content gemini-2.5-pro");
