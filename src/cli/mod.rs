@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::llm::Dialect;
-use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream};
+use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream, UpstreamCa};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
 ///
@@ -176,6 +176,10 @@ pub struct ProxyArgs {
     /// request goes to --upstream
     #[arg(long = "upstream-for", value_name = "API=URL")]
     pub upstream_for: Vec<String>,
+    /// Trust the CA certificates in FILE (PEM, one or more) for the upstream, besides the
+    /// system's roots: a gateway behind a company CA
+    #[arg(long, env = "LLMSCOPE_UPSTREAM_CA", value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
     /// After N identical failures of the same request that no retry can cure (4xx but
     /// 408/409/429, an error in a 200, a malformed reply), answer the next repeat with an
     /// error the agent does not retry instead of sending it; 0 never stops
@@ -215,6 +219,10 @@ impl ProxyArgs {
                 .upstream_for
                 .extend(upstream_for(spec).context("reading --upstream-for")?);
         }
+        config.upstream_ca = match &self.upstream_ca {
+            Some(path) => Some(UpstreamCa::load(path).context("reading --upstream-ca")?),
+            None => None,
+        };
         config.retry_stop = RetryStop {
             incurable_after: self.stop_loops_after,
             transient_after: self.stop_transient_loops_after,

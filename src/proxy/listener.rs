@@ -52,7 +52,11 @@ impl Proxy {
         bus: CaptureBus,
         session: SessionId,
     ) -> Result<Self, ProxyError> {
-        let client = build_client(config.connect_timeout, config.idle_timeout)?;
+        let client = build_client(
+            config.connect_timeout,
+            config.idle_timeout,
+            config.upstream_ca.as_ref(),
+        )?;
         let state = Arc::new(ProxyState {
             hold: AtomicBool::new(config.hold_errors),
             auto_fix: AtomicBool::new(config.auto_fix),

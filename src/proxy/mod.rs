@@ -24,7 +24,9 @@ mod relay;
 mod retry_loop;
 mod rules;
 mod secrets;
+mod tls_reason;
 mod upstream;
+mod upstream_ca;
 mod wait_queue;
 
 use std::net::SocketAddr;
@@ -39,6 +41,7 @@ pub use listener::{bind_listener, Proxy};
 pub use providers::{Provider, ProviderSpecError};
 pub use retry_loop::RetryStop;
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
+pub use upstream_ca::{UpstreamCa, UpstreamCaError};
 pub use wait_queue::HeldSummary;
 
 use crate::capture::{CaptureBus, ExchangeId, SessionId};
@@ -83,6 +86,8 @@ pub struct ProxyConfig {
     /// Upstreams for one API each, in place of `upstream` for requests in that dialect: one
     /// llmscope for an agent that talks to two providers.
     pub upstream_for: Vec<(Dialect, Upstream)>,
+    /// A private CA every upstream call trusts besides the usual roots (`--upstream-ca`).
+    pub upstream_ca: Option<UpstreamCa>,
 }
 
 impl ProxyConfig {
@@ -107,6 +112,7 @@ impl ProxyConfig {
             auto_fix: false,
             providers: Vec::new(),
             upstream_for: Vec::new(),
+            upstream_ca: None,
         }
     }
 }

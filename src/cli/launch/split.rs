@@ -106,6 +106,9 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
     if let Some(pattern) = &p.intercept {
         flag("intercept", pattern.clone());
     }
+    if let Some(ca) = &p.upstream_ca {
+        flag("upstream-ca", ca.display().to_string());
+    }
     for provider in &p.providers {
         flag("provider", provider.clone());
     }
