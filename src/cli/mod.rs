@@ -1,6 +1,7 @@
 //! The command line: flags, subcommands, and the glue that starts the proxy, the store and the
 //! views for each. `main.rs` only parses and calls [`run`].
 
+mod ca;
 mod demo;
 mod env;
 mod export;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Start AGENT wired through llmscope, which records until the agent exits: headless, or
     /// inside tmux with the live screen in a pane beside it. The agent's files are never written.
     Launch(launch::LaunchArgs),
+    /// Where llmscope's CA certificate is (made on first use) and how to trust it in each
+    /// agent runtime, for forward mode; shell lines to `eval`.
+    Ca(DataDirArg),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
     #[command(hide = true)]
@@ -281,6 +285,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Env(args)) => env::run(&args),
         Some(Command::Launch(args)) => launch::run(args),
+        Some(Command::Ca(args)) => ca::run(&args),
     }
 }
 
