@@ -44,7 +44,7 @@ impl Recording {
             .local_addr()
             .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
         let info = SessionInfo {
-            upstream: config.upstream.to_string(),
+            upstream: config.upstream_label(),
             listen,
             mode: mode.to_string(),
         };
@@ -54,7 +54,7 @@ impl Recording {
         let bus = CaptureBus::new();
         let file = store.file();
         let writer = spawn_writer(store, bus.subscribe_to(Interest::Record));
-        let upstream = config.upstream.to_string();
+        let upstream = config.upstream_label();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
         Ok(Self {
             proxy,

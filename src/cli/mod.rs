@@ -6,6 +6,7 @@ mod demo;
 mod env;
 mod export;
 mod launch;
+mod mode;
 mod open;
 mod record;
 mod runtime;
@@ -122,9 +123,19 @@ pub struct DataDirArg {
 /// Flags of every command that runs the proxy.
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept)
+    /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept); in
+    /// forward mode, where requests sent to llmscope itself go (optional there)
     #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL")]
     pub upstream: Option<String>,
+    /// reverse: the agent's base URL points at llmscope. forward: llmscope is the agent's
+    /// HTTPS_PROXY and decrypts the LLM hosts with its own CA (see `llmscope ca`)
+    #[arg(long, value_enum, default_value_t = mode::Mode::Reverse)]
+    pub mode: mode::Mode,
+    /// In forward mode, also decrypt and record HOST (besides api.openai.com,
+    /// api.anthropic.com, generativelanguage.googleapis.com, chatgpt.com,
+    /// cloudcode-pa.googleapis.com). Repeatable
+    #[arg(long = "intercept-host", value_name = "HOST")]
+    pub intercept_hosts: Vec<String>,
     /// Address the agent connects to. Binding beyond loopback lets anyone who reaches the
     /// port use your upstream credentials.
     #[arg(long, env = "LLMSCOPE_LISTEN", default_value = "127.0.0.1:8787")]
@@ -197,12 +208,14 @@ pub struct ProxyArgs {
 
 impl ProxyArgs {
     pub fn proxy_config(&self) -> Result<ProxyConfig> {
-        let url = self.upstream.as_deref().context(
-            "no upstream given: pass --upstream URL (or set LLMSCOPE_UPSTREAM), \
-             or try `llmscope demo` to see llmscope with a built-in mock upstream",
+        let (upstream, forward) = mode::resolve(
+            self.mode,
+            self.upstream.as_deref(),
+            &self.intercept_hosts,
+            &self.data.resolve()?,
         )?;
-        let upstream = Upstream::parse(url).context("reading --upstream")?;
         let mut config = ProxyConfig::new(self.listen, upstream);
+        config.forward = forward;
         config.connect_timeout = Duration::from_secs(self.connect_timeout);
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
         config.header_read_timeout = Duration::from_secs(self.header_timeout);

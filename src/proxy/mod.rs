@@ -11,6 +11,7 @@ mod detach;
 mod error_reply;
 mod exchange;
 mod forward;
+mod forward_mode;
 mod guard;
 mod headers;
 mod held_copies;
@@ -24,6 +25,7 @@ mod relay;
 mod retry_loop;
 mod rules;
 mod secrets;
+mod serve;
 mod tls_reason;
 mod upstream;
 mod upstream_ca;
@@ -36,6 +38,7 @@ use std::time::Duration;
 
 pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
+pub use forward_mode::{ForwardCounts, ForwardMode, DEFAULT_INTERCEPT_HOSTS};
 pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
 pub use providers::{Provider, ProviderSpecError};
@@ -88,6 +91,9 @@ pub struct ProxyConfig {
     pub upstream_for: Vec<(Dialect, Upstream)>,
     /// A private CA every upstream call trusts besides the usual roots (`--upstream-ca`).
     pub upstream_ca: Option<UpstreamCa>,
+    /// Forward mode (`--mode forward`): llmscope as the agent's HTTPS proxy, decrypting the
+    /// intercepted LLM hosts; `None` is reverse mode.
+    pub forward: Option<ForwardMode>,
 }
 
 impl ProxyConfig {
@@ -113,6 +119,7 @@ impl ProxyConfig {
             providers: Vec::new(),
             upstream_for: Vec::new(),
             upstream_ca: None,
+            forward: None,
         }
     }
 }
@@ -150,6 +157,9 @@ struct ProxyState {
     retry_loops: retry_loop::RetryLoops,
     agent_calls: providers::AgentCalls,
     resend_parents: lineage::ResendParents,
+    /// The intercepted host of each recent forward-mode exchange.
+    origins: forward_mode::Origins,
+    forward_stats: forward_mode::ForwardStats,
 }
 
 impl ProxyState {

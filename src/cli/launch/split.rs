@@ -89,7 +89,15 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
         args.push(format!("--{name}"));
         args.push(value);
     };
-    flag("upstream", p.upstream.clone().unwrap_or_default());
+    if let Some(upstream) = &p.upstream {
+        flag("upstream", upstream.clone());
+    }
+    if p.mode == super::super::mode::Mode::Forward {
+        flag("mode", "forward".into());
+    }
+    for host in &p.intercept_hosts {
+        flag("intercept-host", host.clone());
+    }
     flag("listen", p.listen.to_string());
     flag("data-dir", data_dir.display().to_string());
     flag("connect-timeout", p.connect_timeout.to_string());
