@@ -287,3 +287,102 @@ async fn a_request_sent_to_llmscope_itself_in_forward_mode_is_told_how_to_use_it
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("HTTPS_PROXY=http://"), "{message}");
 }
+
+/// A stand-in agent that honours only the environment: HTTPS_PROXY and SSL_CERT_FILE, as
+/// Python's urllib does; it calls the URL in argv[1] and prints the reply's `object`.
+const PROXY_ONLY_AGENT: &str = r#"
+import json, sys, urllib.request
+body = json.dumps({"model": "mock-ok", "messages": [{"role": "user", "content": "hi"}]}).encode()
+request = urllib.request.Request(sys.argv[1], data=body, headers={"content-type": "application/json"})
+with urllib.request.urlopen(request, timeout=20) as reply:
+    print("agent got", json.loads(reply.read())["object"])
+"#;
+
+#[tokio::test]
+async fn launch_in_forward_mode_gives_the_agent_the_proxy_and_the_ca_and_records_its_call() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let host = LocalLlmHost::start(scratch.path()).await;
+    let data = scratch.path().join("data");
+    let script = scratch.path().join("agent.py");
+    std::fs::write(&script, PROXY_ONLY_AGENT).expect("script");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_llmscope"));
+    command
+        .args(["launch", "openai-compatible", "--mode", "forward"])
+        .args(["--intercept-host", "localhost", "--listen", "127.0.0.1:0"])
+        .arg("--upstream-ca")
+        .arg(&host.ca.pem_path)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--")
+        .arg("python3")
+        .arg(&script)
+        .arg(host.url("/v1/chat/completions"))
+        .env_remove("TMUX")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    let out = tokio::task::spawn_blocking(move || command.output().expect("llmscope runs"))
+        .await
+        .expect("joins");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("agent got chat.completion"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("forward mode: openai-compatible gets HTTPS_PROXY"),
+        "{stderr}"
+    );
+    let store = llmscope::store::Store::open(&data).expect("store");
+    let sessions = store.list_sessions().expect("sessions");
+    let exchanges = store.exchanges(sessions[0].id).expect("exchanges");
+    let paths: Vec<&str> = exchanges
+        .iter()
+        .map(|e| e.record.start.request.uri.as_str())
+        .collect();
+    assert_eq!(paths, ["/v1/chat/completions"]);
+    assert_eq!(host.mock.received().len(), 1);
+}
+
+#[tokio::test]
+async fn codex_and_code_assist_calls_are_recorded_with_their_dialect_or_raw() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let host = LocalLlmHost::start(scratch.path()).await;
+    let ca_dir = scratch.path().join("ca-data");
+    let mut h = forward_harness(&host, &ca_dir, false).await;
+    let agent = proxied_client(&h.proxy_url, Some(&ca_dir.join("ca/llmscope-ca.pem")));
+    // Codex signed in with ChatGPT: the Responses API under backend-api/codex.
+    let responses = serde_json::json!({"model": "mock-ok", "input": "hi", "stream": false});
+    let reply = agent
+        .post(host.url("/backend-api/codex/responses"))
+        .header("content-type", "application/json")
+        .body(responses.to_string())
+        .send()
+        .await
+        .expect("reply");
+    assert_eq!(reply.status(), 200);
+    let record = h.next_finished().await;
+    assert_eq!(
+        record.start.dialect,
+        llmscope::llm::Dialect::OpenAiResponses
+    );
+    assert_eq!(record.start.model.as_deref(), Some("mock-ok"));
+
+    // Gemini CLI signed in with Google: Code Assist wraps the Gemini request.
+    let wrapped = serde_json::json!({
+        "model": "gemini-2.5-pro", "project": "p-1",
+        "request": {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+    })
+    .to_string();
+    let _ = agent
+        .post(host.url("/v1internal:generateContent"))
+        .header("content-type", "application/json")
+        .body(wrapped.clone())
+        .send()
+        .await
+        .expect("a reply, whatever it is");
+    let record = h.next_finished().await;
+    assert_eq!(record.start.request.uri, "/v1internal:generateContent");
+    assert_eq!(record.start.request.body, Bytes::from(wrapped), "kept raw");
+}
