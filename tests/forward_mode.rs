@@ -386,3 +386,39 @@ async fn codex_and_code_assist_calls_are_recorded_with_their_dialect_or_raw() {
     assert_eq!(record.start.request.uri, "/v1internal:generateContent");
     assert_eq!(record.start.request.body, Bytes::from(wrapped), "kept raw");
 }
+
+#[tokio::test]
+async fn plain_http_through_the_proxy_is_recorded_for_an_intercepted_host_and_passed_on_otherwise()
+{
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let host = LocalLlmHost::start(scratch.path()).await;
+    let mut h = forward_harness(&host, &scratch.path().join("ca-data"), false).await;
+    let agent = proxied_client(&h.proxy_url, None);
+    let port = host.mock.addr().port();
+    let intercepted = agent
+        .post(format!("http://localhost:{port}/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(chat_body("mock-ok", false))
+        .send()
+        .await
+        .expect("reply");
+    assert_eq!(intercepted.status(), 200);
+    let record = h.next_finished().await;
+    assert_eq!(record.start.request.uri, "/v1/chat/completions");
+    assert!(record.failure.is_none(), "{:?}", record.failure);
+
+    let passed = agent
+        .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(chat_body("mock-ok", false))
+        .send()
+        .await
+        .expect("reply");
+    assert_eq!(passed.status(), 200);
+    let body = json(&passed.bytes().await.expect("body"));
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(host.mock.received().len(), 2, "both reached the host");
+    assert_eq!(h.control.forward_counts().tunnelled, 1);
+    let (stored, _dir) = h.stop_and_load().await;
+    assert_eq!(stored.len(), 1, "only the intercepted host is recorded");
+}
