@@ -60,7 +60,9 @@ async fn route(
     let port = request.uri().port_u16().unwrap_or(80);
     match Upstream::parse(&format!("http://{}", authority(&host, port))) {
         Ok(origin) => {
-            request.extensions_mut().insert(InterceptedOrigin(origin));
+            request
+                .extensions_mut()
+                .insert(InterceptedOrigin(Arc::new(origin)));
             serve_exchange(state, request).await
         }
         Err(error) => Ok(plain_refusal(StatusCode::BAD_REQUEST, &error.to_string())),

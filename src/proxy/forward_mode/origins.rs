@@ -2,6 +2,7 @@
 //! lists go to the same host.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 
 use crate::capture::ExchangeId;
@@ -10,9 +11,10 @@ use crate::proxy::Upstream;
 /// Exchanges remembered; a resend is made from a recent one (a hold lasts minutes).
 const REMEMBERED: usize = 16_384;
 
-/// Put in a request's extensions by forward mode: the host it was decrypted from.
+/// Put in a request's extensions by forward mode: the host it was decrypted from, shared by
+/// every exchange of its connection.
 #[derive(Debug, Clone)]
-pub struct InterceptedOrigin(pub Upstream);
+pub struct InterceptedOrigin(pub Arc<Upstream>);
 
 #[derive(Default)]
 pub struct Origins {
@@ -21,7 +23,7 @@ pub struct Origins {
 
 #[derive(Default)]
 struct Remembered {
-    by_id: HashMap<ExchangeId, Upstream>,
+    by_id: HashMap<ExchangeId, Arc<Upstream>>,
     order: VecDeque<ExchangeId>,
 }
 
@@ -37,7 +39,7 @@ impl Origins {
         inner.by_id.insert(id, origin.0.clone());
     }
 
-    pub fn of(&self, id: ExchangeId) -> Option<Upstream> {
+    pub fn of(&self, id: ExchangeId) -> Option<Arc<Upstream>> {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.by_id.get(&id).cloned()
     }

@@ -29,7 +29,7 @@ pub async fn intercept(state: Arc<ProxyState>, client: TokioIo<Upgraded>, host: 
     };
     let authority = authority(&host, port);
     let origin = match Upstream::parse(&format!("https://{authority}")) {
-        Ok(origin) => InterceptedOrigin(origin),
+        Ok(origin) => InterceptedOrigin(Arc::new(origin)),
         Err(error) => return refused(&state, &authority, clock, error.to_string()),
     };
     let config = match mode.ca.server_config(&host) {
