@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod analysis;
+pub mod ca;
 pub mod capture;
 pub mod cli;
 pub mod demo;

@@ -57,7 +57,7 @@ impl Recording {
             .local_addr()
             .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
         let info = SessionInfo {
-            upstream: config.upstream.to_string(),
+            upstream: config.upstream_label(),
             listen,
             mode: mode.to_string(),
         };
@@ -79,7 +79,7 @@ impl Recording {
             ),
             None => None,
         };
-        let upstream = config.upstream.to_string();
+        let upstream = config.upstream_label();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
         Ok(Self {
             proxy,

@@ -197,7 +197,7 @@ async fn tls_handshake_failure_is_tls() {
     assert_eq!(failure.class, FailureClass::Tls, "{failure:?}");
     assert!(failure
         .message
-        .contains("TLS handshake with the upstream failed"));
+        .contains("TLS handshake with 127.0.0.1 failed"));
     h.stop_and_load().await;
 }
 

@@ -14,9 +14,11 @@ use crate::agents::{default_route, opencode_overlay, wiring, Agent, Lookup, Open
 use crate::capture::SessionId;
 use crate::recorder::Recording;
 
+mod forward_env;
 mod litellm;
 mod split;
 
+use forward_env::ForwardEnv;
 use litellm::LitellmRun;
 
 #[derive(Debug, Clone, Args)]
@@ -49,6 +51,8 @@ pub(super) struct Plan {
     litellm: Option<LitellmRun>,
     program: String,
     args: Vec<String>,
+    /// Set in forward mode: the agent gets llmscope as its proxy instead of a base URL.
+    forward: Option<ForwardEnv>,
 }
 
 /// The real environment and files, read-only.
@@ -88,6 +92,7 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
             program,
             args: run.args.clone(),
             litellm: Some(run),
+            forward: None,
         });
     }
     let (route, opencode) = with_real_lookup(|lookup| -> Result<_> {
@@ -108,6 +113,7 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
         litellm: None,
         program,
         args: rest,
+        forward: None,
     })
 }
 
@@ -155,9 +161,22 @@ pub fn run(args: LaunchArgs) -> Result<()> {
              leaves to the agent: run `llmscope --upstream URL --intercept PATTERN` instead"
         );
     }
-    let plan = plan(&args)?;
+    let mut plan = plan(&args)?;
     let mut proxy = args.proxy.clone();
-    proxy.upstream = Some(plan.route.upstream.clone());
+    if args.proxy.mode == super::mode::Mode::Forward {
+        if plan.litellm.is_some() {
+            bail!("`launch litellm` puts llmscope behind LiteLLM itself: drop --mode forward");
+        }
+        plan.forward = Some(ForwardEnv::prepare(&args.proxy.data.resolve()?)?);
+        eprintln!(
+            "llmscope: forward mode: {} gets HTTPS_PROXY=http://{} and trusts llmscope's CA; \
+             its calls to the LLM hosts are recorded, other hosts tunnelled",
+            plan.agent.name(),
+            args.proxy.listen
+        );
+    } else {
+        proxy.upstream = Some(plan.route.upstream.clone());
+    }
     proxy.providers.extend(plan.providers());
     let mut code = 0;
     runtime::block_on(async {
@@ -237,10 +256,14 @@ pub(super) fn start_agent(plan: Plan, listen: SocketAddr) -> Result<(Child, Plan
         run.write_copy(listen)?;
     }
     let mut command = std::process::Command::new(&plan.program);
-    let wired = with_real_lookup(|lookup| wiring(plan.agent, &base, lookup));
-    command.envs(wired.env).args(wired.args).args(&plan.args);
-    if let Some(setup) = &plan.opencode {
-        command.env("OPENCODE_CONFIG_CONTENT", setup.config_content(listen));
+    if let Some(forward) = &plan.forward {
+        command.envs(forward.vars(listen)).args(&plan.args);
+    } else {
+        let wired = with_real_lookup(|lookup| wiring(plan.agent, &base, lookup));
+        command.envs(wired.env).args(wired.args).args(&plan.args);
+        if let Some(setup) = &plan.opencode {
+            command.env("OPENCODE_CONFIG_CONTENT", setup.config_content(listen));
+        }
     }
     let child = command.spawn().with_context(|| {
         format!(

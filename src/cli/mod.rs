@@ -1,10 +1,12 @@
 //! The command line: flags, subcommands, and the glue that starts the proxy, the store and the
 //! views for each. `main.rs` only parses and calls [`run`].
 
+mod ca;
 mod demo;
 mod env;
 mod export;
 mod launch;
+mod mode;
 mod open;
 mod record;
 mod runtime;
@@ -21,7 +23,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::llm::Dialect;
 use crate::otlp::{OtlpEndpoint, OtlpHeader, OtlpSettings};
-use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream};
+use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream, UpstreamCa};
 
 /// See and fix every call between a coding agent and its LLM endpoint.
 ///
@@ -62,6 +64,9 @@ pub enum Command {
     /// Start AGENT wired through llmscope, which records until the agent exits: headless, or
     /// inside tmux with the live screen in a pane beside it. The agent's files are never written.
     Launch(launch::LaunchArgs),
+    /// Where llmscope's CA certificate is (made on first use) and how to trust it in each
+    /// agent runtime, for forward mode; shell lines to `eval`.
+    Ca(DataDirArg),
     /// Serve the demo's mock LLM upstream alone, to try agents and SDKs without a key.
     /// The model name picks the reply: mock-ok, mock-400-context, mock-malformed, …
     #[command(hide = true)]
@@ -119,9 +124,19 @@ pub struct DataDirArg {
 /// Flags of every command that runs the proxy.
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept)
+    /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept); in
+    /// forward mode, where requests sent to llmscope itself go (optional there)
     #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL")]
     pub upstream: Option<String>,
+    /// reverse: the agent's base URL points at llmscope. forward: llmscope is the agent's
+    /// HTTPS_PROXY and decrypts the LLM hosts with its own CA (see `llmscope ca`)
+    #[arg(long, value_enum, default_value_t = mode::Mode::Reverse)]
+    pub mode: mode::Mode,
+    /// In forward mode, also decrypt and record HOST (besides api.openai.com,
+    /// api.anthropic.com, generativelanguage.googleapis.com, chatgpt.com,
+    /// cloudcode-pa.googleapis.com). Repeatable
+    #[arg(long = "intercept-host", value_name = "HOST")]
+    pub intercept_hosts: Vec<String>,
     /// Address the agent connects to. Binding beyond loopback lets anyone who reaches the
     /// port use your upstream credentials.
     #[arg(long, env = "LLMSCOPE_LISTEN", default_value = "127.0.0.1:8787")]
@@ -178,6 +193,10 @@ pub struct ProxyArgs {
     /// request goes to --upstream
     #[arg(long = "upstream-for", value_name = "API=URL")]
     pub upstream_for: Vec<String>,
+    /// Trust the CA certificates in FILE (PEM, one or more) for the upstream, besides the
+    /// system's roots: a gateway behind a company CA
+    #[arg(long, env = "LLMSCOPE_UPSTREAM_CA", value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
     /// After N identical failures of the same request that no retry can cure (4xx but
     /// 408/409/429, an error in a 200, a malformed reply), answer the next repeat with an
     /// error the agent does not retry instead of sending it; 0 never stops
@@ -205,12 +224,14 @@ pub struct ProxyArgs {
 
 impl ProxyArgs {
     pub fn proxy_config(&self) -> Result<ProxyConfig> {
-        let url = self.upstream.as_deref().context(
-            "no upstream given: pass --upstream URL (or set LLMSCOPE_UPSTREAM), \
-             or try `llmscope demo` to see llmscope with a built-in mock upstream",
+        let (upstream, forward) = mode::resolve(
+            self.mode,
+            self.upstream.as_deref(),
+            &self.intercept_hosts,
+            &self.data.resolve()?,
         )?;
-        let upstream = Upstream::parse(url).context("reading --upstream")?;
         let mut config = ProxyConfig::new(self.listen, upstream);
+        config.forward = forward;
         config.connect_timeout = Duration::from_secs(self.connect_timeout);
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
         config.header_read_timeout = Duration::from_secs(self.header_timeout);
@@ -231,6 +252,10 @@ impl ProxyArgs {
                 .upstream_for
                 .extend(upstream_for(spec).context("reading --upstream-for")?);
         }
+        config.upstream_ca = match &self.upstream_ca {
+            Some(path) => Some(UpstreamCa::load(path).context("reading --upstream-ca")?),
+            None => None,
+        };
         config.retry_stop = RetryStop {
             incurable_after: self.stop_loops_after,
             transient_after: self.stop_transient_loops_after,
@@ -309,6 +334,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Stats(args)) => stats::run(&args),
         Some(Command::Env(args)) => env::run(&args),
         Some(Command::Launch(args)) => launch::run(args),
+        Some(Command::Ca(args)) => ca::run(&args),
     }
 }
 

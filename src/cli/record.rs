@@ -32,14 +32,24 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     println!(
         "llmscope recording: http://{} -> {}  (session {}, data in {})",
         recording.local_addr(),
-        config.upstream,
+        config.upstream_label(),
         recording.session,
         data_dir.display()
     );
-    println!(
-        "point the agent's base URL at http://{}; Ctrl-C stops",
-        recording.local_addr()
-    );
+    match &config.forward {
+        None => println!(
+            "point the agent's base URL at http://{}; Ctrl-C stops",
+            recording.local_addr()
+        ),
+        Some(mode) => println!(
+            "set HTTPS_PROXY=http://{} for the agent and trust {} (`llmscope ca` says how); \
+             intercepting {}; Ctrl-C stops",
+            recording.local_addr(),
+            mode.ca.cert_path().display(),
+            mode.intercept_hosts().join(", ")
+        ),
+    }
+    let control = recording.control();
     let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     let export_health = recording
@@ -52,6 +62,14 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     }
     // The bus is closed now, so the printer ends once it has printed what was queued.
     let _ = printer.await;
+    if config.forward.is_some() {
+        let counts = control.forward_counts();
+        println!(
+            "forward proxy: {} connections to other hosts tunnelled unrecorded, {} TLS \
+             handshakes refused by the agent",
+            counts.tunnelled, counts.refused_handshakes
+        );
+    }
     Ok(())
 }
 

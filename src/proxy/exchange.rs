@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 
 use super::error_reply::{loop_stopped_reply, refusal_reply};
 use super::forward::{forward, spawn_fix, ReplyTo};
+use super::forward_mode::InterceptedOrigin;
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
 use super::held_copies::CopyAnswer;
@@ -76,6 +77,9 @@ pub async fn run_exchange(
         rewrite,
         request_body_unrecorded: None,
     };
+    if let Some(origin) = parts.extensions.get::<InterceptedOrigin>() {
+        state.origins.remember(start.id, origin);
+    }
     if let Some(error) = read_failure {
         let guard = ExchangeGuard::new(state.clone(), start, clock);
         refuse_unread_request(guard, &*error, head_tx);

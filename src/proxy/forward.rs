@@ -31,7 +31,7 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
         .client
         .request(
             outgoing.method,
-            state.upstream_url(&outgoing.target, guard.start.dialect),
+            state.url_for_exchange(guard.start.id, &outgoing.target, guard.start.dialect),
         )
         .headers(outgoing.headers)
         .body(outgoing.body);

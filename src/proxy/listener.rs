@@ -2,30 +2,23 @@
 //! runs in its connection's task and gets one of its own only for what outlives the reply
 //! head (a streamed body) or an agent that left.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use http::{Request, Response};
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-use super::body::AgentBody;
-use super::detach::Detachable;
-use super::error_reply::failure_reply;
-use super::exchange::run_exchange;
+use super::forward_mode;
 use super::retry_loop::RetryLoops;
+use super::serve::serve_exchange;
 use super::upstream::build_client;
 use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
-use crate::capture::{CaptureBus, Failure, FailureClass, SessionId};
-use crate::llm::Dialect;
+use crate::capture::{CaptureBus, SessionId};
 
 /// A bound proxy, ready to serve.
 pub struct Proxy {
@@ -52,7 +45,11 @@ impl Proxy {
         bus: CaptureBus,
         session: SessionId,
     ) -> Result<Self, ProxyError> {
-        let client = build_client(config.connect_timeout, config.idle_timeout)?;
+        let client = build_client(
+            config.connect_timeout,
+            config.idle_timeout,
+            config.upstream_ca.as_ref(),
+        )?;
         let state = Arc::new(ProxyState {
             hold: AtomicBool::new(config.hold_errors),
             auto_fix: AtomicBool::new(config.auto_fix),
@@ -71,6 +68,8 @@ impl Proxy {
             secrets: Default::default(),
             rules: Default::default(),
             resend_parents: Default::default(),
+            origins: Default::default(),
+            forward_stats: Default::default(),
         });
         Ok(Self { listener, state })
     }
@@ -141,45 +140,20 @@ fn is_transient_accept_error(error: &std::io::Error) -> bool {
 }
 
 async fn serve_connection(state: Arc<ProxyState>, stream: tokio::net::TcpStream) {
+    if state.config.forward.is_some() {
+        forward_mode::serve_connection(state, stream).await;
+        return;
+    }
     // Malformed requests are answered 400 by hyper and the connection closed; nothing to add.
     // A client that trickles its request head (or sends nothing) is cut off instead of
     // holding a connection forever. hyper also counts the idle time between requests on a
     // kept-alive connection against this timeout, so it doubles as the idle timeout.
     let header_read_timeout = state.config.header_read_timeout;
-    let service = service_fn(move |request| handle(state.clone(), request));
+    let service = service_fn(move |request| serve_exchange(state.clone(), request));
     let _ = http1::Builder::new()
         .keep_alive(true)
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout)
         .serve_connection(TokioIo::new(stream), service)
         .await;
-}
-
-async fn handle(
-    state: Arc<ProxyState>,
-    request: Request<Incoming>,
-) -> Result<Response<AgentBody>, Infallible> {
-    let dialect = Dialect::detect(
-        request.uri().path(),
-        request.headers().contains_key("anthropic-version"),
-    );
-    let (head_tx, mut head_rx) = oneshot::channel();
-    // The exchange runs here, in the connection's task, until the agent's reply head is
-    // ready; whatever is left then (streaming a body, recording the outcome) is detached
-    // into a task of its own when `exchange` drops at the end of this function.
-    let mut exchange = Detachable::new(run_exchange(state, request, dialect, head_tx));
-    let head = tokio::select! {
-        biased;
-        () = &mut exchange => head_rx.await,
-        head = &mut head_rx => head,
-    };
-    Ok(head.unwrap_or_else(|_| {
-        // The exchange task ended without a reply head: only a bug or a panic gets here, and
-        // its guard has recorded the exchange. The agent still deserves a reason.
-        let failure = Failure::new(
-            FailureClass::Reset,
-            "llmscope could not complete this exchange (internal error; see the record)",
-        );
-        failure_reply(dialect, &failure)
-    }))
 }

@@ -11,6 +11,7 @@ mod detach;
 mod error_reply;
 mod exchange;
 mod forward;
+mod forward_mode;
 mod guard;
 mod headers;
 mod held_copies;
@@ -24,7 +25,10 @@ mod relay;
 mod retry_loop;
 mod rules;
 mod secrets;
+mod serve;
+mod tls_reason;
 mod upstream;
+mod upstream_ca;
 mod wait_queue;
 
 use std::net::SocketAddr;
@@ -34,11 +38,13 @@ use std::time::Duration;
 
 pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
+pub use forward_mode::{ForwardCounts, ForwardMode, DEFAULT_INTERCEPT_HOSTS};
 pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
 pub use providers::{Provider, ProviderSpecError};
 pub use retry_loop::RetryStop;
 pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
+pub use upstream_ca::{UpstreamCa, UpstreamCaError};
 pub use wait_queue::HeldSummary;
 
 use crate::capture::{CaptureBus, ExchangeId, SessionId};
@@ -83,6 +89,11 @@ pub struct ProxyConfig {
     /// Upstreams for one API each, in place of `upstream` for requests in that dialect: one
     /// llmscope for an agent that talks to two providers.
     pub upstream_for: Vec<(Dialect, Upstream)>,
+    /// A private CA every upstream call trusts besides the usual roots (`--upstream-ca`).
+    pub upstream_ca: Option<UpstreamCa>,
+    /// Forward mode (`--mode forward`): llmscope as the agent's HTTPS proxy, decrypting the
+    /// intercepted LLM hosts; `None` is reverse mode.
+    pub forward: Option<ForwardMode>,
 }
 
 impl ProxyConfig {
@@ -107,6 +118,8 @@ impl ProxyConfig {
             auto_fix: false,
             providers: Vec::new(),
             upstream_for: Vec::new(),
+            upstream_ca: None,
+            forward: None,
         }
     }
 }
@@ -144,6 +157,9 @@ struct ProxyState {
     retry_loops: retry_loop::RetryLoops,
     agent_calls: providers::AgentCalls,
     resend_parents: lineage::ResendParents,
+    /// The intercepted host of each recent forward-mode exchange.
+    origins: forward_mode::Origins,
+    forward_stats: forward_mode::ForwardStats,
 }
 
 impl ProxyState {

@@ -4,6 +4,8 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use super::tls_reason::tls_failure_message;
+use super::upstream_ca::UpstreamCa;
 use crate::capture::{Failure, FailureClass};
 
 /// A parsed `--upstream` URL: scheme, authority and an optional path prefix.
@@ -73,12 +75,19 @@ impl std::fmt::Display for Upstream {
 
 /// Builds the upstream client: no redirects followed (the agent sees them), no decompression
 /// (bodies pass through as sent), no environment proxy (the upstream is reached directly).
+/// `extra_ca` is trusted besides the platform's roots. Every upstream call (agents' requests,
+/// resends, model lists) goes through this one client.
 pub fn build_client(
     connect_timeout: Duration,
     idle_timeout: Duration,
+    extra_ca: Option<&UpstreamCa>,
 ) -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca) = extra_ca {
+        builder = builder.tls_certs_merge(ca.certificates());
+    }
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(connect_timeout)
@@ -121,7 +130,10 @@ pub fn classify_transport_error(
             "upstream went silent for {}s in the middle of its reply: {detail}",
             idle_timeout.as_secs()
         ),
-        FailureClass::Tls => format!("TLS handshake with the upstream failed: {detail}"),
+        FailureClass::Tls => {
+            let host = error.url().and_then(|url| url.host_str());
+            tls_failure_message(host, tls_error(error), &detail)
+        }
         FailureClass::Connect => format!("could not connect to the upstream: {detail}"),
         FailureClass::MalformedResponse => {
             format!("upstream sent a malformed HTTP response: {detail}")
@@ -197,9 +209,13 @@ fn is_invalid_data(error: &reqwest::Error) -> bool {
 }
 
 fn is_tls_error(error: &reqwest::Error) -> bool {
+    tls_error(error).is_some()
+}
+
+fn tls_error(error: &reqwest::Error) -> Option<&rustls::Error> {
     causes(error)
         .into_iter()
-        .any(|e| e.downcast_ref::<rustls::Error>().is_some())
+        .find_map(|e| e.downcast_ref::<rustls::Error>())
 }
 
 #[cfg(test)]

@@ -36,9 +36,16 @@ impl Recorder {
 
     /// Starts `record` with `extra` flags (which must include a `--listen`).
     pub fn start_with(upstream: &str, data_dir: &Path, extra: &[&str]) -> Self {
+        let mut args = vec!["--upstream", upstream];
+        args.extend_from_slice(extra);
+        Self::start_args(&args, data_dir)
+    }
+
+    /// Starts `record` with exactly `args` (which must include a `--listen`) and the data dir.
+    pub fn start_args(args: &[&str], data_dir: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_llmscope"))
-            .args(["record", "--upstream", upstream])
-            .args(extra)
+            .arg("record")
+            .args(args)
             .arg("--data-dir")
             .arg(data_dir)
             .stdout(Stdio::piped())

@@ -96,7 +96,15 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
         args.push(format!("--{name}"));
         args.push(value);
     };
-    flag("upstream", p.upstream.clone().unwrap_or_default());
+    if let Some(upstream) = &p.upstream {
+        flag("upstream", upstream.clone());
+    }
+    if p.mode == super::super::mode::Mode::Forward {
+        flag("mode", "forward".into());
+    }
+    for host in &p.intercept_hosts {
+        flag("intercept-host", host.clone());
+    }
     flag("listen", p.listen.to_string());
     flag("data-dir", data_dir.display().to_string());
     flag("connect-timeout", p.connect_timeout.to_string());
@@ -112,6 +120,9 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
     );
     if let Some(pattern) = &p.intercept {
         flag("intercept", pattern.clone());
+    }
+    if let Some(ca) = &p.upstream_ca {
+        flag("upstream-ca", ca.display().to_string());
     }
     for provider in &p.providers {
         flag("provider", provider.clone());

@@ -1,0 +1,46 @@
+//! Which intercepted host each recent exchange was sent to, so its resends, fixes and model
+//! lists go to the same host.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::{Mutex, PoisonError};
+
+use crate::capture::ExchangeId;
+use crate::proxy::Upstream;
+
+/// Exchanges remembered; a resend is made from a recent one (a hold lasts minutes).
+const REMEMBERED: usize = 16_384;
+
+/// Put in a request's extensions by forward mode: the host it was decrypted from, shared by
+/// every exchange of its connection.
+#[derive(Debug, Clone)]
+pub struct InterceptedOrigin(pub Arc<Upstream>);
+
+#[derive(Default)]
+pub struct Origins {
+    inner: Mutex<Remembered>,
+}
+
+#[derive(Default)]
+struct Remembered {
+    by_id: HashMap<ExchangeId, Arc<Upstream>>,
+    order: VecDeque<ExchangeId>,
+}
+
+impl Origins {
+    pub fn remember(&self, id: ExchangeId, origin: &InterceptedOrigin) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.order.len() >= REMEMBERED {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.by_id.remove(&oldest);
+            }
+        }
+        inner.order.push_back(id);
+        inner.by_id.insert(id, origin.0.clone());
+    }
+
+    pub fn of(&self, id: ExchangeId) -> Option<Arc<Upstream>> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.by_id.get(&id).cloned()
+    }
+}

@@ -1,0 +1,47 @@
+//! One agent request through the exchange path, as hyper's service: the same for a request
+//! that reached the listener directly (reverse mode) and one decrypted from an intercepted
+//! host (forward mode).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tokio::sync::oneshot;
+
+use super::body::AgentBody;
+use super::detach::Detachable;
+use super::error_reply::failure_reply;
+use super::exchange::run_exchange;
+use super::ProxyState;
+use crate::capture::{Failure, FailureClass};
+use crate::llm::Dialect;
+
+pub async fn serve_exchange(
+    state: Arc<ProxyState>,
+    request: Request<Incoming>,
+) -> Result<Response<AgentBody>, Infallible> {
+    let dialect = Dialect::detect(
+        request.uri().path(),
+        request.headers().contains_key("anthropic-version"),
+    );
+    let (head_tx, mut head_rx) = oneshot::channel();
+    // The exchange runs here, in the connection's task, until the agent's reply head is
+    // ready; whatever is left then (streaming a body, recording the outcome) is detached
+    // into a task of its own when `exchange` drops at the end of this function.
+    let mut exchange = Detachable::new(run_exchange(state, request, dialect, head_tx));
+    let head = tokio::select! {
+        biased;
+        () = &mut exchange => head_rx.await,
+        head = &mut head_rx => head,
+    };
+    Ok(head.unwrap_or_else(|_| {
+        // The exchange task ended without a reply head: only a bug or a panic gets here, and
+        // its guard has recorded the exchange. The agent still deserves a reason.
+        let failure = Failure::new(
+            FailureClass::Reset,
+            "llmscope could not complete this exchange (internal error; see the record)",
+        );
+        failure_reply(dialect, &failure)
+    }))
+}
