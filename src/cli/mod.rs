@@ -125,7 +125,9 @@ pub struct DataDirArg {
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
     /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept); in
-    /// forward mode, where requests sent to llmscope itself go (optional there)
+    /// forward mode, where requests sent to llmscope itself go (optional there). Without it,
+    /// each API's public endpoint: https://api.openai.com (OpenAI's API and any other),
+    /// https://api.anthropic.com, https://generativelanguage.googleapis.com
     #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL")]
     pub upstream: Option<String>,
     /// reverse: the agent's base URL points at llmscope. forward: llmscope is the agent's
@@ -252,6 +254,15 @@ impl ProxyArgs {
                 .upstream_for
                 .extend(upstream_for(spec).context("reading --upstream-for")?);
         }
+        if self.mode == mode::Mode::Reverse && self.upstream.is_none() {
+            let routed: Vec<Dialect> = config.upstream_for.iter().map(|(d, _)| *d).collect();
+            config.upstream_for.extend(mode::public_routes(&routed)?);
+            eprintln!(
+                "llmscope: no --upstream: each API's requests go to its public endpoint \
+                 (OpenAI's and any other: https://api.openai.com, Anthropic's: \
+                 https://api.anthropic.com, Gemini's: https://generativelanguage.googleapis.com)"
+            );
+        }
         config.upstream_ca = match &self.upstream_ca {
             Some(path) => Some(UpstreamCa::load(path).context("reading --upstream-ca")?),
             None => None,
@@ -341,6 +352,64 @@ pub fn run(cli: Cli) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record_args(args: &[&str]) -> ProxyArgs {
+        match Cli::try_parse_from(["llmscope", "record"].iter().chain(args)) {
+            Ok(Cli {
+                command: Some(Command::Record(args)),
+                ..
+            }) => args,
+            other => panic!("not record: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_an_upstream_each_api_goes_to_its_public_endpoint() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().to_str().expect("utf-8");
+        let config = record_args(&["--data-dir", data])
+            .proxy_config()
+            .expect("public endpoints need no flag");
+        assert_eq!(config.upstream.to_string(), "https://api.openai.com");
+        let route = |dialect| {
+            config
+                .upstream_for
+                .iter()
+                .find(|(d, _)| *d == dialect)
+                .map(|(_, u)| u.to_string())
+        };
+        assert_eq!(
+            route(Dialect::Anthropic).as_deref(),
+            Some("https://api.anthropic.com")
+        );
+        assert_eq!(
+            route(Dialect::Gemini).as_deref(),
+            Some("https://generativelanguage.googleapis.com")
+        );
+
+        // A route the user gave is kept; the other APIs still get theirs.
+        let config = record_args(&[
+            "--data-dir",
+            data,
+            "--upstream-for",
+            "anthropic=http://127.0.0.1:4000",
+        ])
+        .proxy_config()
+        .expect("valid");
+        let anthropic: Vec<String> = config
+            .upstream_for
+            .iter()
+            .filter(|(d, _)| *d == Dialect::Anthropic)
+            .map(|(_, u)| u.to_string())
+            .collect();
+        assert_eq!(anthropic, ["http://127.0.0.1:4000"]);
+
+        // A given --upstream takes every request, as before.
+        let config = record_args(&["--data-dir", data, "--upstream", "http://127.0.0.1:4000"])
+            .proxy_config()
+            .expect("valid");
+        assert!(config.upstream_for.is_empty());
+    }
 
     #[test]
     fn otlp_flags_give_the_export_settings_and_need_an_endpoint() {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
+use crate::agents::Api;
 use crate::ca::CertAuthority;
+use crate::llm::Dialect;
 use crate::proxy::{ForwardMode, Upstream};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -36,11 +38,10 @@ pub fn resolve(
         .transpose()?;
     match mode {
         Mode::Reverse => {
-            let upstream = given.context(
-                "no upstream given: pass --upstream URL (or set LLMSCOPE_UPSTREAM), use \
-                 --mode forward for an agent that only honours HTTPS_PROXY, or try \
-                 `llmscope demo` to see llmscope with a built-in mock upstream",
-            )?;
+            let upstream = match given {
+                Some(upstream) => upstream,
+                None => public(Api::OpenAi)?,
+            };
             if !intercept_hosts.is_empty() {
                 anyhow::bail!("--intercept-host is for --mode forward");
             }
@@ -58,4 +59,26 @@ pub fn resolve(
             Ok((upstream, Some(forward)))
         }
     }
+}
+
+/// With no `--upstream` in reverse mode, each API's requests go to its public endpoint:
+/// OpenAI's (also every request of no known API), Anthropic's and Gemini's. `routed` are the
+/// dialects the user already sent elsewhere with `--upstream-for`; they keep their route.
+pub fn public_routes(routed: &[Dialect]) -> Result<Vec<(Dialect, Upstream)>> {
+    let mut routes = Vec::new();
+    for (dialect, api) in [
+        (Dialect::OpenAiChat, Api::OpenAi),
+        (Dialect::OpenAiResponses, Api::OpenAi),
+        (Dialect::Anthropic, Api::Anthropic),
+        (Dialect::Gemini, Api::Gemini),
+    ] {
+        if !routed.contains(&dialect) {
+            routes.push((dialect, public(api)?));
+        }
+    }
+    Ok(routes)
+}
+
+fn public(api: Api) -> Result<Upstream> {
+    Upstream::parse(api.public_endpoint()).context("a public endpoint")
 }
