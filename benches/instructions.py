@@ -15,7 +15,9 @@ work is counted.
 
 `--bare` is the bench binary: it serves the bare forwarders (`benches/common/bare.rs`).
 nginx is measured when on PATH (/usr/sbin is searched too). `--annotate` keeps the callgrind
-files of the larger run and prints each one's top inclusive costs per request.
+files of the larger run and prints each one's top inclusive costs per request; `--threads`
+counts each thread apart and splits llmscope's figure into its store writer and the rest
+(the forwarding tasks and the log printer).
 """
 
 import argparse
@@ -144,15 +146,26 @@ def command(name, args, d, port, upstream_port):
     return [args.nginx, "-p", d, "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"], signal.SIGQUIT
 
 
+def file_ir(path):
+    """A callgrind file's total, and whether it is the store writer's thread."""
+    total, writer = 0, False
+    with open(path) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                total = int(line.split()[1])
+            elif "writer_thread::Writer::run" in line:
+                writer = True
+    return total, writer
+
+
 def total_ir(out_files):
-    total = 0
+    """The process's total, and (with one file per thread) the store writer's share."""
+    total = writer = 0
     for path in out_files:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    total_line = int(line.split()[1])
-            total += total_line
-    return total
+        ir, is_writer = file_ir(path)
+        total += ir
+        writer += ir if is_writer else 0
+    return total, writer
 
 
 async def measure_once(name, args, requests, keep):
@@ -162,6 +175,8 @@ async def measure_once(name, args, requests, keep):
     port = free_port()
     argv, stop = command(name, args, d, port, upstream_port)
     cg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg.%p", "--trace-children=no"]
+    if args.threads:
+        cg.append("--separate-threads=yes")
     proc = subprocess.Popen(cg + argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=open(f"{d}/stderr.log", "w"))
     await asyncio.get_running_loop().run_in_executor(None, wait_listening, port, proc)
@@ -198,17 +213,23 @@ def main():
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--only", default="", help="comma-separated: llmscope,bare-reqwest,bare-hyper,nginx")
     p.add_argument("--annotate", type=int, default=0, metavar="TOP")
+    p.add_argument("--threads", action="store_true", help="one callgrind file per thread (with --annotate)")
     args = p.parse_args()
     names = [n for n in ["llmscope", "bare-reqwest", "bare-hyper", "nginx"]
              if (not args.only or n in args.only.split(","))
              and (args.llmscope if n == "llmscope" else args.bare if n.startswith("bare") else args.nginx)]
     results = {}
     for name in names:
-        small, _ = asyncio.run(measure_once(name, args, args.requests, False))
-        big, files = asyncio.run(measure_once(name, args, 2 * args.requests, args.annotate > 0))
+        (small, small_w), _ = asyncio.run(measure_once(name, args, args.requests, False))
+        (big, big_w), files = asyncio.run(
+            measure_once(name, args, 2 * args.requests, args.annotate > 0))
         per = (big - small) / args.requests
         results[name] = per
-        print(f"{name}: {per:,.0f} instructions per request", flush=True)
+        split = ""
+        if args.threads and name == "llmscope":
+            writer = (big_w - small_w) / args.requests
+            split = f" (store writer thread {writer:,.0f}, the rest {per - writer:,.0f})"
+        print(f"{name}: {per:,.0f} instructions per request{split}", flush=True)
         if args.annotate:
             annotate(files, 2 * args.requests, args.annotate)
     base = results.get("nginx")
