@@ -40,7 +40,10 @@ pub enum ReplySink {
 }
 
 /// The capture copy of a reply body, bounded by the capture cap. It holds the chunks the agent
-/// was sent (reference-counted, not copied) and joins them once, when the reply has ended.
+/// was sent (reference-counted) while the reply lasts and copies them once, when it has ended,
+/// into a buffer of the body's own size: a chunk is a slice of the client's read buffer, and a
+/// record holding it would keep that whole buffer alive in the writer's queue, unseen by the
+/// queue's memory bound.
 pub struct CaptureBuffer {
     chunks: Vec<Bytes>,
     kept: usize,
@@ -72,27 +75,29 @@ impl CaptureBuffer {
         CapturedResponse {
             status,
             headers,
-            body: concat(self.chunks),
+            body: copy_whole(&self.chunks),
             body_len: self.total,
         }
     }
 }
 
-/// The chunks as one body: the chunk itself when there is one (most small replies), else one
-/// copy into a buffer of the exact size.
+/// The chunks as one body for the agent: the chunk itself when there is one (most small
+/// replies), else one copy into a buffer of the exact size.
 fn concat(chunks: Vec<Bytes>) -> Bytes {
     match chunks.len() {
-        0 => Bytes::new(),
         1 => chunks.into_iter().next().unwrap_or_default(),
-        _ => {
-            let len = chunks.iter().map(Bytes::len).sum();
-            let mut joined = BytesMut::with_capacity(len);
-            for chunk in &chunks {
-                joined.extend_from_slice(chunk);
-            }
-            joined.freeze()
-        }
+        _ => copy_whole(&chunks),
     }
+}
+
+/// The chunks copied into one buffer of exactly their size.
+fn copy_whole(chunks: &[Bytes]) -> Bytes {
+    let len = chunks.iter().map(Bytes::len).sum();
+    let mut joined = BytesMut::with_capacity(len);
+    for chunk in chunks {
+        joined.extend_from_slice(chunk);
+    }
+    joined.freeze()
 }
 
 /// How the relay loop ended.
