@@ -390,3 +390,35 @@ async fn tell_agent_stream_broke(
     // The agent may be gone already; the record keeps the failure either way.
     let _ = tx.send(message).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record must not pin the client's read buffer the chunks were cut from: the writer's
+    /// queue bounds the bytes it holds by the bodies' lengths.
+    #[test]
+    fn the_recorded_body_is_a_buffer_of_its_own_cut_at_the_cap() {
+        let read_buffer = Bytes::from(vec![b'x'; 64 * 1024]);
+        let mut capture = CaptureBuffer::new(1500);
+        capture.push(&read_buffer.slice(0..1000));
+        capture.push(&read_buffer.slice(1000..2000));
+        let response = capture.into_response(200, Vec::new());
+        assert_eq!(response.body.len(), 1500);
+        assert_eq!(response.body_len, 2000);
+        let range = read_buffer.as_ptr_range();
+        assert!(
+            !range.contains(&response.body.as_ptr()),
+            "a copy, not a slice"
+        );
+
+        let mut one = CaptureBuffer::new(1 << 20);
+        one.push(&read_buffer.slice(0..1024));
+        let response = one.into_response(200, Vec::new());
+        assert_eq!(&response.body[..], &read_buffer[..1024]);
+        assert!(
+            !range.contains(&response.body.as_ptr()),
+            "a copy, not a slice"
+        );
+    }
+}
