@@ -190,6 +190,9 @@ fn main() {
     if args.wants("memory") {
         memory(&args, &mut report, &mut figures);
     }
+    if args.wants("open") {
+        open(&mut report, &mut figures);
+    }
     for (key, value) in figures {
         report.figure(&key, value);
     }
@@ -660,4 +663,63 @@ fn memory(args: &Args, report: &mut Report, figures: &mut Map<String, Value>) {
     }
     figures.insert("memory".into(), Value::Object(json_runs));
     report.note("memory: the release binary `llmscope record`, one keep-alive connection, each request the latest ≈200 KB window of a growing opencode conversation, 1 KB replies; RSS = VmRSS from /proc/PID/status 1.5 s after the store has every exchange; peak = highest VmRSS sampled every 100 exchanges; VmHWM = the kernel's high-water mark");
+}
+
+/// `llmscope open` on a session of 100,000 stored exchanges: how long until the first frame
+/// shows the newest of them, and the resident memory of the process then.
+fn open(report: &mut Report, figures: &mut Map<String, Value>) {
+    const EXCHANGES: usize = 100_000;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("data");
+    let request = Bytes::from(common_small_request());
+    let reply = Bytes::from(common::upstream::json_reply(600));
+    let exchanges = vec![(request, reply); EXCHANGES];
+    progress!("open: writing {EXCHANGES} exchanges");
+    let written = write_through_store(&dir, &exchanges, false, Duration::from_secs(300));
+    progress!("open: llmscope open on {} exchanges", written.exchanges);
+    let marker = format!("#{EXCHANGES}");
+    let frame = match common::screen::first_frame(&["open"], &dir, &marker, Duration::from_secs(60))
+    {
+        Ok(frame) => frame,
+        Err(e) => {
+            report.note(format!("open: not measured: {e}"));
+            return;
+        }
+    };
+    let seconds = frame.elapsed.as_secs_f64();
+    let mb = |kib: Option<u64>| kib.map(|k| k as f64 * 1024.0 / 1e6);
+    let (rss, hwm) = (mb(frame.rss_kib), mb(frame.hwm_kib));
+    let v_time = report.target("open_first_frame_s", seconds, 1.0, "s", true);
+    report.row(vec![
+        format!("`llmscope open`, session of {EXCHANGES} stored exchanges: time to the first frame showing them"),
+        format!(
+            "{:.0} ms ({} ms of CPU)",
+            seconds * 1000.0,
+            frame
+                .cpu
+                .map_or("?".to_string(), |cpu| cpu.as_millis().to_string())
+        ),
+        "≤ 1 s".into(),
+        v_time.word().into(),
+    ]);
+    let rss_cell = match (rss, hwm) {
+        (Some(rss), Some(hwm)) => {
+            let v = report.target("open_rss_mb", rss.max(hwm), 100.0, "MB", true);
+            (format!("{rss:.1} MB (VmHWM {hwm:.1} MB)"), v.word())
+        }
+        _ => ("not read".to_string(), "info"),
+    };
+    report.row(vec![
+        "`llmscope open`, that session: resident memory at the first frame".into(),
+        rss_cell.0,
+        "≤ 100 MB".into(),
+        rss_cell.1.into(),
+    ]);
+    figures.insert(
+        "open_100k".into(),
+        json!({"exchanges": written.exchanges, "first_frame_ms": round4(seconds * 1000.0),
+               "cpu_ms": frame.cpu.map(|cpu| cpu.as_millis() as u64),
+               "rss_mb": rss.map(round4), "hwm_mb": hwm.map(round4),
+               "data_dir_bytes": written.dir_bytes}),
+    );
 }

@@ -1,8 +1,9 @@
-//! A bare forwarder made of the crates llmscope is built on (tokio's default runtime, a hyper
-//! HTTP/1.1 server, a reqwest client set up as llmscope sets up its own) and nothing else: no
-//! capture, no store, no log. Run as a child process of the bench binary (so its CPU time is
-//! its own), it shows what those crates alone cost on this machine: the floor under
-//! llmscope's figures.
+//! Two bare forwarders made of the crates llmscope is built on (tokio's default runtime, a
+//! hyper HTTP/1.1 server) and nothing else: no capture, no store, no log. One forwards with a
+//! reqwest client set up as llmscope sets up its own, the other with hyper's own client
+//! (hyper-util's legacy pooled client, the one reqwest wraps). Run as child processes of the
+//! bench binary (so their CPU time is their own), they show what those crates alone cost on
+//! this machine: the floors under llmscope's figures, and what reqwest adds to hyper.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -15,21 +16,26 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as LegacyClient;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 
-/// The argument that makes a bench binary serve as the bare forwarder instead of measuring.
+/// The argument that makes a bench binary serve as the bare reqwest forwarder instead of
+/// measuring.
 pub const SERVE_ARG: &str = "--serve-bare-forwarder";
+/// The same for the forwarder on hyper's own client.
+pub const SERVE_HYPER_ARG: &str = "--serve-bare-hyper-forwarder";
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
-/// Serves as the bare forwarder when the process was started for that (`SERVE_ARG UPSTREAM
-/// PORT`); returns false otherwise.
+/// Serves as a bare forwarder when the process was started for that (`SERVE_ARG UPSTREAM
+/// PORT` or `SERVE_HYPER_ARG UPSTREAM PORT`); returns false otherwise.
 pub fn serve_if_asked() -> bool {
     let args: Vec<String> = std::env::args().collect();
     let [_, flag, upstream, port] = args.as_slice() else {
         return false;
     };
-    if flag != SERVE_ARG {
+    if flag != SERVE_ARG && flag != SERVE_HYPER_ARG {
         return false;
     }
     let port: u16 = port.parse().expect("port number");
@@ -37,11 +43,16 @@ pub fn serve_if_asked() -> bool {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(serve(upstream.trim_end_matches('/').to_string(), port));
+    let upstream = upstream.trim_end_matches('/').to_string();
+    if flag == SERVE_ARG {
+        runtime.block_on(serve_reqwest(upstream, port));
+    } else {
+        runtime.block_on(serve_hyper(upstream, port));
+    }
     true
 }
 
-async fn serve(upstream: String, port: u16) {
+async fn serve_reqwest(upstream: String, port: u16) {
     llmscope::proxy::install_crypto_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -66,6 +77,59 @@ async fn serve(upstream: String, port: u16) {
                 .await;
         });
     }
+}
+
+async fn serve_hyper(upstream: String, port: u16) {
+    let mut connector = HttpConnector::new();
+    // As reqwest sets it: a small request must not wait for Nagle.
+    connector.set_nodelay(true);
+    let client: HyperClient = LegacyClient::builder(TokioExecutor::new()).build(connector);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .expect("bind the bare forwarder");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (client, upstream) = (client.clone(), upstream.clone());
+        tokio::spawn(async move {
+            let service =
+                service_fn(move |request| forward_hyper(client.clone(), upstream.clone(), request));
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+type HyperClient = LegacyClient<HttpConnector, Full<Bytes>>;
+
+async fn forward_hyper(
+    client: HyperClient,
+    upstream: String,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
+        return Ok(status_only(StatusCode::BAD_REQUEST));
+    };
+    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let Ok(uri) = format!("{upstream}{target}").parse::<http::Uri>() else {
+        return Ok(status_only(StatusCode::BAD_REQUEST));
+    };
+    parts.uri = uri;
+    parts.headers.remove(header::HOST);
+    let Ok(reply) = client
+        .request(Request::from_parts(parts, Full::new(body)))
+        .await
+    else {
+        return Ok(status_only(StatusCode::BAD_GATEWAY));
+    };
+    let (parts, body) = reply.into_parts();
+    let body = body.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+    Ok(Response::from_parts(parts, Body::new(body)))
 }
 
 async fn forward(

@@ -11,6 +11,7 @@ pub mod bare;
 pub mod http;
 pub mod load;
 pub mod peers;
+pub mod screen;
 pub mod stats;
 pub mod upstream;
 

@@ -164,11 +164,20 @@ impl Peer {
         })
     }
 
-    /// The bare forwarder of `bare.rs`: this bench binary started again to serve it.
+    /// The bare reqwest forwarder of `bare.rs`: this bench binary started again to serve it.
     pub fn bare_forwarder(upstream: &str) -> Result<Self, String> {
+        Self::bare("hyper+reqwest", super::bare::SERVE_ARG, upstream)
+    }
+
+    /// The bare forwarder on hyper's own client (`bare.rs`).
+    pub fn bare_hyper_forwarder(upstream: &str) -> Result<Self, String> {
+        Self::bare("hyper+hyper-util", super::bare::SERVE_HYPER_ARG, upstream)
+    }
+
+    fn bare(name: &'static str, flag: &'static str, upstream: &str) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        Self::launch("hyper+reqwest", exe, |command, _, port| {
-            command.args([super::bare::SERVE_ARG, upstream, &port.to_string()]);
+        Self::launch(name, exe, |command, _, port| {
+            command.args([flag, upstream, &port.to_string()]);
             Ok(())
         })
     }

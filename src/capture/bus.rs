@@ -46,6 +46,8 @@ impl Interest {
 struct Counters {
     published: AtomicU64,
     chunks_skipped: AtomicU64,
+    /// Subscribers of [`Interest::Everything`] not yet found closed.
+    live_subscribers: AtomicUsize,
 }
 
 /// Cheap to clone; all clones publish to the same subscribers.
@@ -84,7 +86,13 @@ impl CaptureBus {
     fn add_subscriber(&self, lag_limit: usize, interest: Interest) -> Subscription {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
-        self.lock().push(Subscriber {
+        let mut subscribers = self.lock();
+        if interest == Interest::Everything {
+            self.counters
+                .live_subscribers
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        subscribers.push(Subscriber {
             tx,
             pending: pending.clone(),
             lag_limit,
@@ -108,8 +116,20 @@ impl CaptureBus {
                 return true;
             }
             sub.pending.fetch_add(1, Ordering::Relaxed);
-            sub.tx.send(event.clone()).is_ok()
+            let open = sub.tx.send(event.clone()).is_ok();
+            if !open && sub.interest == Interest::Everything {
+                self.counters
+                    .live_subscribers
+                    .fetch_sub(1, Ordering::Relaxed);
+            }
+            open
         });
+    }
+
+    /// Whether anyone receives live reply heads and chunks. When nobody does (`record`: only
+    /// the store and the log), the relay skips building them.
+    pub fn wants_live_detail(&self) -> bool {
+        self.counters.live_subscribers.load(Ordering::Relaxed) > 0
     }
 
     /// Ends every subscription once its queued events are read. Publishing after this reaches
@@ -117,6 +137,7 @@ impl CaptureBus {
     /// connections still hold clones of the bus.
     pub fn close(&self) {
         self.lock().clear();
+        self.counters.live_subscribers.store(0, Ordering::Relaxed);
     }
 
     pub fn stats(&self) -> BusStats {
@@ -229,6 +250,20 @@ mod tests {
         let drain = |sub: &mut Subscription| std::iter::from_fn(|| sub.try_recv()).count();
         assert_eq!(drain(&mut live), 3);
         assert_eq!(drain(&mut record), 1);
+    }
+
+    #[test]
+    fn live_detail_is_wanted_while_a_live_subscriber_is_there() {
+        let bus = CaptureBus::new();
+        let record = bus.subscribe_to(Interest::Record);
+        assert!(!bus.wants_live_detail());
+        let live = bus.subscribe();
+        assert!(bus.wants_live_detail());
+        drop(live);
+        // Noticed at the next event it would have received.
+        bus.publish(chunk(1));
+        assert!(!bus.wants_live_detail());
+        drop(record);
     }
 
     #[test]

@@ -18,5 +18,6 @@ pub use exchange::{
     Timing, PROVIDER_PREFIX,
 };
 pub use redact::{
-    form_decode, is_secret_header, is_secret_param, redact_headers, redact_target, REDACTED,
+    form_decode, has_secret_param, is_secret_header, is_secret_param, redact_headers,
+    redact_target, REDACTED,
 };

@@ -9,8 +9,10 @@ pub const REDACTED: &str = "<redacted>";
 
 /// Whether a header carries a credential. Matches the well-known names and any name that says
 /// it holds a key, token, secret or password.
+///
+/// Runs for every header of every request on the forwarding path, so it compares in place,
+/// ignoring ASCII case, instead of lowering a copy of the name.
 pub fn is_secret_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
     const EXACT: &[&str] = &[
         "authorization",
         "proxy-authorization",
@@ -21,10 +23,22 @@ pub fn is_secret_header(name: &str) -> bool {
         "x-goog-api-key",
     ];
     const PARTS: &[&str] = &["api-key", "apikey", "token", "secret", "password", "auth"];
+    let name = name.as_bytes();
     // Gateways invent their own key headers (`x-portkey-virtual-key`, `x-goog-api-key`).
-    EXACT.contains(&name.as_str())
-        || PARTS.iter().any(|part| name.contains(part))
-        || name.ends_with("key")
+    EXACT
+        .iter()
+        .any(|exact| name.eq_ignore_ascii_case(exact.as_bytes()))
+        || PARTS
+            .iter()
+            .any(|part| contains_ignore_case(name, part.as_bytes()))
+        || name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b"key")
+}
+
+/// Whether `haystack` contains `needle` (lowercase ASCII), ignoring ASCII case.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 /// Returns the headers with every secret value replaced. An auth scheme (`Bearer`, `Basic`)
@@ -49,6 +63,17 @@ pub fn redact_headers(headers: HeaderList) -> HeaderList {
 pub fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase().replace('_', "-");
     matches!(name.as_str(), "key" | "sig" | "signature" | "code") || is_secret_header(&name)
+}
+
+/// Whether [`redact_target`] would change `target`: a key-like query parameter with a value.
+pub fn has_secret_param(target: &str) -> bool {
+    target.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|piece| {
+            piece
+                .split_once('=')
+                .is_some_and(|(name, _)| is_secret_param(&form_decode(name)))
+        })
+    })
 }
 
 /// A request target (path and query as sent) with the value of every key-like query parameter
@@ -156,10 +181,33 @@ mod tests {
     }
 
     #[test]
+    fn a_target_has_a_secret_param_exactly_when_redaction_changes_it() {
+        for target in [
+            "/v1beta/models/g:generateContent?alt=sse&key=AIza-1",
+            "/x?API%5FKEY=1",
+            "/x?access_token=t",
+            "/v1/messages?beta=true",
+            "/v1/chat/completions",
+            "/x?&flag&key",
+        ] {
+            assert_eq!(
+                has_secret_param(target),
+                redact_target(target) != target,
+                "{target}"
+            );
+        }
+    }
+
+    #[test]
     fn ordinary_headers_pass() {
         assert!(!is_secret_header("anthropic-version"));
         assert!(!is_secret_header("x-session-id"));
         assert!(is_secret_header("Proxy-Authorization"));
         assert!(is_secret_header("X-Portkey-Virtual-Key"));
+        assert!(!is_secret_header("ke"));
+        assert!(!is_secret_header(""));
+        assert!(is_secret_header("X-GOOG-API-KEY"));
+        assert!(is_secret_header("x-Auth-Request"));
+        assert!(!is_secret_header("content-type"));
     }
 }

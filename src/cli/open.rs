@@ -14,7 +14,11 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         let dir = dir.clone();
         move || -> Result<_> {
             let (store, session, summaries) = sessions::load(&dir, args.session)?;
-            let rows = summaries.iter().map(row_from_summary).collect::<Vec<_>>();
+            // Each summary is freed as its row is made, so a long session is not held twice.
+            let rows = summaries
+                .into_iter()
+                .map(|summary| row_from_summary(&summary))
+                .collect::<Vec<_>>();
             Ok((session.id, session.upstream, rows, store))
         }
     })

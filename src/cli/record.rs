@@ -141,11 +141,12 @@ pub async fn print_exchanges(mut events: Subscription) {
     let mut lines = String::new();
     let mut loops = RetryLoops::default();
     let mut causes = ProviderCauses::default();
+    let mut clock = LocalSeconds::default();
     while let Some(event) = events.recv().await {
         let mut next = Some(event);
         while let Some(event) = next {
             if let CaptureEvent::Finished(record) = event {
-                lines.push_str(&exchange_line(&record));
+                lines.push_str(&exchange_line_with(&record, &mut clock));
                 if let Some(cause) = causes.observe(&record) {
                     lines.push_str(" | cause: ");
                     lines.push_str(&cause);
@@ -206,17 +207,42 @@ async fn drain(mut events: Subscription) {
     while events.recv().await.is_some() {}
 }
 
+/// [`exchange_line_with`] on a clock of its own.
+#[cfg(test)]
+fn exchange_line(record: &ExchangeRecord) -> String {
+    exchange_line_with(record, &mut LocalSeconds::default())
+}
+
+/// The local wall-clock second of a time, as `record` prints it, remembering the last one:
+/// a busy log prints many lines in the same second, and converting to the local time zone and
+/// formatting it costs more than the rest of the line.
+#[derive(Default)]
+struct LocalSeconds {
+    last: Option<(i64, String)>,
+}
+
+impl LocalSeconds {
+    fn format(&mut self, at_ms: i64) -> &str {
+        let second = at_ms.div_euclid(1000);
+        if self.last.as_ref().is_none_or(|(s, _)| *s != second) {
+            let text = chrono::DateTime::from_timestamp_millis(at_ms)
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("%H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or_else(|| "--:--:--".to_string());
+            self.last = Some((second, text));
+        }
+        self.last.as_ref().map_or("--:--:--", |(_, text)| text)
+    }
+}
+
 /// One line for a finished exchange: time, id, method, path, model, status, class, latency,
 /// time to first byte, bytes up and down, and the reason when it failed.
-pub fn exchange_line(record: &ExchangeRecord) -> String {
+fn exchange_line_with(record: &ExchangeRecord, clock: &mut LocalSeconds) -> String {
     let start = &record.start;
-    let time = chrono::DateTime::from_timestamp_millis(start.started_at_ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|| "--:--:--".to_string());
+    let time = clock.format(start.started_at_ms);
     let status = record
         .response
         .as_ref()
@@ -276,7 +302,7 @@ fn human_bytes(n: u64) -> String {
 mod tests {
     use std::sync::Arc;
 
-    use super::{exchange_line, is_one_two_five};
+    use super::{exchange_line, is_one_two_five, LocalSeconds};
     use crate::capture::{ExchangeId, ExchangeRecord, Lineage, Rewrite};
     use crate::store::test_fixtures::sample_start;
 
@@ -298,6 +324,27 @@ mod tests {
         assert!(
             line.ends_with(" | auto-fixed #5: remove `reasoning_effort`"),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn a_remembered_second_prints_as_a_fresh_one() {
+        let mut remembered = LocalSeconds::default();
+        let base = 1_767_000_000_000_i64;
+        for at in [
+            base,
+            base + 1,
+            base + 999,
+            base + 1000,
+            base + 61_000,
+            base - 1,
+        ] {
+            let fresh = LocalSeconds::default().format(at).to_string();
+            assert_eq!(remembered.format(at), fresh, "{at}");
+        }
+        assert_ne!(
+            LocalSeconds::default().format(base),
+            LocalSeconds::default().format(base + 1000)
         );
     }
 

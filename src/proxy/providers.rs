@@ -59,20 +59,20 @@ impl ProxyState {
     /// Where a target goes: the provider it names, else the upstream for its API
     /// (`--upstream-for`), else the upstream. A `/provider/…` target naming no configured
     /// provider goes to the upstream unchanged.
-    pub(super) fn upstream_url(&self, target: &str, dialect: Dialect) -> String {
+    pub(super) fn upstream_url(&self, target: &str, dialect: Dialect) -> reqwest::Url {
         let provider = provider_target(target).and_then(|(name, rest)| {
             let found = self.config.providers.iter().find(|p| p.name == name)?;
             Some(
                 found
                     .upstream
-                    .url_for(if rest.is_empty() { "/" } else { rest }),
+                    .request_url(if rest.is_empty() { "/" } else { rest }),
             )
         });
         provider.unwrap_or_else(|| {
             let for_api = self.config.upstream_for.iter().find(|(d, _)| *d == dialect);
             for_api
                 .map_or(&self.config.upstream, |(_, upstream)| upstream)
-                .url_for(target)
+                .request_url(target)
         })
     }
 

@@ -39,9 +39,14 @@ pub enum ReplySink {
     RecordOnly,
 }
 
-/// The capture copy of a reply body, bounded by the capture cap.
+/// The capture copy of a reply body, bounded by the capture cap. It holds the chunks the agent
+/// was sent (reference-counted) while the reply lasts and copies them once, when it has ended,
+/// into a buffer of the body's own size: a chunk is a slice of the client's read buffer, and a
+/// record holding it would keep that whole buffer alive in the writer's queue, unseen by the
+/// queue's memory bound.
 pub struct CaptureBuffer {
-    bytes: BytesMut,
+    chunks: Vec<Bytes>,
+    kept: usize,
     total: u64,
     cap: usize,
 }
@@ -49,27 +54,50 @@ pub struct CaptureBuffer {
 impl CaptureBuffer {
     pub fn new(cap: usize) -> Self {
         Self {
-            bytes: BytesMut::new(),
+            chunks: Vec::new(),
+            kept: 0,
             total: 0,
             cap,
         }
     }
 
-    pub fn push(&mut self, chunk: &[u8]) {
+    pub fn push(&mut self, chunk: &Bytes) {
         self.total += chunk.len() as u64;
-        let room = self.cap.saturating_sub(self.bytes.len());
-        self.bytes
-            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let room = self.cap.saturating_sub(self.kept);
+        if room > 0 && !chunk.is_empty() {
+            let kept = chunk.slice(..chunk.len().min(room));
+            self.kept += kept.len();
+            self.chunks.push(kept);
+        }
     }
 
     pub fn into_response(self, status: u16, headers: HeaderList) -> CapturedResponse {
         CapturedResponse {
             status,
             headers,
-            body: self.bytes.freeze(),
+            body: copy_whole(&self.chunks),
             body_len: self.total,
         }
     }
+}
+
+/// The chunks as one body for the agent: the chunk itself when there is one (most small
+/// replies), else one copy into a buffer of the exact size.
+fn concat(chunks: Vec<Bytes>) -> Bytes {
+    match chunks.len() {
+        1 => chunks.into_iter().next().unwrap_or_default(),
+        _ => copy_whole(&chunks),
+    }
+}
+
+/// The chunks copied into one buffer of exactly their size.
+fn copy_whole(chunks: &[Bytes]) -> Bytes {
+    let len = chunks.iter().map(Bytes::len).sum();
+    let mut joined = BytesMut::with_capacity(len);
+    for chunk in chunks {
+        joined.extend_from_slice(chunk);
+    }
+    joined.freeze()
 }
 
 /// How the relay loop ended.
@@ -86,13 +114,25 @@ enum RelayEnd {
 pub fn capture_head(guard: &mut ExchangeGuard, reply: &reqwest::Response) -> HeaderList {
     guard.first_byte_ms = Some(guard.elapsed_ms());
     let headers = header_list(reply.headers());
-    guard.bus().publish(CaptureEvent::ResponseHead {
-        id: guard.start.id,
-        status: reply.status().as_u16(),
-        headers: Arc::new(headers.clone()),
-        first_byte_ms: guard.first_byte_ms.unwrap_or_default(),
-    });
+    if guard.bus().wants_live_detail() {
+        guard.bus().publish(CaptureEvent::ResponseHead {
+            id: guard.start.id,
+            status: reply.status().as_u16(),
+            headers: Arc::new(headers.clone()),
+            first_byte_ms: guard.first_byte_ms.unwrap_or_default(),
+        });
+    }
     headers
+}
+
+/// Publishes a piece of the reply for live views, when any is watching.
+fn publish_chunk(guard: &ExchangeGuard, chunk: &Bytes) {
+    if guard.bus().wants_live_detail() {
+        guard.bus().publish(CaptureEvent::ResponseChunk {
+            id: guard.start.id,
+            data: chunk.clone(),
+        });
+    }
 }
 
 pub fn is_event_stream(reply: &reqwest::Response) -> bool {
@@ -218,7 +258,7 @@ async fn relay_whole(
     let status = reply.status();
     let captured_headers = capture_head(guard, &reply);
     let mut capture = CaptureBuffer::new(guard.state().config.max_capture_bytes);
-    let mut whole = BytesMut::new();
+    let mut chunks = Vec::new();
     let idle = guard.state().config.idle_timeout;
     loop {
         let chunk = match reply.chunk().await {
@@ -234,8 +274,9 @@ async fn relay_whole(
                     // What came before the break reaches the agent, then the break itself,
                     // exactly as on the streaming path.
                     let drained = Arc::new(DrainSignal::default());
+                    let so_far = concat(chunks);
                     if let Some(tx) = send_streaming_head(agent, &reply, &drained) {
-                        if whole.is_empty() || tx.send(Ok(whole.freeze())).await.is_ok() {
+                        if so_far.is_empty() || tx.send(Ok(so_far)).await.is_ok() {
                             tell_agent_stream_broke(guard, &tx, &drained, false, &failure).await;
                         }
                     }
@@ -244,14 +285,11 @@ async fn relay_whole(
                 return (response, Some(failure));
             }
         };
+        publish_chunk(guard, &chunk);
         capture.push(&chunk);
-        guard.bus().publish(CaptureEvent::ResponseChunk {
-            id: guard.start.id,
-            data: chunk.clone(),
-        });
-        whole.extend_from_slice(&chunk);
+        chunks.push(chunk);
     }
-    let whole = whole.freeze();
+    let whole = concat(chunks);
     // A 2xx is classified before the agent gets it (cheap: only a body that looks like an
     // error object is parsed), so that an error in a 200 can reach it as the error it is.
     let error_in_200 = status
@@ -316,10 +354,7 @@ async fn pump(
         if let Some(watch) = watch.as_deref_mut() {
             watch.push(&chunk);
         }
-        guard.bus().publish(CaptureEvent::ResponseChunk {
-            id: guard.start.id,
-            data: chunk.clone(),
-        });
+        publish_chunk(guard, &chunk);
         if let Some(tx) = tx {
             if tx.send(Ok(chunk)).await.is_err() {
                 return RelayEnd::AgentGone;
@@ -354,4 +389,36 @@ async fn tell_agent_stream_broke(
     };
     // The agent may be gone already; the record keeps the failure either way.
     let _ = tx.send(message).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record must not pin the client's read buffer the chunks were cut from: the writer's
+    /// queue bounds the bytes it holds by the bodies' lengths.
+    #[test]
+    fn the_recorded_body_is_a_buffer_of_its_own_cut_at_the_cap() {
+        let read_buffer = Bytes::from(vec![b'x'; 64 * 1024]);
+        let mut capture = CaptureBuffer::new(1500);
+        capture.push(&read_buffer.slice(0..1000));
+        capture.push(&read_buffer.slice(1000..2000));
+        let response = capture.into_response(200, Vec::new());
+        assert_eq!(response.body.len(), 1500);
+        assert_eq!(response.body_len, 2000);
+        let range = read_buffer.as_ptr_range();
+        assert!(
+            !range.contains(&response.body.as_ptr()),
+            "a copy, not a slice"
+        );
+
+        let mut one = CaptureBuffer::new(1 << 20);
+        one.push(&read_buffer.slice(0..1024));
+        let response = one.into_response(200, Vec::new());
+        assert_eq!(&response.body[..], &read_buffer[..1024]);
+        assert!(
+            !range.contains(&response.body.as_ptr()),
+            "a copy, not a slice"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::ResendError;
-use crate::capture::{is_secret_header, redact_target, ExchangeId, HeaderList, REDACTED};
+use crate::capture::{has_secret_param, is_secret_header, ExchangeId, HeaderList, REDACTED};
 
 /// How many exchanges' credentials are kept; older exchanges can still be resent, with
 /// their secret headers filled in by hand.
@@ -35,7 +35,7 @@ impl RecentSecrets {
                 .filter(|(name, _)| is_secret_header(name.as_str()))
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
-            target: (redact_target(target) != target).then(|| target.to_string()),
+            target: has_secret_param(target).then(|| target.to_string()),
         };
         if secrets.headers.is_empty() && secrets.target.is_none() {
             return;
@@ -121,6 +121,7 @@ impl RecentSecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::redact_target;
 
     #[test]
     fn redacted_values_get_the_parents_real_secret_back() {

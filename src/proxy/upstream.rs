@@ -62,6 +62,22 @@ impl Upstream {
         format!("{origin}{prefix}{target}")
     }
 
+    /// [`Upstream::url_for`] as a parsed URL, for the client. Built from the upstream's URL
+    /// parsed once, so a request pays for parsing its path and query only, not the whole URL
+    /// (scheme, host and port) again.
+    pub fn request_url(&self, path_and_query: &str) -> reqwest::Url {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path_and_query, None),
+        };
+        let prefix = self.base.path().trim_end_matches('/');
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        let mut url = self.base.clone();
+        url.set_path(&format!("{prefix}{slash}{path}"));
+        url.set_query(query);
+        url
+    }
+
     pub fn as_str(&self) -> &str {
         self.base.as_str()
     }
@@ -234,6 +250,30 @@ mod tests {
             bare.url_for("/v1/messages?beta=true"),
             "http://127.0.0.1:4000/v1/messages?beta=true"
         );
+    }
+
+    #[test]
+    fn the_client_gets_the_same_url_as_the_agent_target_spelled_out() {
+        for base in [
+            "https://gw.example/litellm/",
+            "http://127.0.0.1:4000",
+            "http://h:1/p",
+        ] {
+            let up = Upstream::parse(base).expect("valid");
+            for target in [
+                "/v1/chat/completions",
+                "/v1/messages?beta=true",
+                "/v1beta/models/g:streamGenerateContent?alt=sse&key=K%2B1",
+                "/p%2Fq/./r?a=1&b=%20&c",
+                "/x?",
+                "/",
+                "v1/no-slash",
+                "/provider/openai/v1/chat/completions",
+            ] {
+                let spelled: reqwest::Url = up.url_for(target).parse().expect("parses");
+                assert_eq!(up.request_url(target), spelled, "{base} + {target}");
+            }
+        }
     }
 
     #[test]
