@@ -146,13 +146,13 @@ impl ProxyState {
         id: ExchangeId,
         target: &str,
         dialect: Dialect,
-    ) -> String {
+    ) -> reqwest::Url {
         let origin = self
             .resend_parents
             .ancestry(id)
             .find_map(|ancestor| self.origins.of(ancestor));
         match origin {
-            Some(origin) => origin.url_for(target),
+            Some(origin) => origin.request_url(target),
             None => self.upstream_url(target, dialect),
         }
     }
