@@ -12,5 +12,6 @@ pub mod llm;
 pub mod mock;
 pub mod proxy;
 pub mod recorder;
+pub mod remote;
 pub mod store;
 pub mod tui;

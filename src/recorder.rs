@@ -1,6 +1,6 @@
-//! Starting and stopping a recorded proxy session: the store, its writer, the bus and the
-//! proxy, in the order that keeps every exchange in the record. Shared by `record`, the TUI
-//! and `demo`.
+//! Starting and stopping a recorded proxy session: the store, its writer, the bus, the proxy
+//! and the attach socket for other screens, in the order that keeps every exchange in the
+//! record. Shared by `record`, the TUI, `launch` and `demo`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::capture::{CaptureBus, Interest, SessionId, Subscription};
 use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
+use crate::remote::{AttachServer, RemoteError, SessionFacts};
 use crate::store::{spawn_writer, SessionInfo, Store, StoreFile, StoreHealth, WriterHandle};
 
 /// A bound proxy whose exchanges are being written to the session database.
@@ -24,6 +25,9 @@ pub struct Recording {
     /// The database file the store opened, for other connections to it this run.
     file: StoreFile,
     writer: WriterHandle,
+    /// Where other screens attach (`llmscope attach`); a socket that cannot be served leaves
+    /// the recording as it is, without a second screen.
+    attach: Result<AttachServer, RemoteError>,
 }
 
 impl Recording {
@@ -48,6 +52,7 @@ impl Recording {
             listen,
             mode: mode.to_string(),
         };
+        let facts_listen = info.listen.clone();
         let session = store
             .begin_session(&info)
             .context("starting a session in the database")?;
@@ -56,6 +61,12 @@ impl Recording {
         let writer = spawn_writer(store, bus.subscribe_to(Interest::Record));
         let upstream = config.upstream.to_string();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
+        let facts = SessionFacts {
+            session,
+            listen: facts_listen,
+            upstream: upstream.clone(),
+        };
+        let attach = AttachServer::start(data_dir, facts, proxy.control(), bus.clone()).await;
         Ok(Self {
             proxy,
             upstream,
@@ -65,7 +76,13 @@ impl Recording {
             moved_aside,
             file,
             writer,
+            attach,
         })
+    }
+
+    /// The socket other screens attach to, or why there is none.
+    pub fn attach(&self) -> Result<&AttachServer, &RemoteError> {
+        self.attach.as_ref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -118,9 +135,13 @@ impl Recording {
             session,
             file,
             writer,
+            attach,
             ..
         } = self;
         let served = proxy.run(shutdown).await;
+        // Screens still attached see their connection close once the bus has; the socket
+        // file goes now, so no new screen finds a session that is ending.
+        drop(attach);
         bus.close();
         tokio::task::spawn_blocking(move || -> Result<()> {
             let exit = writer.join();

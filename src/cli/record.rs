@@ -38,6 +38,16 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
         "point the agent's base URL at http://{}; Ctrl-C stops",
         recording.local_addr()
     );
+    match recording.attach() {
+        Ok(server) => {
+            server.log_to_stderr();
+            println!(
+                "open the screen from another terminal: {}",
+                attach_command(args.data.data_dir.as_deref())
+            );
+        }
+        Err(error) => eprintln!("llmscope: no second screen for this session: {error}"),
+    }
     let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     recording.serve_until(shutdown_signal()).await?;
@@ -45,6 +55,14 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     // The bus is closed now, so the printer ends once it has printed what was queued.
     let _ = printer.await;
     Ok(())
+}
+
+/// The command that opens the screen on this session from another terminal.
+pub fn attach_command(data_dir: Option<&std::path::Path>) -> String {
+    match data_dir {
+        Some(dir) => format!("llmscope attach --data-dir {}", dir.display()),
+        None => "llmscope attach".to_string(),
+    }
 }
 
 /// Anyone who can reach a non-loopback listener can spend the credentials the agent sends.
