@@ -115,7 +115,7 @@ async fn a_second_process_sees_the_session_live_and_fixes_a_held_failure() {
     let raw_lines = collect_lines(read);
     write.write_all(b"this is not json\n").await.expect("write");
     write
-        .write_all(b"{\"id\":9,\"command\":\"launch_missiles\"}\n")
+        .write_all(b"{\"call\":9,\"command\":\"launch_missiles\"}\n")
         .await
         .expect("write");
 
@@ -150,9 +150,9 @@ async fn a_second_process_sees_the_session_live_and_fixes_a_held_failure() {
         ],
         body: Bytes::from(chat_body("mock-ok", false)),
     };
-    let child = control
-        .resend(held, &fixed)
+    let child = tokio::time::timeout(WAIT, control.resend(held, &fixed))
         .await
+        .expect("an answer in time")
         .expect("the session answers")
         .expect("the resend starts");
     let reply = tokio::time::timeout(WAIT, agent)
@@ -177,7 +177,8 @@ async fn a_second_process_sees_the_session_live_and_fixes_a_held_failure() {
     assert_eq!(ended, (held, HoldOutcome::Delivered { from: child }));
 
     // The switches work over the socket too, and the proxy itself changes.
-    assert!(!control.set_hold(false).await.expect("answer"));
+    let hold = tokio::time::timeout(WAIT, control.set_hold(false)).await;
+    assert!(!hold.expect("in time").expect("answer"));
     let failing = agent_request(&record.url, "mock-400-model");
     assert_eq!(
         failing.await.expect("agent").status(),
@@ -191,10 +192,8 @@ async fn a_second_process_sees_the_session_live_and_fixes_a_held_failure() {
         .await
         .expect("the attached screen hears the end");
     assert!(!socket.exists(), "socket removed on a clean exit");
-    assert!(matches!(
-        control.set_hold(true).await,
-        Err(RemoteError::Ended)
-    ));
+    let after_end = tokio::time::timeout(WAIT, control.set_hold(true)).await;
+    assert!(matches!(after_end, Ok(Err(RemoteError::Ended))));
 
     let raw = tokio::time::timeout(WAIT, raw_lines)
         .await
@@ -207,8 +206,8 @@ async fn a_second_process_sees_the_session_live_and_fixes_a_held_failure() {
     assert_eq!(kinds[0]["type"], "hello");
     let errors: Vec<&serde_json::Value> = kinds.iter().filter(|m| m["type"] == "error").collect();
     assert_eq!(errors.len(), 2, "one error per bad line: {errors:?}");
-    assert!(errors[0]["request"].is_null());
-    assert_eq!(errors[1]["request"], 9, "the id of a JSON line is answered");
+    assert!(errors[0]["call"].is_null());
+    assert_eq!(errors[1]["call"], 9, "the call of a JSON line is answered");
     assert!(
         kinds
             .iter()

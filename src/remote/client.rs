@@ -24,6 +24,9 @@ use crate::proxy::ResendRequest;
 /// The server is trusted to send whole records; this only keeps a broken one from eating
 /// memory without end.
 const MAX_SERVER_LINE: usize = 512 * 1024 * 1024;
+/// The server answers every command it reads; this bounds the wait if a line goes astray.
+/// Longer than a model list may take (the upstream's connect and idle timeouts).
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A connection that has said hello and waits for [`start`](Self::start).
 pub struct Attachment {
@@ -75,20 +78,22 @@ impl Attachment {
         }
         let (state, _) = watch::channel(self.hello.state.clone());
         let inner = Arc::new(Inner {
-            write: tokio::sync::Mutex::new(self.write),
             pending: Mutex::new(Some(HashMap::new())),
             next_id: AtomicU64::new(1),
             state,
         });
         tokio::spawn(read_server(self.reader, bus, inner.clone()));
-        (RemoteControl { inner }, events)
+        let write = Arc::new(tokio::sync::Mutex::new(self.write));
+        (RemoteControl { inner, write }, events)
     }
 }
 
 type Pending = HashMap<u64, oneshot::Sender<Result<Answer, String>>>;
 
+/// What the connection's reader shares with the controls. The write half is the controls'
+/// alone: when the last one is dropped the connection's sending side closes, and the server
+/// lets the screen go.
 struct Inner {
-    write: tokio::sync::Mutex<OwnedWriteHalf>,
     /// `None` once the connection is gone: later calls fail at once.
     pending: Mutex<Option<Pending>>,
     next_id: AtomicU64,
@@ -114,17 +119,15 @@ async fn read_server(mut reader: BufReader<OwnedReadHalf>, bus: CaptureBus, inne
                         bus.publish(event);
                     }
                 }
-                ServerMessage::Answer { request, answer } => {
-                    answer_call(&inner, request, Ok(answer))
-                }
+                ServerMessage::Answer { call, answer } => answer_call(&inner, call, Ok(answer)),
                 ServerMessage::Error {
-                    request: Some(request),
+                    call: Some(call),
                     message,
-                } => answer_call(&inner, request, Err(message)),
+                } => answer_call(&inner, call, Err(message)),
                 ServerMessage::State(state) => {
                     inner.state.send_replace(state);
                 }
-                ServerMessage::Error { request: None, .. } | ServerMessage::Hello(_) => {}
+                ServerMessage::Error { call: None, .. } | ServerMessage::Hello(_) => {}
             },
         }
     }
@@ -133,8 +136,8 @@ async fn read_server(mut reader: BufReader<OwnedReadHalf>, bus: CaptureBus, inne
     bus.close();
 }
 
-fn answer_call(inner: &Inner, request: u64, answer: Result<Answer, String>) {
-    let waiting = inner.pending().as_mut().and_then(|p| p.remove(&request));
+fn answer_call(inner: &Inner, call: u64, answer: Result<Answer, String>) {
+    let waiting = inner.pending().as_mut().and_then(|p| p.remove(&call));
     if let Some(waiting) = waiting {
         let _ = waiting.send(answer);
     }
@@ -144,6 +147,7 @@ fn answer_call(inner: &Inner, request: u64, answer: Result<Answer, String>) {
 #[derive(Clone)]
 pub struct RemoteControl {
     inner: Arc<Inner>,
+    write: Arc<tokio::sync::Mutex<OwnedWriteHalf>>,
 }
 
 impl RemoteControl {
@@ -155,15 +159,20 @@ impl RemoteControl {
             Some(pending) => pending.insert(id, tx),
             None => return Err(RemoteError::Ended),
         };
-        let line = encode(&ClientRequest { id, command });
-        let written = self.inner.write.lock().await.write_all(&line).await;
+        let line = encode(&ClientRequest { call: id, command });
+        let written = self.write.lock().await.write_all(&line).await;
         if written.is_err() {
             return Err(RemoteError::Ended);
         }
-        match rx.await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(message)) => Err(RemoteError::Refused(message)),
-            Err(_) => Err(RemoteError::Ended),
+        let answer = tokio::time::timeout(CALL_TIMEOUT, rx).await;
+        if answer.is_err() {
+            self.inner.pending().as_mut().map(|p| p.remove(&id));
+        }
+        match answer {
+            Ok(Ok(Ok(answer))) => Ok(answer),
+            Ok(Ok(Err(message))) => Err(RemoteError::Refused(message)),
+            Ok(Err(_)) => Err(RemoteError::Ended),
+            Err(_) => Err(RemoteError::NoAnswer),
         }
     }
 

@@ -63,6 +63,8 @@ pub enum RemoteError {
     Version { theirs: u32, ours: u32 },
     #[error("the session ended")]
     Ended,
+    #[error("the session did not answer the command")]
+    NoAnswer,
     #[error("the session refused the command: {0}")]
     Refused(String),
     #[error("the session answered something else: {0}")]

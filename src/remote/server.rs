@@ -292,7 +292,7 @@ async fn read_commands(
             match read_message::<ClientRequest, _>(&mut reader, &mut buf, MAX_COMMAND_LINE).await {
                 Line::End => return,
                 Line::Garbage(reason) => ServerMessage::Error {
-                    request: request_id(&buf),
+                    call: call_id(&buf),
                     message: format!("not an llmscope attach command: {reason}"),
                 },
                 Line::Message(request) => {
@@ -303,11 +303,11 @@ async fn read_commands(
                         let answer = run_remote_command(&control, request.command).await;
                         let message = match answer {
                             Ok(answer) => ServerMessage::Answer {
-                                request: request.id,
+                                call: request.call,
                                 answer,
                             },
                             Err(message) => ServerMessage::Error {
-                                request: Some(request.id),
+                                call: Some(request.call),
                                 message,
                             },
                         };
@@ -322,10 +322,10 @@ async fn read_commands(
     }
 }
 
-/// The `id` of a line that is JSON but not a command, so its error can be matched up.
-fn request_id(line: &[u8]) -> Option<u64> {
+/// The call id of a line that is JSON but not a command, so its error can be matched up.
+fn call_id(line: &[u8]) -> Option<u64> {
     serde_json::from_slice::<serde_json::Value>(line)
         .ok()?
-        .get("id")?
+        .get("call")?
         .as_u64()
 }

@@ -22,13 +22,10 @@ pub enum ServerMessage {
     Hello(Hello),
     /// One capture event, as the proxy published it.
     Event { event: WireEvent },
-    /// The answer to the client's command `request`.
-    Answer { request: u64, answer: Answer },
-    /// A line the server could not act on; `request` when its id could be read.
-    Error {
-        request: Option<u64>,
-        message: String,
-    },
+    /// The answer to the client's command `call`.
+    Answer { call: u64, answer: Answer },
+    /// A line the server could not act on; `call` when its id could be read.
+    Error { call: Option<u64>, message: String },
     /// Hold, auto-fix, intercept or the rules changed (from this screen or another).
     State(ControlState),
 }
@@ -71,10 +68,11 @@ pub struct InterceptedNow {
     pub expires_at_ms: i64,
 }
 
-/// What the client sends: a command and the id its answer will carry.
+/// What the client sends: a command and the request id its answer will carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRequest {
-    pub id: u64,
+    /// Named so no command's own field can take its place (`id`, `request`).
+    pub call: u64,
     #[serde(flatten)]
     pub command: RemoteCommand,
 }
@@ -178,6 +176,7 @@ pub fn restore_rules(incoming: Vec<Rule>, current: &[Rule]) -> Vec<Rule> {
 mod tests {
     use super::*;
     use crate::fix::RuleMatch;
+    use crate::remote::wire_event::WireBody;
 
     fn header_rule(id: u64, name: &str, value: &str) -> Rule {
         Rule {
@@ -221,14 +220,30 @@ mod tests {
     }
 
     #[test]
-    fn a_command_line_names_its_command_and_id() {
+    fn a_command_line_names_its_call_its_command_and_the_exchange() {
         let line = serde_json::to_string(&ClientRequest {
-            id: 7,
-            command: RemoteCommand::SetHold { on: true },
+            call: 7,
+            command: RemoteCommand::ForwardHeld { id: ExchangeId(3) },
         })
         .expect("encodes");
-        assert_eq!(line, r#"{"id":7,"command":"set_hold","on":true}"#);
+        assert_eq!(line, r#"{"call":7,"command":"forward_held","id":3}"#);
         let back: ClientRequest = serde_json::from_str(&line).expect("decodes");
-        assert_eq!(back.command, RemoteCommand::SetHold { on: true });
+        assert_eq!(back.call, 7);
+        // No command's own fields take the call id's place.
+        let resend = ClientRequest {
+            call: 8,
+            command: RemoteCommand::Resend {
+                parent: ExchangeId(2),
+                request: WireRequest {
+                    method: "POST".into(),
+                    uri: "/v1/x".into(),
+                    headers: Vec::new(),
+                    body: WireBody::Text("{}".into()),
+                },
+            },
+        };
+        let line = serde_json::to_string(&resend).expect("encodes");
+        let back: ClientRequest = serde_json::from_str(&line).expect("decodes");
+        assert_eq!(back, resend);
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod recorder;
+pub mod screen;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
