@@ -47,8 +47,7 @@ async fn secret_headers_are_forwarded_but_never_written_to_disk() {
     let (stored, dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 1);
     let mut scanned = 0;
-    for entry in std::fs::read_dir(&dir.path).expect("data dir lists") {
-        let path = entry.expect("entry").path();
+    for path in files_under(&dir.path) {
         let bytes = std::fs::read(&path).expect("file reads");
         scanned += bytes.len();
         for secret in SECRETS {
@@ -307,8 +306,7 @@ async fn a_query_key_is_recorded_redacted_and_a_resend_still_sends_it() {
 
     let (stored, dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 2);
-    for entry in std::fs::read_dir(&dir.path).expect("data dir lists") {
-        let path = entry.expect("entry").path();
+    for path in files_under(&dir.path) {
         let bytes = std::fs::read(&path).expect("file reads");
         let found = bytes.windows(17).any(|w| w == b"AIza-PLANTED-5555");
         assert!(!found, "the query key is in {}", path.display());

@@ -49,9 +49,10 @@ pub enum Command {
     Sessions(DataDirArg),
     /// Browse a recorded session in the screen (the newest when no id is given).
     Open(OpenArgs),
-    /// Open the live screen on a session that `record` or `launch` runs, from another
-    /// terminal, with all its keys (the newest live session when no id is given). Several
-    /// screens may attach at once
+    /// Open the live screen of a running `record` or `launch` from another terminal.
+    ///
+    /// Every key of the built-in screen works (hold, edit and resend, intercept, rules). The
+    /// newest live session when no id is given; several screens may attach at once.
     Attach(OpenArgs),
     /// Everything at work with no API key: a built-in mock upstream and a scripted agent.
     Demo(DemoArgs),
