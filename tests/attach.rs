@@ -239,3 +239,43 @@ async fn attach_says_when_no_session_is_live_and_clears_a_dead_ones_socket() {
     assert!(text.contains("llmscope record --upstream URL"), "{text}");
     assert!(!stale.exists(), "the dead session's socket is removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_that_stops_reading_never_holds_up_the_proxy() {
+    let mock = MockUpstream::start().await.expect("mock upstream");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let data = scratch.path().join("data");
+    let record = Recorder::start(&mock.url(), &data);
+    // Connected, then never read: the server's writes to it soon find a full socket.
+    let socket = remote::socket_path(&data, record.session);
+    let _stuck = UnixStream::connect(&socket).await.expect("raw connect");
+    let (_, _control, mut events) = attach(&data).await;
+
+    // Each exchange sends its 200 KB request body to every screen twice (started, finished):
+    // far more than a socket buffers.
+    let padding = "x".repeat(200 * 1024);
+    let body = serde_json::json!({
+        "model": "mock-ok",
+        "messages": [{"role": "user", "content": padding}],
+    })
+    .to_string();
+    let http = client();
+    for n in 0..30 {
+        let reply = tokio::time::timeout(
+            WAIT,
+            http.post(format!("{}{CHAT}", record.url))
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("request {n} answered in time"))
+        .expect("answer");
+        assert_eq!(reply.status(), 200, "request {n}");
+    }
+    // The screen that reads saw every one of them.
+    for n in 1..=30u64 {
+        let (id, _, status) = next(&mut events, finished_model).await;
+        assert_eq!((id, status), (ExchangeId(n), Some(200)));
+    }
+}
