@@ -192,6 +192,7 @@ fn main() {
         auto_fix: false,
         intercept: None,
         control: true,
+        ..StatusInfo::default()
     };
     let mut app = App::new(status, rows, NOW_MS, SIZE);
     let built = t.elapsed();

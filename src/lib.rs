@@ -14,5 +14,6 @@ pub mod mock;
 pub mod otlp;
 pub mod proxy;
 pub mod recorder;
+pub mod remote;
 pub mod store;
 pub mod tui;

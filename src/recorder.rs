@@ -1,6 +1,6 @@
-//! Starting and stopping a recorded proxy session: the store, its writer, the bus and the
-//! proxy, in the order that keeps every exchange in the record. Shared by `record`, the TUI
-//! and `demo`.
+//! Starting and stopping a recorded proxy session: the store, its writer, the bus, the proxy
+//! and the attach socket for other screens, in the order that keeps every exchange in the
+//! record. Shared by `record`, the TUI, `launch` and `demo`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use crate::capture::{CaptureBus, Interest, SessionId, Subscription};
 use crate::otlp::{ExportHealth, OtlpExport, OtlpSettings, UpstreamMap};
 use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
+use crate::remote::{AttachServer, RemoteError, SessionFacts};
 use crate::store::{spawn_writer, SessionInfo, Store, StoreFile, StoreHealth, WriterHandle};
 
 /// A bound proxy whose exchanges are being written to the session database.
@@ -27,6 +28,9 @@ pub struct Recording {
     writer: WriterHandle,
     /// Spans for a tracing backend (`--otlp`), fed from the same bus as the store.
     otlp: Option<OtlpExport>,
+    /// Where other screens attach (`llmscope attach`); a socket that cannot be served leaves
+    /// the recording as it is, without a second screen.
+    attach: Result<AttachServer, RemoteError>,
 }
 
 impl Recording {
@@ -61,6 +65,7 @@ impl Recording {
             listen,
             mode: mode.to_string(),
         };
+        let facts_listen = info.listen.clone();
         let session = store
             .begin_session(&info)
             .context("starting a session in the database")?;
@@ -81,6 +86,12 @@ impl Recording {
         };
         let upstream = config.upstream_label();
         let proxy = Proxy::with_listener(listener, config, bus.clone(), session)?;
+        let facts = SessionFacts {
+            session,
+            listen: facts_listen,
+            upstream: upstream.clone(),
+        };
+        let attach = AttachServer::start(data_dir, facts, proxy.control(), bus.clone()).await;
         Ok(Self {
             proxy,
             upstream,
@@ -91,6 +102,7 @@ impl Recording {
             file,
             writer,
             otlp,
+            attach,
         })
     }
 
@@ -98,6 +110,11 @@ impl Recording {
     pub fn otlp_health(&self) -> Option<(Arc<ExportHealth>, String)> {
         let otlp = self.otlp.as_ref()?;
         Some((otlp.health(), otlp.endpoint().to_string()))
+    }
+
+    /// The socket other screens attach to, or why there is none.
+    pub fn attach(&self) -> Result<&AttachServer, &RemoteError> {
+        self.attach.as_ref()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -151,9 +168,13 @@ impl Recording {
             file,
             writer,
             otlp,
+            attach,
             ..
         } = self;
         let served = proxy.run(shutdown).await;
+        // Screens still attached see their connection close once the bus has; the socket
+        // file goes now, so no new screen finds a session that is ending.
+        drop(attach);
         bus.close();
         let exported = otlp.map(|otlp| {
             let endpoint = otlp.endpoint().to_string();

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{client, json, Harness};
+use common::{client, files_under, json, Harness};
 use llmscope::capture::{CaptureEvent, FailureClass};
 use llmscope::llm::{decode_response, diagnose, DiagnosisKind, Dialect, Usage};
 use llmscope::mock::MockUpstream;
@@ -228,8 +228,7 @@ async fn a_key_in_the_query_never_reaches_the_store() {
         "/v1beta/models/mock-ok:streamGenerateContent?alt=sse&key=<redacted>"
     );
     assert_eq!(stored[0].record.start.model.as_deref(), Some("mock-ok"));
-    for entry in std::fs::read_dir(&dir.path).expect("data dir") {
-        let file = entry.expect("entry").path();
+    for file in files_under(&dir.path) {
         let bytes = std::fs::read(&file).expect("readable");
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(SECRET), "{} holds the key", file.display());

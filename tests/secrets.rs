@@ -4,7 +4,7 @@ mod common;
 
 use common::recorder::run_llmscope;
 
-use common::{chat_body, client, Harness};
+use common::{chat_body, client, files_under, Harness};
 
 const SECRETS: [&str; 4] = [
     "sk-live-PLANTED-1111",
@@ -47,8 +47,7 @@ async fn secret_headers_are_forwarded_but_never_written_to_disk() {
     let (stored, dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 1);
     let mut scanned = 0;
-    for entry in std::fs::read_dir(&dir.path).expect("data dir lists") {
-        let path = entry.expect("entry").path();
+    for path in files_under(&dir.path) {
         let bytes = std::fs::read(&path).expect("file reads");
         scanned += bytes.len();
         for secret in SECRETS {
@@ -129,19 +128,6 @@ fn assert_no_secret(what: &str, bytes: &[u8]) {
         !text.contains("sk-proj-") && !text.contains("sk-ant-"),
         "a key in {what}"
     );
-}
-
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("dir lists") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,8 +293,7 @@ async fn a_query_key_is_recorded_redacted_and_a_resend_still_sends_it() {
 
     let (stored, dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 2);
-    for entry in std::fs::read_dir(&dir.path).expect("data dir lists") {
-        let path = entry.expect("entry").path();
+    for path in files_under(&dir.path) {
         let bytes = std::fs::read(&path).expect("file reads");
         let found = bytes.windows(17).any(|w| w == b"AIza-PLANTED-5555");
         assert!(!found, "the query key is in {}", path.display());

@@ -211,7 +211,11 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
     }
     let listen = recording.local_addr();
     let session = recording.session;
-    plan.announce(listen, &format!(", recording session {session}"));
+    let attach = super::record::attach_command(custom_data_dir.then_some(data_dir.as_path()));
+    plan.announce(
+        listen,
+        &format!(", recording session {session}; open the screen from another terminal: {attach}"),
+    );
     let reader = recording.connect_reader().await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {

@@ -1,6 +1,7 @@
 //! The command line: flags, subcommands, and the glue that starts the proxy, the store and the
 //! views for each. `main.rs` only parses and calls [`run`].
 
+mod attach;
 mod ca;
 mod demo;
 mod env;
@@ -51,6 +52,11 @@ pub enum Command {
     Sessions(DataDirArg),
     /// Browse a recorded session in the screen (the newest when no id is given).
     Open(OpenArgs),
+    /// Open the live screen of a running `record` or `launch` from another terminal.
+    ///
+    /// Every key of the built-in screen works (hold, edit and resend, intercept, rules). The
+    /// newest live session when no id is given; several screens may attach at once.
+    Attach(OpenArgs),
     /// Everything at work with no API key: a built-in mock upstream and a scripted agent.
     Demo(DemoArgs),
     /// Export a session as HAR 1.2, or one exchange as a curl command.
@@ -339,6 +345,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Record(args)) => runtime::block_on(record::run(args)),
         Some(Command::Sessions(args)) => sessions::run(&args),
         Some(Command::Open(args)) => runtime::block_on(open::run(args)),
+        Some(Command::Attach(args)) => runtime::block_on(attach::run(args)),
         Some(Command::Demo(args)) => runtime::block_on(demo::run(args)),
         Some(Command::MockUpstream(args)) => runtime::block_on(demo::serve_mock(args)),
         Some(Command::Export(args)) => export::run(&args),

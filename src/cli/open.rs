@@ -34,6 +34,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         auto_fix: false,
         intercept: None,
         control: false,
+        attached: false,
     };
     let ctx = TuiContext {
         status,

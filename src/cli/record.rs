@@ -49,6 +49,16 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
             mode.intercept_hosts().join(", ")
         ),
     }
+    match recording.attach() {
+        Ok(server) => {
+            server.log_to_stderr();
+            println!(
+                "open the screen from another terminal: {}",
+                attach_command(args.data.data_dir.as_deref())
+            );
+        }
+        Err(error) => eprintln!("llmscope: no second screen for this session: {error}"),
+    }
     let control = recording.control();
     let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
     let health = tokio::spawn(report_capture_health(recording.store_health()));
@@ -71,6 +81,14 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The command that opens the screen on this session from another terminal.
+pub fn attach_command(data_dir: Option<&std::path::Path>) -> String {
+    match data_dir {
+        Some(dir) => format!("llmscope attach --data-dir {}", dir.display()),
+        None => "llmscope attach".to_string(),
+    }
 }
 
 /// Anyone who can reach a non-loopback listener can spend the credentials the agent sends.

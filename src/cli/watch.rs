@@ -8,6 +8,7 @@ use super::record::warn_if_exposed;
 use super::ProxyArgs;
 use crate::capture::{ExchangeId, ExchangeRecord, SessionId};
 use crate::recorder::Recording;
+use crate::remote::Control;
 use crate::store::Store;
 use crate::tui::{self, DetailLoader, StatusInfo, TuiContext};
 
@@ -37,6 +38,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
         auto_fix: control.auto_fix_enabled(),
         intercept: control.intercept(),
         control: true,
+        attached: false,
     };
     let loader = StoreLoader::new(recording.connect_reader().await?, recording.session);
     let ctx = TuiContext {
@@ -45,7 +47,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
         events: Some(recording.subscribe()),
         loader: Arc::new(loader),
         capture_health: Some(recording.store_health()),
-        control: Some(control),
+        control: Some(Control::Local(control)),
         export_dir: recording
             .data_dir
             .join("exports")

@@ -107,15 +107,26 @@ fn conversation(count: &str, with: &Fill) -> Result<Vec<Value>, TemplateError> {
 }
 
 /// A file as opencode's read tool returns it: numbered lines inside `<file>`.
+/// The most lines one read result shows. Agents page long files (opencode's `read` says how
+/// to go on), and it keeps the demo's bodies the size of real turns as this repository grows.
+const READ_LIMIT: usize = 500;
+
 fn numbered(path: &str, text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     out.push_str("<file>\n");
-    for (n, line) in text.lines().enumerate() {
+    for (n, line) in text.lines().take(READ_LIMIT).enumerate() {
         out.push_str(&format!("{:05}| {line}\n", n + 1));
     }
+    let total = text.lines().count();
+    if total > READ_LIMIT {
+        out.push_str(&format!(
+            "\n(File has more lines. Use 'offset' parameter to read beyond line {READ_LIMIT})\n"
+        ));
+    } else {
+        out.push_str(&format!("\n(End of file - total {total} lines)\n"));
+    }
     out.push_str(&format!(
-        "\n(End of file - total {} lines)\n</file>\n<system-reminder>read /home/dev/llmscope/{path}</system-reminder>",
-        text.lines().count()
+        "</file>\n<system-reminder>read /home/dev/llmscope/{path}</system-reminder>"
     ));
     out
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod recorder;
+pub mod screen;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
@@ -187,4 +188,18 @@ pub fn chat_body(model: &str, stream: bool) -> String {
 pub fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+/// Every file under `dir`, in its subfolders too (the data dir holds `ca/` and `live/`).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir lists") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::capture::{ExchangeId, ExchangeRecord, Subscription};
-use crate::proxy::ProxyControl;
+use crate::remote::Control;
 use crate::store::StoreHealth;
 use crate::tui::state::app::StatusInfo;
 use crate::tui::state::rows::ExchangeRow;
@@ -28,8 +28,9 @@ pub struct TuiContext {
     pub loader: Arc<dyn DetailLoader>,
     /// The store writer's health, shown in the status line while capture is failing.
     pub capture_health: Option<Arc<StoreHealth>>,
-    /// The running proxy, for resend and hold; `None` when browsing a past session.
-    pub control: Option<ProxyControl>,
+    /// The running proxy (here or attached), for resend and hold; `None` when browsing a
+    /// past session.
+    pub control: Option<Control>,
     /// Where `y` writes curl commands.
     pub export_dir: PathBuf,
 }

@@ -8,10 +8,12 @@ use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::capture::{CaptureEvent, Subscription};
+use crate::remote::wire::ControlState;
+use crate::remote::Control;
 use crate::tui::state::app::App;
 use crate::tui::update::event::AppEvent;
 use crate::tui::view::draw;
@@ -38,6 +40,7 @@ pub(super) async fn event_loop(
     if let Some(control) = &ctx.control {
         app.rules = control.rules();
     }
+    let mut changes = ctx.control.as_ref().and_then(Control::state_changes);
     let mut capture = ctx.events;
     let mut health = HealthWatch::new(ctx.capture_health);
     let mut input = EventStream::new();
@@ -108,6 +111,22 @@ pub(super) async fn event_loop(
                     Some(AppEvent::CaptureEnded)
                 }
             },
+            changed = next_change(&mut changes) => match changed {
+                Some(state) => {
+                    app.rules = state.rules.clone();
+                    for event in state_events(&app, &state) {
+                        if executor.apply(&mut app, event) {
+                            return Ok(());
+                        }
+                    }
+                    dirty = true;
+                    None
+                }
+                None => {
+                    changes = None;
+                    None
+                }
+            },
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => None,
         };
         if let Some(event) = event {
@@ -135,6 +154,34 @@ async fn next_capture(capture: &mut Option<Subscription>) -> Option<CaptureEvent
         Some(subscription) => subscription.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// Switches changed by another screen of an attached session; `None` when there will be no
+/// more.
+async fn next_change(changes: &mut Option<watch::Receiver<ControlState>>) -> Option<ControlState> {
+    match changes {
+        Some(receiver) => match receiver.changed().await {
+            Ok(()) => Some(receiver.borrow_and_update().clone()),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// What `update` must hear about switches that differ from what the screen shows.
+fn state_events(app: &App, state: &ControlState) -> Vec<AppEvent> {
+    let status = &app.status;
+    let mut events = Vec::new();
+    if status.hold != state.hold {
+        events.push(AppEvent::HoldChanged(state.hold));
+    }
+    if status.auto_fix != state.auto_fix {
+        events.push(AppEvent::AutoFixChanged(state.auto_fix));
+    }
+    if status.intercept != state.intercept {
+        events.push(AppEvent::InterceptChanged(state.intercept.clone()));
+    }
+    events
 }
 
 fn now_ms() -> i64 {

@@ -1,6 +1,7 @@
 //! Carries out what `update` asks for: loads and file writes on blocking threads, whose
-//! results come back through the loop; proxy commands at once (each only starts its work),
-//! with the proxy's answer fed straight back to `update`.
+//! results come back through the loop; proxy commands at once when the proxy answers at once
+//! (a local one: each only starts its work), with the answer fed straight back to `update`,
+//! else on a task of their own whose answer comes back through the loop.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -8,8 +9,10 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::capture::{ExchangeId, HeaderList};
-use crate::proxy::ProxyControl;
+use futures_util::FutureExt;
+
+use crate::capture::ExchangeId;
+use crate::remote::Control;
 use crate::tui::state::app::App;
 use crate::tui::update::event::{AppEvent, Command};
 use crate::tui::update::update;
@@ -18,11 +21,11 @@ use super::context::{DetailLoader, TuiError};
 use super::curl;
 use super::jobs::{run_blocking, Finished};
 use super::loads::DetailLoads;
-use super::proxy_commands::{read_only_answer, run_command};
+use super::proxy_commands::{answer, read_only_answer};
 
 pub(super) struct Executor {
     loads: DetailLoads,
-    control: Option<ProxyControl>,
+    control: Option<Control>,
     export_dir: PathBuf,
     tx: mpsc::UnboundedSender<Finished>,
 }
@@ -31,7 +34,7 @@ impl Executor {
     /// Jobs send what they finish to `tx`; the loop hands it back through [`Self::finished`].
     pub(super) fn new(
         loader: Arc<dyn DetailLoader>,
-        control: Option<ProxyControl>,
+        control: Option<Control>,
         export_dir: PathBuf,
         tx: mpsc::UnboundedSender<Finished>,
     ) -> Self {
@@ -51,12 +54,9 @@ impl Executor {
                 Command::Quit => return true,
                 Command::LoadDetail(id) => self.loads.request(id),
                 Command::CopyCurl { id, text } => self.copy_curl(id, text),
-                Command::ListModels { id, uri, headers } if self.control.is_some() => {
-                    self.list_models(id, uri, headers);
-                }
                 command => {
                     let answer = match &self.control {
-                        Some(control) => run_command(control, command),
+                        Some(control) => self.run(control.clone(), command),
                         None => read_only_answer(&command),
                     };
                     if let Some(event) = answer {
@@ -76,7 +76,7 @@ impl Executor {
                 Ok(event)
             }
             Finished::LoadPanicked(message) => Err(TuiError::LoaderPanicked(message)),
-            Finished::Models { id, models } => Ok(AppEvent::ModelsListed { id, models }),
+            Finished::Answer(event) => Ok(event),
             Finished::Curl { id, text, file } => {
                 if file.is_ok() {
                     curl::put_on_clipboard(&text);
@@ -86,17 +86,21 @@ impl Executor {
         }
     }
 
-    /// Asks the proxy for the upstream's models on a task of its own: the network call must
-    /// not hold the UI loop.
-    fn list_models(&self, id: ExchangeId, uri: String, headers: HeaderList) {
-        let Some(control) = self.control.clone() else {
-            return;
-        };
+    /// The answer to a proxy command if the proxy gives it at once; else the command goes on
+    /// on a task of its own (a model list waits on the upstream, an attached proxy on its
+    /// socket), which must not hold the UI loop, and its answer comes back through the loop.
+    fn run(&self, control: Control, command: Command) -> Option<AppEvent> {
+        let mut running = Box::pin(async move { answer(&control, command).await });
+        if let Some(answered) = (&mut running).now_or_never() {
+            return answered;
+        }
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let models = control.list_models(id, &uri, &headers).await;
-            let _ = tx.send(Finished::Models { id, models });
+            if let Some(event) = running.await {
+                let _ = tx.send(Finished::Answer(event));
+            }
         });
+        None
     }
 
     fn copy_curl(&self, id: ExchangeId, text: String) {

@@ -21,11 +21,8 @@ pub(super) enum Finished {
         text: String,
         file: Result<PathBuf, String>,
     },
-    /// The upstream's models for exchange `id`, or why there are none.
-    Models {
-        id: ExchangeId,
-        models: Result<Vec<String>, String>,
-    },
+    /// A proxy command that did not answer at once has answered.
+    Answer(AppEvent),
 }
 
 /// Runs `job` on a blocking thread and sends its result to `tx`; a panic is sent as

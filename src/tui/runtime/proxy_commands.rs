@@ -1,52 +1,63 @@
 //! Carrying out the commands that act on the running proxy: resend, hold, forward, intercept,
-//! rules. Each is quick (a resend only starts here; its exchange arrives on the capture bus),
-//! so the loop runs them inline and feeds the answer back to `update`.
+//! rules, model lists. A local proxy answers each at once (a resend only starts here; its
+//! exchange arrives on the capture bus); an attached one answers over its socket.
+
+use futures_util::FutureExt;
 
 use crate::proxy::ProxyControl;
+use crate::remote::Control;
 use crate::tui::update::event::{AppEvent, Command};
 
-/// Runs `command` through `control` and returns what `update` should learn from it; `None`
-/// for commands that are not about the proxy (the loop runs those itself).
+/// Runs `command` through a local proxy and returns what `update` should learn from it;
+/// `None` for commands that are not about the proxy or that wait on the network (model lists).
 pub fn run_command(control: &ProxyControl, command: Command) -> Option<AppEvent> {
+    if matches!(command, Command::ListModels { .. }) {
+        return None;
+    }
+    answer(&Control::Local(control.clone()), command)
+        .now_or_never()
+        .flatten()
+}
+
+/// What `update` should learn from `command` once `control` has run it; `None` for commands
+/// that are not about the proxy (the loop runs those itself) or that failed without a word
+/// for `update` (an attached session that just ended says so itself).
+pub async fn answer(control: &Control, command: Command) -> Option<AppEvent> {
     match command {
-        Command::Resend { parent, request } => Some(match control.resend(parent, request) {
+        Command::Resend { parent, request } => Some(match control.resend(parent, request).await {
             Ok(child) => AppEvent::ResendStarted { parent, child },
-            Err(error) => AppEvent::ResendFailed {
-                parent,
-                reason: error.to_string(),
-            },
+            Err(reason) => AppEvent::ResendFailed { parent, reason },
         }),
-        Command::SetHold(on) => {
-            control.set_hold(on);
-            Some(AppEvent::HoldChanged(control.hold_enabled()))
-        }
-        Command::SetAutoFix(on) => {
-            control.set_auto_fix(on);
-            Some(AppEvent::AutoFixChanged(control.auto_fix_enabled()))
-        }
-        Command::ForwardHeld(id) => Some(AppEvent::ForwardDone {
-            id,
-            forwarded: control.forward_held(id),
-        }),
-        Command::SetIntercept(pattern) => {
-            control.set_intercept(pattern.as_deref());
-            Some(AppEvent::InterceptChanged(control.intercept()))
-        }
+        Command::SetHold(on) => control.set_hold(on).await.ok().map(AppEvent::HoldChanged),
+        Command::SetAutoFix(on) => control
+            .set_auto_fix(on)
+            .await
+            .ok()
+            .map(AppEvent::AutoFixChanged),
+        Command::ForwardHeld(id) => control
+            .forward_held(id)
+            .await
+            .ok()
+            .map(|forwarded| AppEvent::ForwardDone { id, forwarded }),
+        Command::SetIntercept(pattern) => control
+            .set_intercept(pattern)
+            .await
+            .ok()
+            .map(AppEvent::InterceptChanged),
         Command::ReleaseIntercepted { id, request } => Some(AppEvent::ReleaseDone {
             id,
             edited: request.is_some(),
-            result: control
-                .release_intercepted(id, request)
-                .map_err(|error| error.to_string()),
+            result: control.release_intercepted(id, request).await,
         }),
         Command::SetRules(rules) => {
-            control.set_rules(rules);
+            let _ = control.set_rules(rules).await;
             None
         }
-        Command::LoadDetail(_)
-        | Command::Quit
-        | Command::CopyCurl { .. }
-        | Command::ListModels { .. } => None,
+        Command::ListModels { id, uri, headers } => Some(AppEvent::ModelsListed {
+            id,
+            models: control.list_models(id, &uri, &headers).await,
+        }),
+        Command::LoadDetail(_) | Command::Quit | Command::CopyCurl { .. } => None,
     }
 }
 

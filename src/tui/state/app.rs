@@ -34,6 +34,9 @@ pub struct StatusInfo {
     /// Whether a live proxy is behind the screen, so it can resend and hold; false when
     /// browsing a past session.
     pub control: bool,
+    /// Whether the proxy runs in another process and this screen is attached to it
+    /// (`llmscope attach`).
+    pub attached: bool,
 }
 
 /// Which part of the screen keys act on.

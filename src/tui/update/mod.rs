@@ -34,7 +34,17 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
                 capture::apply(app, event);
             }
         }
-        AppEvent::CaptureEnded => app.status.live = false,
+        AppEvent::CaptureEnded => {
+            app.status.live = false;
+            if app.status.attached {
+                // The proxy went with its process: nothing is left to hold, resend or send.
+                app.status.control = false;
+                app.notify(
+                    "the session ended: its record stays here to browse".to_string(),
+                    false,
+                );
+            }
+        }
         AppEvent::DetailLoaded(record) => {
             let id = record.id();
             app.recent.insert(record);

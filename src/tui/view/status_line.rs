@@ -37,15 +37,30 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
             .add_modifier(Modifier::BOLD);
         parts.push((0, Span::styled(format!(" ⚠ {health} "), style)));
     }
-    let live = if status.live { "live" } else { "browsing" };
-    parts.push((3, Span::styled(format!("{live} "), plain)));
-    if let Some(listen) = &status.listen {
-        parts.push((2, Span::styled(format!("{listen} "), plain)));
+    match (status.attached, status.session) {
+        (true, Some(session)) if status.live => {
+            let listen = status.listen.as_deref().unwrap_or("?");
+            let style = Style::default().fg(Color::Cyan);
+            let text = format!("attached to session {session} · {listen} ");
+            parts.push((0, Span::styled(text, style)));
+        }
+        (true, Some(session)) => {
+            let style = Style::default().fg(Color::Yellow);
+            let text = format!("session {session} ended · browsing ");
+            parts.push((0, Span::styled(text, style)));
+        }
+        _ => {
+            let live = if status.live { "live" } else { "browsing" };
+            parts.push((3, Span::styled(format!("{live} "), plain)));
+            if let Some(listen) = &status.listen {
+                parts.push((2, Span::styled(format!("{listen} "), plain)));
+            }
+        }
     }
     if let Some(upstream) = &status.upstream {
         parts.push((4, Span::styled(format!("→ {upstream} "), plain)));
     }
-    if let Some(session) = status.session {
+    if let Some(session) = status.session.filter(|_| !status.attached) {
         parts.push((5, Span::styled(format!("session {session} "), plain)));
     }
     parts.push((
@@ -152,6 +167,7 @@ mod tests {
             auto_fix: false,
             intercept: None,
             control: true,
+            attached: false,
         }
     }
 
@@ -163,6 +179,32 @@ mod tests {
         info.auto_fix = true;
         let on = render_text(&App::new(info, Vec::new(), 0, (160, 40)), 160, 40);
         assert!(on.contains("│ auto-fix ON"), "{on}");
+    }
+
+    #[test]
+    fn an_attached_screen_says_so_and_says_when_the_session_ended() {
+        let mut info = status();
+        info.attached = true;
+        info.capture_health = None;
+        let first = |info: &StatusInfo| {
+            render_text(&App::new(info.clone(), Vec::new(), 0, (120, 40)), 120, 40)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let live = first(&info);
+        assert!(
+            live.contains("attached to session 3 · 127.0.0.1:8787"),
+            "{live}"
+        );
+        assert!(live.contains("hold ON"), "{live}");
+        info.live = false;
+        info.control = false;
+        let ended = first(&info);
+        assert!(ended.contains("session 3 ended · browsing"), "{ended}");
+        assert!(ended.contains("read-only"), "{ended}");
+        assert!(!ended.contains("attached to"), "{ended}");
     }
 
     #[test]
