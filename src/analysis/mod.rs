@@ -2,11 +2,15 @@
 //! functions of the records: the screen, `record` and exports read the same answers.
 
 mod agent;
+mod conversations;
 mod gateway;
 mod retry_loops;
 mod stats;
 
 pub use agent::agent_name;
+pub use conversations::{
+    Conversation, ConversationId, ConversationKind, Conversations, RequestShape,
+};
 pub use gateway::{ProviderCauses, ProviderFailure};
 pub use retry_loops::{RetryLoop, RetryLoops};
 pub use stats::{session_stats, Figures, LoopFigures, SessionStats};
