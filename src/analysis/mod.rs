@@ -3,7 +3,9 @@
 
 mod agent;
 mod conversations;
+mod cost;
 mod gateway;
+mod prices;
 mod retry_loops;
 mod stats;
 
@@ -11,6 +13,8 @@ pub use agent::agent_name;
 pub use conversations::{
     Conversation, ConversationId, ConversationKind, Conversations, RequestShape,
 };
+pub use cost::{Cost, Gauge, Tokens, CONTEXT_WARNING};
 pub use gateway::{ProviderCauses, ProviderFailure};
+pub use prices::{canonical_model, Price, PriceError, PriceTable};
 pub use retry_loops::{RetryLoop, RetryLoops};
 pub use stats::{session_stats, Figures, LoopFigures, SessionStats};
