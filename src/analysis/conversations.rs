@@ -55,6 +55,8 @@ pub enum ConversationKind {
     Probe,
     /// Another system prompt from the same agent, started while its main conversation ran.
     SubAgent,
+    /// A request that is not an LLM call (`HEAD /`, a model list).
+    Other,
 }
 
 impl ConversationKind {
@@ -66,11 +68,18 @@ impl ConversationKind {
             Self::CountTokens => "count tokens",
             Self::Probe => "probe",
             Self::SubAgent => "sub-agent",
+            Self::Other => "other",
         }
     }
 
     pub fn is_side(self) -> bool {
         self != Self::Main
+    }
+
+    /// Whether it is a conversation of its own (a header with turns beneath) rather than a
+    /// request beside one.
+    pub fn is_conversation(self) -> bool {
+        matches!(self, Self::Main | Self::SubAgent)
     }
 }
 
@@ -97,7 +106,11 @@ impl RequestShape {
             return Self {
                 agent,
                 session,
-                side: Some(ConversationKind::CountTokens).filter(|_| is_count_tokens(path)),
+                side: Some(if is_count_tokens(path) {
+                    ConversationKind::CountTokens
+                } else {
+                    ConversationKind::Other
+                }),
                 system: 0,
                 prefixes: Vec::new(),
                 has_tools: false,

@@ -157,6 +157,29 @@ impl Gauge {
     pub fn is_warning(&self) -> bool {
         self.fraction() > CONTEXT_WARNING
     }
+
+    /// `ctx ▇▇▇▇▇▁▁▁ 71% of 200k`.
+    pub fn display(&self) -> String {
+        const CELLS: usize = 8;
+        // Rounded down like the percentage, so a full bar means a full window.
+        let filled = ((self.fraction() * CELLS as f64) as usize).min(CELLS);
+        format!(
+            "ctx {}{} {}% of {}",
+            "▇".repeat(filled),
+            "▁".repeat(CELLS - filled),
+            self.percent(),
+            window(self.window)
+        )
+    }
+}
+
+/// `200k`, `128k`, `1.0M`: a window as model pages write it.
+fn window(tokens: u64) -> String {
+    if tokens >= 1_000_000 {
+        format!("{:.1}M", tokens as f64 / 1_000_000.0)
+    } else {
+        format!("{}k", tokens / 1000)
+    }
 }
 
 #[cfg(test)]

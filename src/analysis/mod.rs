@@ -8,6 +8,7 @@ mod gateway;
 mod prices;
 mod retry_loops;
 mod stats;
+mod turn_diff;
 
 pub use agent::agent_name;
 pub use conversations::{
@@ -18,3 +19,4 @@ pub use gateway::{ProviderCauses, ProviderFailure};
 pub use prices::{canonical_model, Price, PriceError, PriceTable};
 pub use retry_loops::{RetryLoop, RetryLoops};
 pub use stats::{session_stats, Figures, LoopFigures, SessionStats};
+pub use turn_diff::TurnDiff;

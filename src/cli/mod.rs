@@ -6,6 +6,7 @@ mod env;
 mod export;
 mod launch;
 mod open;
+mod prices;
 mod record;
 mod runtime;
 mod sessions;

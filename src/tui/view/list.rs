@@ -12,8 +12,11 @@ use ratatui::Frame;
 use crate::capture::{ExchangeState, HoldOutcome};
 use crate::tui::present::units;
 use crate::tui::state::app::{App, Focus, Mode};
-use crate::tui::state::layout::{page_height, visible_offset};
+use crate::tui::state::layout::page_height;
 use crate::tui::state::rows::{ExchangeRow, HoldMark};
+
+use super::conversation_row::{header_row, HeaderColumns};
+use super::list_lines::{lines_on_screen, ListLine};
 
 /// From this width the list has separate time and class columns.
 const WIDE: u16 = 110;
@@ -28,20 +31,45 @@ enum Columns {
     Narrow,
 }
 
+impl Columns {
+    fn header(self) -> HeaderColumns {
+        match self {
+            Self::Wide => HeaderColumns::Wide,
+            Self::Normal => HeaderColumns::Normal,
+            Self::Narrow => HeaderColumns::Narrow,
+        }
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let height = page_height(area);
     let selected = app.selected_position();
-    let offset = visible_offset(app.list_offset, selected, app.rows.visible_len(), height);
     let set = match area.width {
         w if w >= WIDE => Columns::Wide,
         w if w >= NARROW => Columns::Normal,
         _ => Columns::Narrow,
     };
-    let rows: Vec<Row> = (offset..offset + height)
-        .filter_map(|pos| app.rows.visible_row(pos).map(|row| (pos, row)))
-        .map(|(pos, row)| {
-            let style = row_style(row, Some(pos) == selected);
-            Row::new(cells(row, app.now_ms, set)).style(style)
+    let rows: Vec<Row> = lines_on_screen(app, selected, height)
+        .into_iter()
+        .filter_map(|line| match line {
+            ListLine::Exchange(pos) => {
+                let row = app.rows.visible_row(pos)?;
+                let style = row_style(row, Some(pos) == selected);
+                Some(Row::new(cells(row, app.now_ms, set)).style(style))
+            }
+            ListLine::Header { pos, folded } => {
+                let id = app.rows.visible_row(pos)?.tree_conversation()?;
+                let conversation = app.conversations.get(id)?;
+                let tally = app.conversations.tally(id);
+                let chosen = folded && Some(pos) == selected;
+                Some(header_row(
+                    conversation,
+                    tally,
+                    folded,
+                    chosen,
+                    set.header(),
+                ))
+            }
         })
         .collect();
     let (header, widths) = columns(set);
@@ -142,6 +170,12 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
 /// hold.
 fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
     let mut cell = String::new();
+    if row.tree_conversation().is_some() {
+        // Beneath its conversation's header.
+        cell.push_str("  ");
+    } else if let Some(label) = row.side_label() {
+        cell.push_str(&format!("{label} · "));
+    }
     if row.repeats.is_some() || row.beneath.is_some() {
         // Shown only when unfolded (`z`): under the row it belongs to.
         cell.push_str("  └ ");
