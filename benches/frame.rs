@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use llmscope::analysis::PriceTable;
 use llmscope::capture::{
     CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart, Failure,
     FailureClass, SessionId, Timing,
 };
-use llmscope::analysis::PriceTable;
 use llmscope::llm::{Dialect, Usage};
 use llmscope::tui::{self, App, AppEvent, ConversationBook, ExchangeRow, StatusInfo};
 use ratatui::backend::TestBackend;
@@ -124,7 +124,13 @@ fn rows() -> (Vec<ExchangeRow>, ConversationBook) {
                 output_tokens: row.tokens_out,
                 ..Usage::default()
             };
-            book.finished(ExchangeId(id), row.dialect, row.model.as_deref(), &usage, false);
+            book.finished(
+                ExchangeId(id),
+                row.dialect,
+                row.model.as_deref(),
+                &usage,
+                false,
+            );
             row
         })
         .collect();

@@ -7,6 +7,7 @@ mod cost;
 mod gateway;
 mod prices;
 mod retry_loops;
+mod session_cost;
 mod stats;
 mod turn_diff;
 
@@ -18,5 +19,6 @@ pub use cost::{Cost, Gauge, Tokens, CONTEXT_WARNING};
 pub use gateway::{ProviderCauses, ProviderFailure};
 pub use prices::{canonical_model, Price, PriceError, PriceTable};
 pub use retry_loops::{RetryLoop, RetryLoops};
+pub use session_cost::{session_cost, ConversationCounts, SessionCost};
 pub use stats::{session_stats, Figures, LoopFigures, SessionStats};
 pub use turn_diff::TurnDiff;
