@@ -150,6 +150,9 @@ pub struct Conversation {
     pub session: Option<String>,
     /// Its exchanges in arrival order.
     pub exchanges: Vec<ExchangeId>,
+    /// The agent's own requests among them: retry repeats, resends and a gateway's provider
+    /// calls belong to a turn but are not one.
+    turns: usize,
     system: u64,
 }
 
@@ -160,7 +163,7 @@ impl Conversation {
     }
 
     pub fn turns(&self) -> usize {
-        self.exchanges.len()
+        self.turns
     }
 }
 
@@ -201,6 +204,9 @@ impl Conversations {
                 .insert((shape.agent.clone(), conversation.system, tail), at);
         }
         self.list[at].exchanges.push(id);
+        if parent.is_none() {
+            self.list[at].turns += 1;
+        }
         self.of.insert(id, at);
         self.list[at].id
     }
@@ -258,6 +264,7 @@ impl Conversations {
             agent: shape.agent.clone(),
             session: shape.session.clone(),
             exchanges: Vec::new(),
+            turns: 0,
             system: shape.system,
         });
         at

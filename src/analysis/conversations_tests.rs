@@ -131,8 +131,11 @@ fn a_resend_joins_the_conversation_it_was_resent_from() {
     assert_eq!(conversations.of(ExchangeId(4)).map(|c| c.id), Some(id));
     // Filing an exchange twice changes nothing.
     let again = conversations.observe(ExchangeId(8), &edited, None);
+    assert_eq!(again, id);
+    let conversation = conversations.get(id);
     assert_eq!(
-        (again, conversations.get(id).map(|c| c.turns())),
-        (id, Some(3))
+        conversation.map(|c| (c.exchanges.len(), c.turns())),
+        Some((3, 2)),
+        "a resend belongs to a turn but is not one"
     );
 }

@@ -70,7 +70,7 @@ fn interleaved_opencode_sessions_read_as_two_conversations_with_titles_apart() {
     // 30,932 prompt tokens (20,224 cached), 117 out, at gpt-4.1's prices.
     assert_eq!(
         lines[1],
-        "▾ c2 opencode conversation · 3 turns · ctx ▁▁▁▁▁▁▁▁ 1% of 1.0M gpt-4.1 $0.0325 30k/117"
+        "▾ c2 opencode conversation · 3 turns · ctx ▁▁▁▁▁▁▁▁ 1% of 1.0M · gpt-4.1 · $0.0325 · 30k in / 117 out"
     );
     assert!(
         lines[0].contains("title · /v1/chat/completions gpt-4.1-mini"),
@@ -182,22 +182,26 @@ fn claude_code_side_requests_are_labelled_and_its_tools_change_shows_in_the_turn
 fn the_gauge_turns_amber_past_80_percent_of_the_window() {
     let mut app = live_app();
     let mut records = fixture_session(CLAUDE_CODE_SESSION);
-    // The main turn, answered with a prompt of 170,000 tokens of Claude Sonnet's 200,000.
-    let mut record = records.remove(2);
-    let response = record.response.as_mut().map(|r| {
+    // The second main turn, answered with a prompt of 170,000 tokens of Claude Sonnet's
+    // 200,000: 6 fresh, 1,021 written to the cache, 168,973 read from it.
+    let mut second = records.remove(5);
+    let first = records.remove(2);
+    let response = second.response.as_mut().map(|r| {
         let body = String::from_utf8_lossy(&r.body).replace(
-            "\"cache_creation_input_tokens\":14820",
-            "\"cache_creation_input_tokens\":169997",
+            "\"cache_read_input_tokens\":14820",
+            "\"cache_read_input_tokens\":168973",
         );
         r.body_len = body.len() as u64;
         r.body = body.into();
     });
     assert!(response.is_some());
-    update(
-        &mut app,
-        AppEvent::Capture(CaptureEvent::Started(record.start.clone())),
-    );
-    finished(&mut app, record);
+    for record in [first, second] {
+        update(
+            &mut app,
+            AppEvent::Capture(CaptureEvent::Started(record.start.clone())),
+        );
+        finished(&mut app, record);
+    }
     let buffer = render(&app, 160, 40);
     let screen = render_text(&app, 160, 40);
     assert!(screen.contains("ctx ▇▇▇▇▇▇▁▁ 85% of 200k"), "{screen}");

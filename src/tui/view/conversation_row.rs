@@ -1,83 +1,52 @@
-//! A conversation's header row in the list: fold mark, label, turns, the context gauge (amber
-//! past 80 %), model, cost and tokens, in the columns the exchange rows use for the same
-//! facts.
+//! A conversation's header row in the list, one line across the whole width: fold mark,
+//! label, turns, the context gauge (amber past 80 %), model, cost and tokens.
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 
 use crate::analysis::{Conversation, Gauge};
 use crate::tui::present::units;
 use crate::tui::state::conversations::Tally;
 
-/// Which columns the list has; the same sets as its exchange rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderColumns {
-    Wide,
-    Normal,
-    Narrow,
-}
-
-/// The header row of `conversation`; `folded` when it stands for its rows.
-pub fn header_row(
+/// `▾ c2 opencode conversation · 5 turns · ctx ▇▇▁▁▁▁▁▁ 24% of 200k · claude-sonnet-4-5 ·
+/// $0.0427 · 14k in / 340 out`; `folded` when it stands for its rows.
+pub fn header_line(
     conversation: &Conversation,
     tally: Option<&Tally>,
     folded: bool,
     selected: bool,
-    set: HeaderColumns,
-) -> Row<'static> {
+) -> Line<'static> {
     let mark = if folded { "▸" } else { "▾" };
     let turns = match conversation.turns() {
         1 => "1 turn".to_string(),
         n => format!("{n} turns"),
     };
-    let mut path = vec![Span::raw(format!(
-        "{} {} · {turns}",
+    let mut spans = vec![Span::raw(format!(
+        "{mark} {} {} · {turns}",
         conversation.id,
         conversation.label()
     ))];
-    if let Some(gauge) = tally.and_then(|t| t.gauge) {
-        path.push(Span::raw(" · "));
-        path.push(Span::styled(gauge.display(), gauge_style(&gauge)));
+    if let Some(tally) = tally {
+        if let Some(gauge) = tally.gauge {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(gauge.display(), gauge_style(&gauge)));
+        }
+        let mut rest = String::new();
+        if let Some(model) = &tally.model {
+            rest.push_str(&format!(" · {model}"));
+        }
+        if tally.cost.priced + tally.cost.unpriced > 0 {
+            rest.push_str(&format!(
+                " · {} · {} in / {} out",
+                tally.cost.display(),
+                units::count(tally.tokens.input()),
+                units::count(tally.tokens.output)
+            ));
+        }
+        spans.push(Span::raw(rest));
     }
-    let path = Cell::from(Line::from(path));
-    let model = tally.and_then(|t| t.model.clone()).unwrap_or_default();
-    let cost = tally.map(|t| t.cost.display()).unwrap_or_default();
-    let tokens = tally
-        .filter(|t| t.cost.priced + t.cost.unpriced > 0)
-        .map(|t| {
-            format!(
-                "{}/{}",
-                units::count(t.tokens.input()),
-                units::count(t.tokens.output)
-            )
-        })
-        .unwrap_or_default();
-    let cells: Vec<Cell<'static>> = match set {
-        HeaderColumns::Wide => vec![
-            mark.into(),
-            "".into(),
-            "".into(),
-            path,
-            model.into(),
-            "".into(),
-            cost.into(),
-            "".into(),
-            tokens.into(),
-        ],
-        HeaderColumns::Normal => vec![
-            mark.into(),
-            "".into(),
-            path,
-            model.into(),
-            cost.into(),
-            "".into(),
-            tokens.into(),
-        ],
-        HeaderColumns::Narrow => vec![mark.into(), path, cost.into(), "".into()],
-    };
     let style = Style::default().add_modifier(Modifier::BOLD);
-    Row::new(cells).style(if selected {
+    Line::from(spans).style(if selected {
         style.add_modifier(Modifier::REVERSED)
     } else {
         style

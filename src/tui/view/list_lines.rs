@@ -2,6 +2,7 @@
 //! lines of their own (above a conversation's first row on screen, or alone when folded), so
 //! the offset is moved on until the selection is among them.
 
+use crate::analysis::{ConversationId, ConversationKind};
 use crate::tui::state::app::App;
 use crate::tui::state::layout::visible_offset;
 
@@ -46,7 +47,10 @@ fn lines_from(app: &App, offset: usize, height: usize) -> Vec<ListLine> {
                 continue;
             }
             // A conversation cut by the top of the list keeps its header in view.
-            Some(_) if pos == offset || app.rows.starts_conversation(pos) => {
+            Some(id)
+                if shows_header(app, id)
+                    && (pos == offset || app.rows.starts_conversation(pos)) =>
+            {
                 lines.push(ListLine::Header { pos, folded: false });
             }
             _ => {}
@@ -57,4 +61,12 @@ fn lines_from(app: &App, offset: usize, height: usize) -> Vec<ListLine> {
         pos += 1;
     }
     lines
+}
+
+/// Whether conversation `id` has a header row: once it has a second turn, and always for a
+/// sub-agent, so a single request reads as a plain row until a conversation forms.
+pub fn shows_header(app: &App, id: ConversationId) -> bool {
+    app.conversations
+        .get(id)
+        .is_some_and(|c| c.kind == ConversationKind::SubAgent || c.turns() > 1)
 }
