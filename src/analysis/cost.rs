@@ -158,18 +158,20 @@ impl Gauge {
         self.fraction() > CONTEXT_WARNING
     }
 
-    /// `ctx ▇▇▇▇▇▁▁▁ 71% of 200k`.
+    /// `ctx ▇▇▇▇▇▅▁▁ 71% of 200k`: eight cells, the last one filled in part so a gauge
+    /// that climbs a few percent a turn is seen to climb.
     pub fn display(&self) -> String {
         const CELLS: usize = 8;
-        // Rounded down like the percentage, so a full bar means a full window.
-        let filled = ((self.fraction() * CELLS as f64) as usize).min(CELLS);
-        format!(
-            "ctx {}{} {}% of {}",
-            "▇".repeat(filled),
-            "▁".repeat(CELLS - filled),
-            self.percent(),
-            window(self.window)
-        )
+        const PARTS: [&str; 7] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇"];
+        let cells = (self.fraction() * CELLS as f64).min(CELLS as f64);
+        let full = cells as usize;
+        let mut bar = "▇".repeat(full);
+        if full < CELLS {
+            let part = ((cells - full as f64) * PARTS.len() as f64) as usize;
+            bar.push_str(PARTS[part.min(PARTS.len() - 1)]);
+            bar.push_str(&"▁".repeat(CELLS - full - 1));
+        }
+        format!("ctx {bar} {}% of {}", self.percent(), window(self.window))
     }
 }
 

@@ -113,7 +113,7 @@ fn the_gauge_reads_the_latest_prompt_against_the_window_and_warns_past_80_percen
     assert!(!at_80.is_warning(), "amber only past 80 %");
     assert_eq!(Gauge::of(&table, Some("mock-ok"), 1000), None);
     let seventy_one = Gauge::of(&table, Some("claude-sonnet-4-5"), 142_000).expect("window");
-    assert_eq!(seventy_one.display(), "ctx ▇▇▇▇▇▁▁▁ 71% of 200k");
+    assert_eq!(seventy_one.display(), "ctx ▇▇▇▇▇▅▁▁ 71% of 200k");
     let big = Gauge::of(&table, Some("gpt-4.1"), 10_000).expect("window");
     assert_eq!(big.display(), "ctx ▁▁▁▁▁▁▁▁ 0% of 1.0M");
 }

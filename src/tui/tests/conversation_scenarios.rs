@@ -170,7 +170,7 @@ fn claude_code_side_requests_are_labelled_and_its_tools_change_shows_in_the_turn
     update(&mut app, AppEvent::Tick { now_ms: 0 });
     let screen = render_text(&app, 160, 40);
     assert!(
-        screen.contains("Request · c3 turn 2/2 · ctx ▁▁▁▁▁▁▁▁ 7% of 200k"),
+        screen.contains("Request · c3 turn 2/2 · ctx ▅▁▁▁▁▁▁▁ 7% of 200k"),
         "{screen}"
     );
     press(&mut app, KeyCode::Char('t'));
@@ -204,7 +204,7 @@ fn the_gauge_turns_amber_past_80_percent_of_the_window() {
     }
     let buffer = render(&app, 160, 40);
     let screen = render_text(&app, 160, 40);
-    assert!(screen.contains("ctx ▇▇▇▇▇▇▁▁ 85% of 200k"), "{screen}");
-    let style = find_cell_style(&buffer, "ctx ▇▇▇▇▇▇▁▁ 85%").expect("gauge on screen");
+    assert!(screen.contains("ctx ▇▇▇▇▇▇▆▁ 85% of 200k"), "{screen}");
+    let style = find_cell_style(&buffer, "ctx ▇▇▇▇▇▇▆▁ 85%").expect("gauge on screen");
     assert_eq!(style.fg, Some(Color::Yellow));
 }
