@@ -153,6 +153,8 @@ pub struct Conversation {
     /// The agent's own requests among them: retry repeats, resends and a gateway's provider
     /// calls belong to a turn but are not one.
     turns: usize,
+    /// The turn each exchange belongs to (from 1), beside `exchanges`.
+    turn_of: Vec<usize>,
     system: u64,
 }
 
@@ -164,6 +166,12 @@ impl Conversation {
 
     pub fn turns(&self) -> usize {
         self.turns
+    }
+
+    /// Which turn exchange `id` is (or belongs to, for a resend or a repeat), from 1.
+    pub fn turn_of(&self, id: ExchangeId) -> Option<usize> {
+        let at = self.exchanges.iter().position(|&e| e == id)?;
+        self.turn_of.get(at).copied()
     }
 }
 
@@ -203,10 +211,12 @@ impl Conversations {
             self.by_tail
                 .insert((shape.agent.clone(), conversation.system, tail), at);
         }
-        self.list[at].exchanges.push(id);
+        let conversation = &mut self.list[at];
+        conversation.exchanges.push(id);
         if parent.is_none() {
-            self.list[at].turns += 1;
+            conversation.turns += 1;
         }
+        conversation.turn_of.push(conversation.turns.max(1));
         self.of.insert(id, at);
         self.list[at].id
     }
@@ -265,6 +275,7 @@ impl Conversations {
             session: shape.session.clone(),
             exchanges: Vec::new(),
             turns: 0,
+            turn_of: Vec::new(),
             system: shape.system,
         });
         at

@@ -138,4 +138,6 @@ fn a_resend_joins_the_conversation_it_was_resent_from() {
         Some((3, 2)),
         "a resend belongs to a turn but is not one"
     );
+    let turn = |e| conversation.and_then(|c| c.turn_of(ExchangeId(e)));
+    assert_eq!((turn(4), turn(6), turn(8)), (Some(1), Some(2), Some(2)));
 }
