@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use llmscope::analysis::PriceTable;
 use llmscope::capture::{
     CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart, Failure,
     FailureClass, SessionId, Timing,
 };
-use llmscope::llm::Dialect;
-use llmscope::tui::{self, App, AppEvent, ExchangeRow, StatusInfo};
+use llmscope::llm::{Dialect, Usage};
+use llmscope::tui::{self, App, AppEvent, ConversationBook, ExchangeRow, StatusInfo};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::{json, Map};
@@ -63,6 +64,8 @@ fn start(id: u64, body: Bytes) -> ExchangeStart {
             headers: vec![
                 ("content-type".into(), "application/json".into()),
                 ("authorization".into(), "<redacted>".into()),
+                // Conversations of 40 turns, grouped by the agent's session header.
+                ("x-session-id".into(), format!("ses_{}", id / 40)),
             ],
             body,
         },
@@ -98,13 +101,16 @@ fn record(start: ExchangeStart, rng: &mut Rng, reply: Bytes) -> ExchangeRecord {
     }
 }
 
-/// 100,000 rows as the live TUI builds them; the last few still in flight.
-fn rows() -> Vec<ExchangeRow> {
+/// 100,000 rows as the live TUI builds them, grouped into conversations as it groups them;
+/// the last few still in flight.
+fn rows() -> (Vec<ExchangeRow>, ConversationBook) {
     let mut rng = Rng::new(7);
-    (1..=ROWS)
+    let mut book = ConversationBook::new(PriceTable::builtin().expect("price table"));
+    let rows = (1..=ROWS)
         .map(|id| {
-            let st = start(id, Bytes::from(vec![b' '; 0]));
+            let st = start(id, Bytes::from_static(b"{\"messages\":[]}"));
             let mut row = tui::row_from_start(&st);
+            row.conversation = Some(book.started(&st, None));
             if id <= ROWS - 3 {
                 let rec = record(st, &mut rng, Bytes::new());
                 tui::row_update_from_record(&mut row, &rec);
@@ -113,9 +119,22 @@ fn rows() -> Vec<ExchangeRow> {
                 row.tokens_out = Some(rng.range(20, 2000) as u64);
             }
             row.request_bytes = rng.range(30_000, 900_000) as u64;
+            let usage = Usage {
+                input_tokens: Some(id % 40 * 3000),
+                output_tokens: row.tokens_out,
+                ..Usage::default()
+            };
+            book.finished(
+                ExchangeId(id),
+                row.dialect,
+                row.model.as_deref(),
+                &usage,
+                false,
+            );
             row
         })
-        .collect()
+        .collect();
+    (rows, book)
 }
 
 fn press(app: &mut App, code: KeyCode) {
@@ -179,7 +198,7 @@ fn main() {
     let reply = Bytes::from(reply);
 
     let t = Instant::now();
-    let rows = rows();
+    let (rows, book) = rows();
     let made = t.elapsed();
     let t = Instant::now();
     let status = StatusInfo {
@@ -195,6 +214,7 @@ fn main() {
         ..StatusInfo::default()
     };
     let mut app = App::new(status, rows, NOW_MS, SIZE);
+    app.conversations = book;
     let built = t.elapsed();
     progress!("{ROWS} rows made in {made:?}, App built in {built:?}");
     let detail_tail = load_selected(&mut app, &request, &reply);

@@ -114,6 +114,20 @@ impl Demo {
     }
 }
 
+/// The percentage on the opencode conversation's gauge (`ctx ▂▁▁▁▁▁▁▁ 3% of 200k`).
+fn context_percent(screen: &str) -> u32 {
+    let header = screen
+        .lines()
+        .find(|l| l.contains("opencode conversation"))
+        .unwrap_or_default();
+    let gauge = header.split("ctx ").nth(1).unwrap_or_default();
+    let percent = gauge.split_whitespace().nth(1).unwrap_or_default();
+    percent
+        .trim_end_matches('%')
+        .parse()
+        .unwrap_or_else(|_| panic!("a gauge in {screen}"))
+}
+
 /// The story a newcomer sees: the subagent's call fails and is held, the screen names the
 /// keys, the keys fix it, the fixed reply reaches the waiting agent and the session goes on.
 #[test]
@@ -122,6 +136,14 @@ fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
     let screen = demo.wait_for("the held failure and its keys", |s| {
         s.contains("held — the agent is waiting") && s.contains("fix it: e edit")
     });
+    // The list is a tree: opencode's title call apart, its conversation under a header with
+    // the context gauge.
+    let title = screen
+        .lines()
+        .find(|l| l.starts_with("│1 "))
+        .unwrap_or_default();
+    assert!(title.contains("title · /v1/chat/completions"), "{screen}");
+    let earlier = context_percent(&screen);
     for shown in [
         "4 total 1 failed",
         "Invalid model name passed in model=mock-400-model",
@@ -170,6 +192,10 @@ fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
     );
     assert!(row("11").contains("claude-opus-4-1    200"), "{screen}");
     assert!(screen.contains("2 failed"), "{screen}");
+    // The conversation's context gauge climbed with its turns; the subagent has its own.
+    let later = context_percent(&screen);
+    assert!(later > earlier, "{earlier}% then {later}%: {screen}");
+    assert!(screen.contains("opencode sub-agent · 1 turn"), "{screen}");
 
     demo.type_keys(b"?");
     demo.wait_for("the help overlay", |s| {

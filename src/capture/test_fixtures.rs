@@ -39,3 +39,71 @@ pub(crate) fn failed(start: ExchangeStart, failure: Failure) -> ExchangeRecord {
         failure: Some(failure),
     }
 }
+
+/// The recorded-looking agent sessions in `assets/fixtures/`: opencode (chat completions),
+/// Claude Code (messages) and Codex (Responses), streamed and not.
+pub(crate) const OPENCODE_TWO_SESSIONS: &str =
+    include_str!("../../assets/fixtures/opencode-two-sessions.json");
+pub(crate) const CLAUDE_CODE_SESSION: &str =
+    include_str!("../../assets/fixtures/claude-code-session.json");
+pub(crate) const CODEX_SESSION: &str =
+    include_str!("../../assets/fixtures/codex-responses-session.json");
+
+/// Every exchange of a fixture session as a finished record, numbered from `#1`, one second
+/// apart.
+pub(crate) fn fixture_session(fixture: &str) -> Vec<ExchangeRecord> {
+    let value: serde_json::Value = serde_json::from_str(fixture).unwrap_or_default();
+    let exchanges = value["exchanges"].as_array().cloned().unwrap_or_default();
+    exchanges
+        .iter()
+        .enumerate()
+        .map(|(at, exchange)| fixture_record(at as u64 + 1, exchange))
+        .collect()
+}
+
+fn fixture_record(id: u64, exchange: &serde_json::Value) -> ExchangeRecord {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let headers: super::HeaderList = exchange["headers"]
+        .as_object()
+        .map(|map| map.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+        .unwrap_or_default();
+    let uri = text(&exchange["path"]);
+    let has_version = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("anthropic-version"));
+    let body = exchange["body"].to_string();
+    let dialect = Dialect::detect(&uri, has_version);
+    let response = &exchange["response"];
+    let reply = text(&response["body"]);
+    let started_at_ms = 1_764_590_000_000 + id as i64 * 1000;
+    ExchangeRecord {
+        start: Arc::new(ExchangeStart {
+            id: ExchangeId(id),
+            session: SessionId(1),
+            started_at_ms,
+            dialect,
+            model: crate::llm::request_model(&uri, body.as_bytes()),
+            request: CapturedRequest {
+                method: text(&exchange["method"]),
+                uri,
+                headers,
+                body: Bytes::from(body),
+            },
+            lineage: Default::default(),
+            rewrite: None,
+            request_body_unrecorded: None,
+        }),
+        timing: Timing {
+            started_at_ms,
+            first_byte_ms: Some(300),
+            duration_ms: Some(2000),
+        },
+        response: Some(super::CapturedResponse {
+            status: response["status"].as_u64().unwrap_or(200) as u16,
+            headers: vec![("content-type".into(), text(&response["content_type"]))],
+            body_len: reply.len() as u64,
+            body: Bytes::from(reply),
+        }),
+        failure: None,
+    }
+}

@@ -9,6 +9,7 @@ mod export;
 mod launch;
 mod mode;
 mod open;
+mod prices;
 mod record;
 mod runtime;
 mod sessions;

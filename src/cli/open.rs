@@ -44,6 +44,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         capture_health: None,
         control: None,
         export_dir: dir.join("exports").join(session.to_string()),
+        prices: super::prices::price_table_async().await?,
     };
     tui::run(ctx).await?;
     Ok(())

@@ -52,6 +52,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
             .data_dir
             .join("exports")
             .join(recording.session.to_string()),
+        prices: super::prices::price_table_async().await?,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {

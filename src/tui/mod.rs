@@ -23,6 +23,7 @@ pub use present::pane_text::{PaneContent, PaneText, ViewMode};
 pub use present::response::LiveHead;
 pub use runtime::{run, run_command, DetailLoader, TuiContext, TuiError};
 pub use state::app::{App, Banner, Focus, Mode, Notice, PaneState, StatusInfo};
+pub use state::conversations::{ConversationBook, Tally};
 pub use state::detail::{Detail, DetailView};
 pub use state::editor::{EditorPrompt, EditorState, JsonStatus};
 pub use state::records::{LiveExchange, RecentRecords, RECENT_RECORDS};

@@ -8,14 +8,27 @@ use similar::{ChangeTag, TextDiff};
 
 use super::body::{dim, sanitize};
 use super::request_text::request_text;
+use super::turn_diff::turn_lines;
+use crate::analysis::TurnDiff;
 use crate::capture::{ExchangeId, ExchangeStart};
+use crate::llm::decode_request;
 
 /// Unchanged lines shown around each change.
 const CONTEXT: usize = 3;
 
-/// The lines of one resend's diff against its parent.
+/// What a diff compares the selected request with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffKind {
+    /// A resend against the request it was resent from (`D`).
+    Resend,
+    /// A request against the one before it in its conversation (`t`).
+    Turn,
+}
+
+/// The lines of one request's diff against an earlier one.
 #[derive(Debug, Clone)]
 pub struct RequestDiff {
+    pub kind: DiffKind,
     pub child: ExchangeId,
     pub parent: ExchangeId,
     pub lines: Vec<Line<'static>>,
@@ -26,6 +39,7 @@ pub struct RequestDiff {
 }
 
 impl RequestDiff {
+    /// A resend's diff: what it changed read as messages, then line by line.
     pub fn build(parent: &ExchangeStart, child: &ExchangeStart) -> Self {
         let old = text_of(parent);
         let new = text_of(child);
@@ -33,8 +47,13 @@ impl RequestDiff {
             format!("diff {} → {}", parent.id, child.id),
             Style::default().add_modifier(Modifier::BOLD),
         )];
+        if let Some(turn) = message_diff(parent, child).filter(|d| !d.is_empty()) {
+            lines.extend(turn_lines(&turn));
+            lines.push(Line::styled("line by line:", dim()));
+        }
         lines.extend(diff_lines(&old, &new));
         Self {
+            kind: DiffKind::Resend,
             child: child.id,
             parent: parent.id,
             lines,
@@ -43,9 +62,36 @@ impl RequestDiff {
         }
     }
 
-    /// A placeholder while a request is loaded, or saying why there is no diff.
-    pub fn waiting(child: ExchangeId, parent: ExchangeId, text: String, pending: bool) -> Self {
+    /// A turn's diff from the request before it in its conversation, read as messages.
+    pub fn build_turn(before: &ExchangeStart, after: &ExchangeStart) -> Self {
+        let mut lines = vec![Line::styled(
+            format!("turn {} after {}", after.id, before.id),
+            Style::default().add_modifier(Modifier::BOLD),
+        )];
+        match message_diff(before, after) {
+            Some(turn) => lines.extend(turn_lines(&turn)),
+            None => lines.extend(diff_lines(&text_of(before), &text_of(after))),
+        }
         Self {
+            kind: DiffKind::Turn,
+            child: after.id,
+            parent: before.id,
+            lines,
+            pending: false,
+            parent_asked: false,
+        }
+    }
+
+    /// A placeholder while a request is loaded, or saying why there is no diff.
+    pub fn waiting(
+        kind: DiffKind,
+        child: ExchangeId,
+        parent: ExchangeId,
+        text: String,
+        pending: bool,
+    ) -> Self {
+        Self {
+            kind,
             child,
             parent,
             lines: vec![Line::styled(text, dim())],
@@ -53,6 +99,13 @@ impl RequestDiff {
             parent_asked: false,
         }
     }
+}
+
+/// Both requests read as LLM calls, compared as messages; `None` when either is not one.
+fn message_diff(before: &ExchangeStart, after: &ExchangeStart) -> Option<TurnDiff> {
+    let old = decode_request(before.dialect, &before.request.body)?;
+    let new = decode_request(after.dialect, &after.request.body)?;
+    Some(TurnDiff::between(&old, &new))
 }
 
 fn text_of(start: &ExchangeStart) -> String {

@@ -13,5 +13,6 @@ pub mod pane_text;
 pub mod request;
 pub mod request_text;
 pub mod response;
+pub mod turn_diff;
 pub mod units;
 pub mod wrap;

@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::analysis::PriceTable;
 use crate::capture::{ExchangeId, ExchangeRecord, Subscription};
 use crate::remote::Control;
 use crate::store::StoreHealth;
@@ -33,6 +34,8 @@ pub struct TuiContext {
     pub control: Option<Control>,
     /// Where `y` writes curl commands.
     pub export_dir: PathBuf,
+    /// What exchanges cost, and each model's context window.
+    pub prices: PriceTable,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -37,6 +37,7 @@ pub(super) async fn event_loop(
     let mut status = ctx.status;
     status.control = ctx.control.is_some();
     let mut app = App::new(status, ctx.rows, now_ms(), (size.width, size.height));
+    app.conversations.set_prices(ctx.prices);
     if let Some(control) = &ctx.control {
         app.rules = control.rules();
     }

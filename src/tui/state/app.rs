@@ -2,12 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analysis::{ProviderCauses, RetryLoops};
+use crate::analysis::{PriceTable, ProviderCauses, RetryLoops};
 use crate::capture::{ExchangeId, Failure, SessionId};
 use crate::fix::Rule;
-use crate::tui::present::diff::RequestDiff;
+use crate::tui::present::diff::{DiffKind, RequestDiff};
 use crate::tui::present::pane_text::ViewMode;
 
+use super::conversations::ConversationBook;
 use super::detail::Detail;
 use super::editor::EditorState;
 use super::fixes::SentFixes;
@@ -158,9 +159,10 @@ pub struct App {
     /// Set once the user asked to quit.
     pub quitting: bool,
     pub notice: Option<Notice>,
-    /// The request pane shows the diff from the parent request instead of the request.
-    pub show_diff: bool,
-    /// The diff of the selected resend, once both requests are in memory.
+    /// The request pane shows a diff instead of the request: from the resend's parent, or
+    /// from the turn before.
+    pub diff_view: Option<DiffKind>,
+    /// The diff of the selected request, once both requests are in memory.
     pub diff: Option<RequestDiff>,
     /// A resend just started: select it when its row appears.
     pub select_when_seen: Option<ExchangeId>,
@@ -179,6 +181,8 @@ pub struct App {
     pub loops: RetryLoops,
     /// Provider failures under agent exchanges, for the banner's deepest cause.
     pub causes: ProviderCauses,
+    /// Which conversation each exchange is in, and their tokens, cost and gauges.
+    pub conversations: ConversationBook,
 }
 
 impl App {
@@ -211,7 +215,7 @@ impl App {
             size,
             quitting: false,
             notice: None,
-            show_diff: false,
+            diff_view: None,
             diff: None,
             select_when_seen: None,
             rules: Vec::new(),
@@ -221,6 +225,8 @@ impl App {
             intercepted_ids: HashSet::new(),
             loops: RetryLoops::default(),
             causes: ProviderCauses::default(),
+            // The shipped table is checked by a test; `set_prices` lays the user's over it.
+            conversations: ConversationBook::new(PriceTable::builtin().unwrap_or_default()),
         }
     }
 

@@ -4,10 +4,12 @@
 //! keys, drawing or the terminal.
 
 pub mod app;
+pub mod conversations;
 pub mod detail;
 pub mod editor;
 pub mod filter;
 pub mod fixes;
+pub mod grouping;
 pub mod hold_hint;
 pub mod layout;
 pub mod records;

@@ -1,6 +1,7 @@
 //! One row of the exchange list: what it shows about an exchange, and where a held one
 //! stands. No bodies, so a session of 100,000 exchanges stays cheap to hold.
 
+use crate::analysis::{ConversationId, ConversationKind};
 use crate::capture::{ExchangeId, ExchangeState, Failure, HoldOutcome};
 use crate::llm::Dialect;
 
@@ -46,6 +47,9 @@ pub struct ExchangeRow {
     pub beneath: Option<ExchangeId>,
     /// On an agent's row: how many provider calls are folded into it.
     pub provider_calls: u32,
+    /// The conversation it belongs to, and what that conversation is (main, title, …);
+    /// `None` for a past session's rows, which are not grouped.
+    pub conversation: Option<(ConversationId, ConversationKind)>,
 }
 
 /// Where a held exchange stands.
@@ -79,5 +83,22 @@ impl ExchangeRow {
 
     pub fn is_failed(&self) -> bool {
         self.failure.is_some()
+    }
+
+    /// The conversation whose header this row sits under; side requests stand alone.
+    pub fn tree_conversation(&self) -> Option<ConversationId> {
+        match self.conversation {
+            Some((id, kind)) if kind.is_conversation() => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The side request's label (`title`, `count tokens`, …), for a row that stands alone.
+    pub fn side_label(&self) -> Option<&'static str> {
+        match self.conversation {
+            Some((_, ConversationKind::Other)) => None,
+            Some((_, kind)) if self.tree_conversation().is_none() => Some(kind.label()),
+            _ => None,
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! The exchange list's rows: built from a start, a record or a past session's summary, and
 //! held in a table that keeps the filter's shown rows, the folds and the counts as rows change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use crate::analysis::ConversationId;
 use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Origin};
 use crate::llm::Usage;
 use crate::store::ExchangeSummary;
@@ -37,6 +38,7 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         repeated: 0,
         beneath: start.lineage.beneath,
         provider_calls: 0,
+        conversation: None,
     }
 }
 
@@ -67,6 +69,7 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         repeated: 0,
         beneath: summary.lineage.beneath,
         provider_calls: 0,
+        conversation: None,
     }
 }
 
@@ -98,6 +101,11 @@ pub fn row_update_usage(row: &mut ExchangeRow, usage: &Usage) {
 
 /// All rows in arrival order, an id index, and the positions the current filter lets through.
 /// Counts are kept as rows change so the status line never walks the whole list.
+///
+/// Shown rows are in tree order: a conversation's rows together, after its first row's place
+/// in arrival order, so interleaved conversations read one after the other; rows outside a
+/// conversation (side requests, a past session's rows) keep their own place. A folded
+/// conversation shows only its latest row, which the list draws as the conversation's header.
 #[derive(Debug, Clone, Default)]
 pub struct RowTable {
     rows: Vec<ExchangeRow>,
@@ -108,6 +116,10 @@ pub struct RowTable {
     in_flight: usize,
     /// Show retry repeats and provider calls as rows of their own instead of folded.
     unfolded: bool,
+    /// Each conversation's first and latest row (repeats and provider calls left out).
+    first_row: HashMap<ConversationId, usize>,
+    latest_row: HashMap<ConversationId, usize>,
+    folded_conversations: HashSet<ConversationId>,
 }
 
 impl RowTable {
@@ -157,14 +169,64 @@ impl RowTable {
     /// Where `id` sits among the shown rows, if the filter shows it.
     pub fn visible_position(&self, id: ExchangeId) -> Option<usize> {
         let index = *self.index.get(&id)?;
-        self.visible.binary_search(&index).ok()
+        self.find_visible(index).ok()
+    }
+
+    /// Where row `index` is, or would be, among the shown rows.
+    fn find_visible(&self, index: usize) -> Result<usize, usize> {
+        let key = self.order_key(index);
+        self.visible
+            .binary_search_by_key(&key, |&i| self.order_key(i))
+    }
+
+    /// Tree order: the place of the conversation's first row, then arrival.
+    fn order_key(&self, index: usize) -> (usize, usize) {
+        let block = self.rows[index]
+            .tree_conversation()
+            .and_then(|c| self.first_row.get(&c).copied())
+            .unwrap_or(index);
+        (block, index)
+    }
+
+    /// Whether the shown row at `pos` is the first of its conversation's rows on the list:
+    /// where the list puts the conversation's header.
+    pub fn starts_conversation(&self, pos: usize) -> bool {
+        let Some(&i) = self.visible.get(pos) else {
+            return false;
+        };
+        if self.rows[i].tree_conversation().is_none() {
+            return false;
+        }
+        match pos.checked_sub(1).and_then(|p| self.visible.get(p)) {
+            Some(&before) => self.order_key(before).0 != self.order_key(i).0,
+            None => true,
+        }
+    }
+
+    pub fn is_conversation_folded(&self, id: ConversationId) -> bool {
+        self.folded_conversations.contains(&id)
+    }
+
+    /// Folds conversation `id` into its header row, or unfolds it; returns whether it is
+    /// folded now.
+    pub fn toggle_conversation(&mut self, id: ConversationId, filter: &Filter) -> bool {
+        if !self.folded_conversations.remove(&id) {
+            self.folded_conversations.insert(id);
+        }
+        self.refilter(filter);
+        self.folded_conversations.contains(&id)
+    }
+
+    /// The row a folded conversation shows: its latest.
+    pub fn latest_of(&self, id: ConversationId) -> Option<&ExchangeRow> {
+        self.latest_row.get(&id).map(|&i| &self.rows[i])
     }
 
     /// The shown row closest after `id` in arrival order (or the last shown one), for a
     /// selection the filter just hid.
     pub fn nearest_visible(&self, id: ExchangeId) -> Option<usize> {
         let index = *self.index.get(&id)?;
-        let at = self.visible.binary_search(&index).unwrap_or_else(|at| at);
+        let at = self.find_visible(index).unwrap_or_else(|at| at);
         (!self.visible.is_empty()).then(|| at.min(self.visible.len() - 1))
     }
 
@@ -174,15 +236,27 @@ impl RowTable {
         match self.index.get(&row.id) {
             Some(&i) => self.modify(i, filter, |old| {
                 let (repeated, provider_calls) = (old.repeated, old.provider_calls);
+                let conversation = old.conversation;
                 *old = row;
                 old.repeated = repeated;
                 old.provider_calls = provider_calls;
+                // The tree order depends on it; a later copy of the row does not regroup it.
+                old.conversation = conversation.or(old.conversation);
             }),
             None => {
                 let i = self.rows.len();
                 self.count(&row, 1);
                 self.index.insert(row.id, i);
                 let host = self.folded_into(&row);
+                let conversation = row.tree_conversation().filter(|_| host.is_none());
+                let mut hide = None;
+                if let Some(c) = conversation {
+                    self.first_row.entry(c).or_insert(i);
+                    let before = self.latest_row.insert(c, i);
+                    if self.folded_conversations.contains(&c) {
+                        hide = before;
+                    }
+                }
                 if let Some(at) = host {
                     if row.repeats.is_some() {
                         self.rows[at].repeated += 1;
@@ -196,10 +270,15 @@ impl RowTable {
                         }
                     }
                 }
-                if filter.matches(&row) && (host.is_none() || self.unfolded) {
-                    self.visible.push(i);
-                }
+                let shown = filter.matches(&row) && (host.is_none() || self.unfolded);
                 self.rows.push(row);
+                if let Some(at) = hide.and_then(|old| self.find_visible(old).ok()) {
+                    self.visible.remove(at);
+                }
+                if shown {
+                    let at = self.find_visible(i).unwrap_or_else(|at| at);
+                    self.visible.insert(at, i);
+                }
             }
         }
     }
@@ -211,8 +290,13 @@ impl RowTable {
         self.index.get(&host).copied()
     }
 
-    fn is_folded(&self, row: &ExchangeRow) -> bool {
-        !self.unfolded && self.folded_into(row).is_some()
+    fn is_folded(&self, index: usize, row: &ExchangeRow) -> bool {
+        if !self.unfolded && self.folded_into(row).is_some() {
+            return true;
+        }
+        row.tree_conversation().is_some_and(|c| {
+            self.folded_conversations.contains(&c) && self.latest_row.get(&c) != Some(&index)
+        })
     }
 
     pub fn is_unfolded(&self) -> bool {
@@ -243,9 +327,11 @@ impl RowTable {
 
     /// Recomputes which rows the filter shows; one pass over all rows.
     pub fn refilter(&mut self, filter: &Filter) {
-        self.visible = (0..self.rows.len())
-            .filter(|&i| filter.matches(&self.rows[i]) && !self.is_folded(&self.rows[i]))
+        let mut visible: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| filter.matches(&self.rows[i]) && !self.is_folded(i, &self.rows[i]))
             .collect();
+        visible.sort_by_key(|&i| self.order_key(i));
+        self.visible = visible;
     }
 
     fn modify(&mut self, i: usize, filter: &Filter, change: impl FnOnce(&mut ExchangeRow)) {
@@ -253,8 +339,8 @@ impl RowTable {
         change(&mut row);
         self.count(&self.rows[i].clone(), -1);
         self.count(&row, 1);
-        let shown = filter.matches(&row) && !self.is_folded(&row);
-        match (self.visible.binary_search(&i), shown) {
+        let shown = filter.matches(&row) && !self.is_folded(i, &row);
+        match (self.find_visible(i), shown) {
             (Err(at), true) => self.visible.insert(at, i),
             (Ok(at), false) => {
                 self.visible.remove(at);
@@ -276,109 +362,5 @@ impl RowTable {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::capture::{Failure, FailureClass};
-    use crate::llm::Dialect;
-
-    pub(crate) fn row(id: u64, uri: &str, status: Option<u16>) -> ExchangeRow {
-        ExchangeRow {
-            id: ExchangeId(id),
-            started_at_ms: 1_700_000_000_000 + id as i64 * 1000,
-            method: "POST".into(),
-            uri: uri.into(),
-            model: Some("gpt-4o".into()),
-            dialect: Dialect::OpenAiChat,
-            status,
-            failure: status
-                .filter(|s| *s >= 400)
-                .map(|s| Failure::new(FailureClass::HttpError(s), "bad request")),
-            first_byte_ms: Some(120),
-            duration_ms: Some(1500),
-            request_bytes: 100,
-            response_bytes: 200,
-            tokens_in: Some(1200),
-            tokens_out: Some(45),
-            state: ExchangeState::Complete,
-            parent: None,
-            auto_fix: false,
-            hold: None,
-            rewritten: false,
-            intercepted_until_ms: None,
-            repeats: None,
-            repeated: 0,
-            beneath: None,
-            provider_calls: 0,
-        }
-    }
-
-    #[test]
-    fn counts_follow_row_changes() {
-        let filter = Filter::default();
-        let mut table = RowTable::new(
-            vec![row(1, "/a", Some(200)), row(2, "/b", Some(500))],
-            &filter,
-        );
-        assert_eq!((table.len(), table.failed_count()), (2, 1));
-        table.update(ExchangeId(2), &filter, |r| r.failure = None);
-        assert_eq!(table.failed_count(), 0);
-    }
-
-    #[test]
-    fn failed_only_filter_tracks_rows_that_start_failing() {
-        let filter = Filter {
-            failed_only: true,
-            ..Filter::default()
-        };
-        let mut table = RowTable::new(vec![row(1, "/a", Some(200))], &filter);
-        assert_eq!(table.visible_len(), 0);
-        table.update(ExchangeId(1), &filter, |r| {
-            r.failure = Some(Failure::new(FailureClass::Reset, "cut"));
-        });
-        assert_eq!(table.visible_position(ExchangeId(1)), Some(0));
-    }
-
-    #[test]
-    fn repeats_of_a_retry_loop_fold_into_its_first_row_with_a_count() {
-        let filter = Filter::default();
-        let mut table = RowTable::new(vec![row(1, "/v1/chat/completions", Some(502))], &filter);
-        for id in 2..=4 {
-            let mut repeat = row(id, "/v1/chat/completions", Some(502));
-            repeat.repeats = Some(ExchangeId(1));
-            table.upsert(repeat, &filter);
-        }
-        table.upsert(row(5, "/v1/chat/completions", Some(200)), &filter);
-        assert_eq!(table.visible_len(), 2, "the first row and the next request");
-        assert_eq!(table.visible_position(ExchangeId(5)), Some(1));
-        assert_eq!(table.get(ExchangeId(1)).map(|r| r.repeated), Some(3));
-        assert_eq!(table.failed_count(), 4, "every attempt still counts");
-        // A folded repeat finishing, a refilter and a replaced first row keep the fold.
-        table.update(ExchangeId(3), &filter, |r| r.status = Some(400));
-        table.refilter(&filter);
-        table.upsert(row(1, "/v1/chat/completions", Some(502)), &filter);
-        assert_eq!(table.visible_len(), 2);
-        assert_eq!(table.get(ExchangeId(1)).map(|r| r.repeated), Some(3));
-    }
-
-    #[test]
-    fn provider_calls_fold_under_their_agent_row_and_count_on_its_loop() {
-        let filter = Filter::default();
-        let mut table = RowTable::new(vec![row(1, "/v1/chat/completions", Some(500))], &filter);
-        let call = |id, beneath| {
-            let mut call = row(id, "/provider/openai/v1/chat/completions", Some(502));
-            call.beneath = Some(ExchangeId(beneath));
-            call
-        };
-        table.upsert(call(2, 1), &filter);
-        let mut repeat = row(3, "/v1/chat/completions", Some(500));
-        repeat.repeats = Some(ExchangeId(1));
-        table.upsert(repeat, &filter);
-        table.upsert(call(4, 3), &filter);
-        table.upsert(call(5, 3), &filter);
-        assert_eq!(table.visible_len(), 1, "all under #1");
-        assert_eq!(table.get(ExchangeId(1)).map(|r| r.provider_calls), Some(3));
-        assert_eq!(table.get(ExchangeId(3)).map(|r| r.provider_calls), Some(2));
-        table.set_unfolded(true, &filter);
-        assert_eq!(table.visible_len(), 5);
-    }
-}
+#[path = "rows_tests.rs"]
+pub(crate) mod tests;

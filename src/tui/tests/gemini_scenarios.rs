@@ -40,7 +40,11 @@ fn a_gemini_exchange_shows_its_model_conversation_call_and_usage() {
         AppEvent::Capture(CaptureEvent::Finished(Arc::new(record))),
     );
     let screen = render_text(&app, 160, 60);
-    assert!(screen.contains("Request · LLM · Gemini"), "{screen}");
+    // The request's title carries its conversation's gauge against Gemini's 1M window.
+    assert!(
+        screen.contains("Request · c1 turn 1/1 · ctx ▁▁▁▁▁▁▁▁ 0% of 1.0M · LLM · Gemini"),
+        "{screen}"
+    );
     assert!(screen.contains("Response · LLM · Gemini"), "{screen}");
     for seen in [
         "model: gemini-2.5-pro",

@@ -2,6 +2,7 @@
 //! screen a user would read) and the helpers every layer's own tests share.
 
 mod auto_fix_scenarios;
+mod conversation_scenarios;
 mod editor_scenarios;
 mod fix_scenarios;
 mod gateway_scenarios;

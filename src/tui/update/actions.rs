@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::capture::{ExchangeId, ExchangeStart};
 use crate::proxy::ResendRequest;
+use crate::tui::present::diff::DiffKind;
 use crate::tui::state::app::{App, Mode, StatusInfo};
 use crate::tui::state::editor::EditorState;
 use crate::tui::state::rows::HoldMark;
@@ -178,14 +179,52 @@ fn oldest_waiting(app: &App) -> Option<(i64, ExchangeId)> {
 
 /// `D`: shows or hides the diff of a resend against its parent in the request pane.
 pub(super) fn toggle_diff(app: &mut App) {
-    app.show_diff = !app.show_diff;
+    app.diff_view = match app.diff_view {
+        Some(DiffKind::Resend) => None,
+        _ => Some(DiffKind::Resend),
+    };
     app.request_pane.scroll = 0;
     let is_resend = app.selected_row().is_some_and(|row| row.parent.is_some());
-    if app.show_diff && !is_resend {
+    if app.diff_view.is_some() && !is_resend {
         app.notify(
             "the diff shows what a resend changed: select a resend (↳)",
             false,
         );
+    }
+}
+
+/// `t`: shows or hides what the selected request changed from the turn before it in its
+/// conversation.
+pub(super) fn toggle_turn_diff(app: &mut App) {
+    app.diff_view = match app.diff_view {
+        Some(DiffKind::Turn) => None,
+        _ => Some(DiffKind::Turn),
+    };
+    app.request_pane.scroll = 0;
+    let has_turn = app
+        .selected
+        .is_some_and(|id| app.conversations.previous(id).is_some());
+    if app.diff_view.is_some() && !has_turn {
+        app.notify(
+            "the turn diff compares a request with the one before it in its conversation: this is its first",
+            false,
+        );
+    }
+}
+
+/// `c`: folds the selected exchange's conversation into its header row, or unfolds it.
+pub(super) fn toggle_conversation(app: &mut App) {
+    let Some(id) = app.selected_row().and_then(|row| row.tree_conversation()) else {
+        app.notify(
+            "not in a conversation: c folds the conversation of the selected exchange",
+            false,
+        );
+        return;
+    };
+    let folded = app.rows.toggle_conversation(id, &app.filter);
+    // A folded conversation stands for its latest exchange; keep the selection on it.
+    if let Some(latest) = app.rows.latest_of(id).map(|row| row.id).filter(|_| folded) {
+        app.select(latest);
     }
 }
 

@@ -12,9 +12,7 @@ use crate::tui::state::app::{App, Banner};
 use crate::tui::state::detail::{Detail, DetailView};
 use crate::tui::state::fixes::SentFixes;
 use crate::tui::state::records::LiveExchange;
-use crate::tui::state::rows::{
-    row_from_start, row_update_from_record, row_update_usage, ExchangeRow, HoldMark,
-};
+use crate::tui::state::rows::{row_update_from_record, row_update_usage, ExchangeRow, HoldMark};
 
 use super::intercept;
 
@@ -24,7 +22,8 @@ pub(super) fn apply(app: &mut App, event: CaptureEvent) {
         CaptureEvent::Started(start) => {
             let id = start.id;
             intercept::started(app, id);
-            app.rows.upsert(row_from_start(&start), &app.filter);
+            let row = app.grouped_row(&start);
+            app.rows.upsert(row, &app.filter);
             app.live.insert(id, LiveExchange::new(start));
             let shown = app.rows.visible_position(id).is_some();
             if app.select_when_seen == Some(id) {
@@ -91,12 +90,15 @@ fn finish(app: &mut App, record: Arc<ExchangeRecord>) {
     };
     if !app.rows.update(id, &app.filter, refresh) {
         // The Started event was missed (subscribed late): the record has all a row needs.
-        let mut row = row_from_start(&record.start);
+        let mut row = app.grouped_row(&record.start);
         refresh(&mut row);
         app.rows.upsert(row, &app.filter);
         if app.follow && app.rows.visible_position(id).is_some() {
             app.select(id);
         }
+    }
+    if let Some(usage) = &usage {
+        app.count_usage(id, usage);
     }
     let retry_loop = app.loops.observe(&record).map(RetryLoop::headline);
     let cause = app.causes.observe(&record);

@@ -9,7 +9,6 @@ use crossterm::event::KeyCode;
 use crate::capture::{ExchangeId, ExchangeStart};
 use crate::tui::state::app::{App, Mode};
 use crate::tui::state::records::LiveExchange;
-use crate::tui::state::rows::row_from_start;
 
 use super::event::Command;
 use super::prompt::{edit_prompt, Prompt};
@@ -70,7 +69,7 @@ pub(super) fn changed(app: &mut App, pattern: Option<String>) {
 /// and comes into view, since the agent waits on the user now.
 pub(super) fn intercepted(app: &mut App, start: Arc<ExchangeStart>, expires_at_ms: i64) {
     let id = start.id;
-    let mut row = row_from_start(&start);
+    let mut row = app.grouped_row(&start);
     row.intercepted_until_ms = Some(expires_at_ms);
     app.rows.upsert(row, &app.filter);
     app.live.insert(id, LiveExchange::new(start));

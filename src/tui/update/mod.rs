@@ -55,6 +55,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
         AppEvent::DetailFailed { id, reason } => {
             if let Some(diff) = app.diff.as_mut().filter(|d| d.parent == id) {
                 *diff = RequestDiff::waiting(
+                    diff.kind,
                     diff.child,
                     id,
                     format!("{id} cannot be compared: {reason}"),

@@ -55,6 +55,8 @@ pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
         KeyCode::Char('F') => actions::forward_held(app, commands),
         KeyCode::Char('I') => intercept::toggle(app, commands),
         KeyCode::Char('D') => actions::toggle_diff(app),
+        KeyCode::Char('t') => actions::toggle_turn_diff(app),
+        KeyCode::Char('c') => actions::toggle_conversation(app),
         KeyCode::Char('K') => rules::keep_as_rules(app, commands),
         KeyCode::Char('R') => {
             app.mode = Mode::Rules;

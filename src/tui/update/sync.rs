@@ -2,7 +2,7 @@
 //! diff match the selection, from memory when possible, else by asking for a load.
 
 use crate::capture::ExchangeId;
-use crate::tui::present::diff::RequestDiff;
+use crate::tui::present::diff::{DiffKind, RequestDiff};
 use crate::tui::state::app::App;
 use crate::tui::state::detail::{Detail, DetailView};
 use crate::tui::state::layout;
@@ -46,20 +46,29 @@ pub(super) fn detail(app: &mut App, commands: &mut Vec<Command>) {
     }
 }
 
-/// Keeps the diff of the selected resend ready while the diff view is on; a parent no longer
+/// Keeps the diff of the selected request ready while a diff view is on: against the
+/// resend's parent, or the turn before it in its conversation. An earlier request no longer
 /// in memory is loaded once the selected exchange itself is.
 pub(super) fn diff(app: &mut App, commands: &mut Vec<Command>) {
-    let pair = app
-        .selected_row()
-        .and_then(|row| Some((row.id, row.parent?)));
-    let Some((child, parent)) = pair.filter(|_| app.show_diff) else {
+    let Some(kind) = app.diff_view else {
+        app.diff = None;
+        return;
+    };
+    let pair = app.selected_row().and_then(|row| {
+        let earlier = match kind {
+            DiffKind::Resend => row.parent,
+            DiffKind::Turn => app.conversations.previous(row.id),
+        };
+        Some((row.id, earlier?))
+    });
+    let Some((child, parent)) = pair else {
         app.diff = None;
         return;
     };
     let current = app
         .diff
         .as_ref()
-        .filter(|d| d.child == child && d.parent == parent);
+        .filter(|d| d.kind == kind && d.child == child && d.parent == parent);
     if current.is_some_and(|d| !d.pending) {
         return;
     }
@@ -68,11 +77,12 @@ pub(super) fn diff(app: &mut App, commands: &mut Vec<Command>) {
         Some(live) => Some(live.start.clone()),
         None => app.recent.get(id).map(|r| r.start.clone()),
     };
-    let waiting = |text: String| Some(RequestDiff::waiting(child, parent, text, true));
+    let waiting = |text: String| Some(RequestDiff::waiting(kind, child, parent, text, true));
     app.diff = match (start_of(child), start_of(parent)) {
-        (Some(child_start), Some(parent_start)) => {
-            Some(RequestDiff::build(&parent_start, &child_start))
-        }
+        (Some(child_start), Some(parent_start)) => Some(match kind {
+            DiffKind::Resend => RequestDiff::build(&parent_start, &child_start),
+            DiffKind::Turn => RequestDiff::build_turn(&parent_start, &child_start),
+        }),
         (None, _) => waiting(format!("loading {child}…")),
         (Some(_), None) if asked => return,
         // One load at a time: the selected exchange's own comes first.

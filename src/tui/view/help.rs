@@ -43,6 +43,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("D", "diff of a resend against its parent request"),
     (
+        "t",
+        "turn diff: what this request changed from the turn before",
+    ),
+    ("c", "fold/unfold the selected exchange's conversation"),
+    (
         "K",
         "keep a resend's quick fix as a rule for later requests",
     ),

@@ -6,14 +6,17 @@
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Row, Table};
+use ratatui::widgets::{Block, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use crate::capture::{ExchangeState, HoldOutcome};
 use crate::tui::present::units;
 use crate::tui::state::app::{App, Focus, Mode};
-use crate::tui::state::layout::{page_height, visible_offset};
+use crate::tui::state::layout::{self, page_height};
 use crate::tui::state::rows::{ExchangeRow, HoldMark};
+
+use super::conversation_row::header_line;
+use super::list_lines::{lines_on_screen, shows_header, ListLine};
 
 /// From this width the list has separate time and class columns.
 const WIDE: u16 = 110;
@@ -31,17 +34,36 @@ enum Columns {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let height = page_height(area);
     let selected = app.selected_position();
-    let offset = visible_offset(app.list_offset, selected, app.rows.visible_len(), height);
     let set = match area.width {
         w if w >= WIDE => Columns::Wide,
         w if w >= NARROW => Columns::Normal,
         _ => Columns::Narrow,
     };
-    let rows: Vec<Row> = (offset..offset + height)
-        .filter_map(|pos| app.rows.visible_row(pos).map(|row| (pos, row)))
-        .map(|(pos, row)| {
-            let style = row_style(row, Some(pos) == selected);
-            Row::new(cells(row, app.now_ms, set)).style(style)
+    let lines = lines_on_screen(app, selected, height);
+    // Header rows span the whole width, which a table cell cannot: the table leaves their
+    // lines blank and they are drawn over it.
+    let mut headers = Vec::new();
+    let rows: Vec<Row> = lines
+        .iter()
+        .enumerate()
+        .map(|(at, line)| match *line {
+            ListLine::Exchange(pos) => match app.rows.visible_row(pos) {
+                Some(row) => {
+                    let indented = row
+                        .tree_conversation()
+                        .is_some_and(|id| shows_header(app, id));
+                    Row::new(cells(row, app.now_ms, set, indented))
+                        .style(row_style(row, Some(pos) == selected))
+                }
+                None => blank(),
+            },
+            ListLine::Header { pos, folded } => {
+                let chosen = folded && Some(pos) == selected;
+                if let Some(line) = header_for(app, pos, folded, chosen) {
+                    headers.push((at, line));
+                }
+                blank()
+            }
         })
         .collect();
     let (header, widths) = columns(set);
@@ -55,6 +77,27 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .block(Block::bordered().title(title(app)).border_style(border))
         .column_spacing(1);
     frame.render_widget(table, area);
+    let inner = layout::inner(area);
+    for (at, line) in headers {
+        // Below the column names.
+        let y = inner.y + 1 + at as u16;
+        if y < inner.bottom() {
+            let row = Rect::new(inner.x, y, inner.width, 1);
+            frame.render_widget(Paragraph::new(line), row);
+        }
+    }
+}
+
+/// A line the table leaves for a header (`Row::default()` would take no height).
+fn blank() -> Row<'static> {
+    Row::new(Vec::<String>::new())
+}
+
+fn header_for(app: &App, pos: usize, folded: bool, selected: bool) -> Option<Line<'static>> {
+    let id = app.rows.visible_row(pos)?.tree_conversation()?;
+    let conversation = app.conversations.get(id)?;
+    let tally = app.conversations.tally(id);
+    Some(header_line(conversation, tally, folded, selected))
 }
 
 fn title(app: &App) -> Line<'static> {
@@ -140,8 +183,14 @@ fn columns(set: Columns) -> (Vec<&'static str>, Vec<Constraint>) {
 
 /// The path, after the marks for a retry loop, a rewrite, a resend, an interception and a
 /// hold.
-fn path_cell(row: &ExchangeRow, now_ms: i64) -> String {
+fn path_cell(row: &ExchangeRow, now_ms: i64, indented: bool) -> String {
     let mut cell = String::new();
+    if indented {
+        // Beneath its conversation's header.
+        cell.push_str("  ");
+    } else if let Some(label) = row.side_label() {
+        cell.push_str(&format!("{label} · "));
+    }
     if row.repeats.is_some() || row.beneath.is_some() {
         // Shown only when unfolded (`z`): under the row it belongs to.
         cell.push_str("  └ ");
@@ -189,9 +238,9 @@ fn outcome_tag(outcome: &HoldOutcome) -> String {
     }
 }
 
-fn cells(row: &ExchangeRow, now_ms: i64, set: Columns) -> Vec<String> {
+fn cells(row: &ExchangeRow, now_ms: i64, set: Columns, indented: bool) -> Vec<String> {
     let id = row.id.0.to_string();
-    let path = path_cell(row, now_ms);
+    let path = path_cell(row, now_ms, indented);
     let model = row.model.clone().unwrap_or_default();
     let status = match (row.status, row.state) {
         (Some(status), _) => status.to_string(),

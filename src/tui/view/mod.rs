@@ -1,12 +1,14 @@
 //! Drawing: one component per file, each reading the [`App`] and never changing it.
 
 mod banner;
+mod conversation_row;
 mod detail_pane;
 mod diff;
 mod editor;
 mod help;
 mod intercept_line;
 mod list;
+mod list_lines;
 mod notice_line;
 mod request_pane;
 mod response_pane;
@@ -29,7 +31,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         editor::draw(frame, areas.main, editor);
     } else {
         list::draw(frame, areas.list, app);
-        if app.show_diff {
+        if app.diff_view.is_some() {
             diff::draw(frame, areas.request, app);
         } else {
             request_pane::draw(frame, areas.request, app);

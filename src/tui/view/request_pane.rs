@@ -7,9 +7,50 @@ use ratatui::Frame;
 use crate::tui::state::app::{App, Focus};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    super::detail_pane::draw(frame, area, app, Focus::Request, "Request", "", |view| {
-        &view.request
-    });
+    let place = conversation_place(app);
+    super::detail_pane::draw(
+        frame,
+        area,
+        app,
+        Focus::Request,
+        "Request",
+        &place,
+        |view| &view.request,
+    );
+}
+
+/// ` · c2 turn 3/5 · ctx ▇▇▁▁▁▁▁▁ 24% of 200k`: where the selected request sits in its
+/// conversation, and how full that conversation's context is.
+fn conversation_place(app: &App) -> String {
+    let Some(id) = app.selected else {
+        return String::new();
+    };
+    let Some(conversation) = app
+        .conversations
+        .of(id)
+        .filter(|c| c.kind.is_conversation())
+    else {
+        return String::new();
+    };
+    let turn = conversation
+        .exchanges
+        .iter()
+        .position(|&e| e == id)
+        .unwrap_or(0)
+        + 1;
+    let mut place = format!(
+        " · {} turn {turn}/{}",
+        conversation.id,
+        conversation.turns()
+    );
+    if let Some(gauge) = app
+        .conversations
+        .tally(conversation.id)
+        .and_then(|t| t.gauge)
+    {
+        place.push_str(&format!(" · {}", gauge.display()));
+    }
+    place
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::tui::present::units;
 use crate::tui::state::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -74,6 +75,23 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
         plain
     };
     parts.push((1, Span::styled(format!("{failed} failed "), failed_style)));
+    let session = app.conversations.session();
+    if session.cost.priced + session.cost.unpriced > 0 {
+        let tokens = &session.tokens;
+        parts.push((
+            1,
+            Span::styled(
+                format!(
+                    "│ tok {} in ({} cached) {} out · {} ",
+                    units::count(tokens.input()),
+                    units::count(tokens.cache_read),
+                    units::count(tokens.output),
+                    session.cost.display()
+                ),
+                plain,
+            ),
+        ));
+    }
     let in_flight = app.rows.in_flight_count();
     let flight_style = if in_flight > 0 {
         Style::default().fg(Color::Yellow)
