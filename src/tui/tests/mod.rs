@@ -12,6 +12,7 @@ mod model_scenarios;
 mod resend_scenarios;
 mod retry_loop_scenarios;
 mod scenarios;
+mod session_end_scenarios;
 pub(crate) mod support;
 pub(crate) mod test_util;
 mod wrap_scenarios;

@@ -18,6 +18,7 @@ mod sync;
 use crate::tui::present::diff::RequestDiff;
 use crate::tui::state::app::{App, Mode, NOTICE_MS};
 use crate::tui::state::detail::Detail;
+use crate::tui::state::rows::{ExchangeRow, HoldMark};
 
 use event::{AppEvent, Command};
 
@@ -39,6 +40,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             if app.status.attached {
                 // The proxy went with its process: nothing is left to hold, resend or send.
                 app.status.control = false;
+                end_waits(app);
                 app.notify(
                     "the session ended: its record stays here to browse".to_string(),
                     false,
@@ -145,5 +147,25 @@ fn tick(app: &mut App, now_ms: i64) {
         .is_some_and(|n| now_ms - n.shown_at_ms > NOTICE_MS)
     {
         app.notice = None;
+    }
+}
+
+/// An attached screen whose session ended: the agents that were waiting on a hold or an
+/// intercept went with the proxy, so no row may count down any more.
+fn end_waits(app: &mut App) {
+    let waiting: Vec<ExchangeRow> = app
+        .rows
+        .iter()
+        .filter(|row| {
+            matches!(row.hold, Some(HoldMark::Waiting { .. })) || row.intercepted_until_ms.is_some()
+        })
+        .cloned()
+        .collect();
+    for mut row in waiting {
+        if matches!(row.hold, Some(HoldMark::Waiting { .. })) {
+            row.hold = Some(HoldMark::Recorded("session ended".to_string()));
+        }
+        row.intercepted_until_ms = None;
+        app.rows.upsert(row, &app.filter);
     }
 }
