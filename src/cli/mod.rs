@@ -178,6 +178,7 @@ mod tests {
             .proxy_config()
             .expect("public endpoints need no flag");
         assert_eq!(config.upstream.to_string(), "https://api.openai.com");
+        assert_eq!(config.upstream_label(), "https://api.openai.com +2 by API");
         let route = |dialect| {
             config
                 .upstream_for
@@ -216,6 +217,7 @@ mod tests {
             .proxy_config()
             .expect("valid");
         assert!(config.upstream_for.is_empty());
+        assert_eq!(config.upstream_label(), "http://127.0.0.1:4000");
     }
 
     #[test]

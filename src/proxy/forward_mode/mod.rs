@@ -122,7 +122,23 @@ impl crate::proxy::ProxyConfig {
     /// Where requests go, as the session and the screen name it.
     pub fn upstream_label(&self) -> String {
         match &self.forward {
-            None => self.upstream.to_string(),
+            None => {
+                // `--upstream-for` (and the public endpoints without `--upstream`) send some
+                // APIs elsewhere; the label says so without listing every URL.
+                let main = self.upstream.to_string();
+                let mut others: Vec<String> = self
+                    .upstream_for
+                    .iter()
+                    .map(|(_, upstream)| upstream.to_string())
+                    .filter(|url| *url != main)
+                    .collect();
+                others.sort();
+                others.dedup();
+                match others.len() {
+                    0 => main,
+                    n => format!("{main} +{n} by API"),
+                }
+            }
             Some(mode) if mode.serve_origin_form => {
                 format!("forward proxy (and {})", self.upstream)
             }
