@@ -79,7 +79,7 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
             agent.name()
         ),
     };
-    let upstream = args.proxy.upstream.as_deref();
+    let upstream = args.proxy.plain_upstream()?;
     if agent == Agent::Litellm {
         if upstream.is_some() {
             bail!("`launch litellm` forwards the agent's calls to the LiteLLM it starts: drop --upstream");
@@ -175,7 +175,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
             args.proxy.listen
         );
     } else {
-        proxy.upstream = Some(plan.route.upstream.clone());
+        proxy.set_plain_upstream(plan.route.upstream.clone());
     }
     proxy.providers.extend(plan.providers());
     let mut code = 0;

@@ -171,6 +171,58 @@ mod tests {
     }
 
     #[test]
+    fn upstream_takes_one_url_and_any_api_urls() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().to_str().expect("utf-8");
+        let args = record_args(&[
+            "--data-dir",
+            data,
+            "--upstream",
+            "http://127.0.0.1:4000/v1",
+            "--upstream",
+            "anthropic=http://127.0.0.1:4001",
+            "--upstream",
+            "Gemini=http://127.0.0.1:4002",
+        ]);
+        let config = args.proxy_config().expect("valid");
+        assert_eq!(config.upstream.to_string(), "http://127.0.0.1:4000/v1");
+        let routes: Vec<(Dialect, String)> = config
+            .upstream_for
+            .iter()
+            .map(|(d, u)| (*d, u.to_string()))
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                (Dialect::Anthropic, "http://127.0.0.1:4001".to_string()),
+                (Dialect::Gemini, "http://127.0.0.1:4002".to_string()),
+            ]
+        );
+
+        // Only API=URL forms: the other APIs still get their public endpoints.
+        let config = record_args(&[
+            "--data-dir",
+            data,
+            "--upstream",
+            "anthropic=http://127.0.0.1:4001",
+        ])
+        .proxy_config()
+        .expect("valid");
+        assert_eq!(config.upstream.to_string(), "https://api.openai.com");
+
+        let two = record_args(&[
+            "--data-dir",
+            data,
+            "--upstream",
+            "http://127.0.0.1:4000",
+            "--upstream",
+            "http://127.0.0.1:4001",
+        ]);
+        let error = format!("{:#}", two.proxy_config().expect_err("two plain URLs"));
+        assert!(error.contains("two --upstream URLs"), "{error}");
+    }
+
+    #[test]
     fn without_an_upstream_each_api_goes_to_its_public_endpoint() {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().to_str().expect("utf-8");

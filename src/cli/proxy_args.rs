@@ -16,11 +16,13 @@ use crate::proxy::{InterceptPattern, Provider, ProxyConfig, RetryStop, Upstream,
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
     /// The real endpoint, e.g. https://litellm.internal:4000 (a path prefix is kept); in
-    /// forward mode, where requests sent to llmscope itself go (optional there). Without it,
-    /// each API's public endpoint: https://api.openai.com (OpenAI's API and any other),
-    /// https://api.anthropic.com, https://generativelanguage.googleapis.com
-    #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL")]
-    pub upstream: Option<String>,
+    /// forward mode, where requests sent to llmscope itself go (optional there). Or one API's
+    /// own endpoint, API=URL with API openai, anthropic or gemini (repeatable, as
+    /// --upstream-for). Without a plain URL, each API's public endpoint:
+    /// https://api.openai.com (OpenAI's API and any other), https://api.anthropic.com,
+    /// https://generativelanguage.googleapis.com
+    #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL|API=URL")]
+    pub upstream: Vec<String>,
     /// reverse: the agent's base URL points at llmscope. forward: llmscope is the agent's
     /// HTTPS_PROXY and decrypts the LLM hosts with its own CA (see `llmscope ca`)
     #[arg(long, value_enum, default_value_t = mode::Mode::Reverse)]
@@ -119,7 +121,7 @@ impl ProxyArgs {
     pub fn proxy_config(&self) -> Result<ProxyConfig> {
         let (upstream, forward) = mode::resolve(
             self.mode,
-            self.upstream.as_deref(),
+            self.plain_upstream()?,
             &self.intercept_hosts,
             &self.data.resolve()?,
         )?;
@@ -140,12 +142,12 @@ impl ProxyArgs {
             .map(|spec| Provider::parse(spec))
             .collect::<Result<_, _>>()
             .context("reading --provider")?;
-        for spec in &self.upstream_for {
+        for spec in self.upstream_for.iter().chain(self.api_upstreams()) {
             config
                 .upstream_for
                 .extend(upstream_for(spec).context("reading --upstream-for")?);
         }
-        if self.mode == mode::Mode::Reverse && self.upstream.is_none() {
+        if self.mode == mode::Mode::Reverse && self.plain_upstream()?.is_none() {
             let routed: Vec<Dialect> = config.upstream_for.iter().map(|(d, _)| *d).collect();
             config.upstream_for.extend(mode::public_routes(&routed)?);
             eprintln!(
@@ -177,6 +179,43 @@ impl ProxyArgs {
         }
         Ok(config)
     }
+}
+
+impl ProxyArgs {
+    /// The one `--upstream URL` that takes every request no API=URL claims, if given.
+    pub fn plain_upstream(&self) -> Result<Option<&str>> {
+        let mut plain = self.upstream.iter().filter(|spec| api_of(spec).is_none());
+        let first = plain.next();
+        if let Some(second) = plain.next() {
+            anyhow::bail!(
+                "two --upstream URLs ({} and {second}): give one, and API=URL for an API \
+                 that goes elsewhere (e.g. --upstream anthropic=https://api.anthropic.com)",
+                first.map_or("", String::as_str)
+            );
+        }
+        Ok(first.map(String::as_str))
+    }
+
+    /// Makes `url` the one plain `--upstream`, keeping the API=URL ones.
+    pub fn set_plain_upstream(&mut self, url: String) {
+        self.upstream.retain(|spec| api_of(spec).is_some());
+        self.upstream.push(url);
+    }
+
+    /// The `--upstream API=URL` forms, read like `--upstream-for`.
+    fn api_upstreams(&self) -> impl Iterator<Item = &String> {
+        self.upstream.iter().filter(|spec| api_of(spec).is_some())
+    }
+}
+
+/// `anthropic` for `anthropic=https://…`; `None` for a plain URL.
+fn api_of(spec: &str) -> Option<&str> {
+    let (api, _) = spec.split_once('=')?;
+    let known = ["openai", "anthropic", "gemini"];
+    known
+        .iter()
+        .any(|k| api.trim().eq_ignore_ascii_case(k))
+        .then_some(api)
 }
 
 impl ProxyArgs {

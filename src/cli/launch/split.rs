@@ -96,7 +96,7 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
         args.push(format!("--{name}"));
         args.push(value);
     };
-    if let Some(upstream) = &p.upstream {
+    for upstream in &p.upstream {
         flag("upstream", upstream.clone());
     }
     if p.mode == super::super::mode::Mode::Forward {
@@ -185,7 +185,7 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("llmscope".to_string()).chain(screen))
             .expect("the screen's command line parses");
         let p = cli.proxy;
-        assert_eq!(p.upstream.as_deref(), Some("http://gw:4000"));
+        assert_eq!(p.upstream, ["http://gw:4000"]);
         assert_eq!(p.listen.to_string(), "127.0.0.1:8799");
         assert_eq!(p.data.data_dir.as_deref(), Some(std::path::Path::new("/d")));
         assert!(p.hold_errors && p.auto_fix && !p.exact_replies);
