@@ -1,118 +1,9 @@
 //! The real binary running `demo` in a pseudo-terminal: a failed call is held, the keys the
 //! screen names fix it, the scripted agent goes on, `q` quits and the terminal is given back.
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-fn screen_text(parser: &Mutex<vt100::Parser>) -> String {
-    parser
-        .lock()
-        .map(|p| p.screen().contents())
-        .unwrap_or_default()
-}
-
-fn wait_for_screen(
-    parser: &Mutex<vt100::Parser>,
-    what: &str,
-    done: impl Fn(&str) -> bool,
-) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = screen_text(parser);
-        if done(&text) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "screen never showed {what}:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The real binary in a pseudo-terminal, and the keys a user types into it.
-struct Demo {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    keys: Box<dyn Write + Send>,
-    _data: tempfile::TempDir,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let data = tempfile::tempdir().expect("temp dir");
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_llmscope"));
-        command.args(["demo", "--pace-ms", "50", "--data-dir"]);
-        command.arg(data.path());
-        command.env("TERM", "xterm-256color");
-        let child = pty.slave.spawn_command(command).expect("llmscope starts");
-        drop(pty.slave);
-
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
-        let mut reader = pty.master.try_clone_reader().expect("pty reader");
-        let feed = parser.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut parser) = feed.lock() {
-                    parser.process(&buf[..n]);
-                }
-            }
-        });
-        let keys = pty.master.take_writer().expect("pty writer");
-        Demo {
-            child,
-            parser,
-            keys,
-            _data: data,
-        }
-    }
-
-    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        wait_for_screen(&self.parser, what, done)
-    }
-
-    fn type_keys(&mut self, keys: &[u8]) {
-        self.keys.write_all(keys).expect("typing");
-        self.keys.flush().expect("typing");
-    }
-
-    fn quit(mut self) {
-        self.type_keys(b"q");
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("child state") {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "llmscope did not quit on q");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(status.success(), "exit status {status:?}");
-        std::thread::sleep(Duration::from_millis(200));
-        let alternate = self
-            .parser
-            .lock()
-            .map(|p| p.screen().alternate_screen())
-            .unwrap_or(true);
-        assert!(!alternate, "the terminal left the alternate screen");
-    }
-}
+use common::screen::Screen;
 
 /// The percentage on the opencode conversation's gauge (`ctx ▂▁▁▁▁▁▁▁ 3% of 200k`).
 fn context_percent(screen: &str) -> u32 {
@@ -132,7 +23,8 @@ fn context_percent(screen: &str) -> u32 {
 /// keys, the keys fix it, the fixed reply reaches the waiting agent and the session goes on.
 #[test]
 fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
-    let mut demo = Demo::start();
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut demo = Screen::start(&["demo", "--pace-ms", "50"], data.path());
     let screen = demo.wait_for("the held failure and its keys", |s| {
         s.contains("held — the agent is waiting") && s.contains("fix it: e edit")
     });

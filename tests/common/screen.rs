@@ -85,7 +85,7 @@ impl Screen {
         self.keys.flush().expect("typing");
     }
 
-    /// `q`, then the exit status and whether the terminal was given back.
+    /// `q`; asserts a clean exit and that the terminal was given back.
     pub fn quit(mut self) {
         self.type_keys(b"q");
         let deadline = Instant::now() + SCREEN_WAIT;
@@ -97,6 +97,17 @@ impl Screen {
             std::thread::sleep(Duration::from_millis(50));
         };
         assert!(status.success(), "exit status {status:?}");
+        // The last bytes (leaving the alternate screen) may still be on their way.
+        std::thread::sleep(Duration::from_millis(200));
+        let alternate = self
+            .parser
+            .lock()
+            .map(|p| p.screen().alternate_screen())
+            .unwrap_or(true);
+        assert!(
+            !alternate,
+            "the terminal was not given back (still on the alternate screen)"
+        );
     }
 }
 
