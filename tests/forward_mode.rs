@@ -265,7 +265,10 @@ async fn a_client_that_does_not_trust_the_ca_fails_its_handshake_and_llmscope_re
         "{}",
         failure.message
     );
-    assert_eq!(h.control.forward_counts().refused_handshakes, 1);
+    assert_eq!(
+        h.control.forward_counts().map(|c| c.refused_handshakes),
+        Some(1)
+    );
     assert_eq!(host.mock.received().len(), 0);
 }
 
@@ -418,7 +421,7 @@ async fn plain_http_through_the_proxy_is_recorded_for_an_intercepted_host_and_pa
     let body = json(&passed.bytes().await.expect("body"));
     assert_eq!(body["object"], "chat.completion");
     assert_eq!(host.mock.received().len(), 2, "both reached the host");
-    assert_eq!(h.control.forward_counts().tunnelled, 1);
+    assert_eq!(h.control.forward_counts().map(|c| c.tunnelled), Some(1));
     let (stored, _dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 1, "only the intercepted host is recorded");
 }

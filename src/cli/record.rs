@@ -72,8 +72,7 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     }
     // The bus is closed now, so the printer ends once it has printed what was queued.
     let _ = printer.await;
-    if config.forward.is_some() {
-        let counts = control.forward_counts();
+    if let Some(counts) = control.forward_counts() {
         println!(
             "forward proxy: {} connections to other hosts tunnelled unrecorded, {} TLS \
              handshakes refused by the agent",

@@ -132,9 +132,13 @@ impl crate::proxy::ProxyConfig {
 }
 
 impl crate::proxy::ProxyControl {
-    /// Forward mode's counts so far (all zero in reverse mode).
-    pub fn forward_counts(&self) -> ForwardCounts {
-        self.state.forward_stats.counts()
+    /// Forward mode's counts so far; `None` in reverse mode, which has none to count.
+    pub fn forward_counts(&self) -> Option<ForwardCounts> {
+        self.state
+            .config
+            .forward
+            .is_some()
+            .then(|| self.state.forward_stats.counts())
     }
 }
 
