@@ -269,7 +269,26 @@ async fn a_client_that_does_not_trust_the_ca_fails_its_handshake_and_llmscope_re
         h.control.forward_counts().map(|c| c.refused_handshakes),
         Some(1)
     );
+    // Resending the row as the screen would: refused, naming why, nothing sent anywhere.
+    let again = ResendRequest {
+        method: record.start.request.method.clone(),
+        uri: record.start.request.uri.clone(),
+        headers: Vec::new(),
+        body: Bytes::new(),
+    };
+    let refused = h
+        .control
+        .resend(record.start.id, again)
+        .expect_err("nothing to resend");
+    let said = refused.to_string();
+    assert!(
+        said.contains(&format!(
+            "is a refused TLS handshake (CONNECT localhost:{port})"
+        )) && said.contains("llmscope ca"),
+        "{said}"
+    );
     assert_eq!(host.mock.received().len(), 0);
+    assert_eq!(h.mock.received().len(), 0);
 }
 
 #[tokio::test]

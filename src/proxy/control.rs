@@ -31,6 +31,12 @@ pub enum ResendError {
     Method(String),
     #[error("header {0:?} is not a valid header (use `Name: value`)")]
     Header(String),
+    /// A `CONNECT` row is a TLS handshake the agent refused: no request ever came through it.
+    #[error(
+        "{parent} is a refused TLS handshake (CONNECT {target}), not a request: there is nothing \
+         to resend. Once the agent trusts llmscope's CA (`llmscope ca`), its next call is recorded"
+    )]
+    Handshake { parent: ExchangeId, target: String },
 }
 
 /// Cheap to clone; every clone controls the same proxy.

@@ -129,6 +129,12 @@ pub fn spawn_fix(
 ) -> Result<ExchangeId, ResendError> {
     let method = http::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| ResendError::Method(request.method.clone()))?;
+    if method == http::Method::CONNECT {
+        return Err(ResendError::Handshake {
+            parent,
+            target: request.uri,
+        });
+    }
     let headers = state.secrets.restore(parent, &request.headers)?;
     let target = state.secrets.restore_target(parent, &request.uri);
     let outgoing = Outgoing {
