@@ -127,7 +127,12 @@ async fn the_real_binary_records_an_intercepted_host_decrypted_and_tunnels_other
     assert_eq!(reply.status(), 200);
     let body = json(&reply.bytes().await.expect("body"));
     assert_eq!(body["object"], "chat.completion", "{body}");
-    let line = recorder.line_containing(Stream::Stdout, "POST /v1/chat/completions");
+    // The host is kept for forward mode's lines: it tells one API's calls from another's.
+    let port = host.front.addr.port();
+    let line = recorder.line_containing(
+        Stream::Stdout,
+        &format!("POST localhost:{port}/v1/chat/completions"),
+    );
     assert!(
         line.contains("#1 ") && line.contains("mock-ok 200"),
         "{line}"
@@ -217,7 +222,26 @@ async fn a_held_failure_on_an_intercepted_host_is_resent_to_that_host_and_the_ag
         ],
         body: Bytes::from(chat_body("mock-ok", false)),
     };
-    h.control.resend(held, fixed).expect("resend starts");
+    let child = h.control.resend(held, fixed).expect("resend starts");
+    let resent = h
+        .next_event(|e| match e {
+            CaptureEvent::Finished(record) if record.start.id == child => Some(record.clone()),
+            _ => None,
+        })
+        .await;
+    let recorded_host = resent
+        .start
+        .request
+        .headers
+        .iter()
+        .find(|(name, _)| name == "host")
+        .map(|(_, host)| host.clone());
+    let port = host.front.addr.port();
+    assert_eq!(
+        recorded_host,
+        Some(format!("localhost:{port}")),
+        "the resend is recorded with the host it went to"
+    );
     let reply = call.await.expect("task").expect("the agent gets a reply");
     assert_eq!(reply.status(), 200);
     let body = json(&reply.bytes().await.expect("body"));

@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use connect::serve_connection;
-pub use origins::{InterceptedOrigin, Origins};
+pub use origins::{record_host, InterceptedOrigin, Origins};
 
-use super::ProxyState;
+use super::{ProxyState, Upstream};
 use crate::ca::CertAuthority;
 use crate::capture::ExchangeId;
 use crate::llm::Dialect;
@@ -151,14 +151,17 @@ impl ProxyState {
         target: &str,
         dialect: Dialect,
     ) -> reqwest::Url {
-        let origin = self
-            .resend_parents
-            .ancestry(id)
-            .find_map(|ancestor| self.origins.of(ancestor));
-        match origin {
+        match self.intercepted_origin(id) {
             Some(origin) => origin.request_url(target),
             None => self.upstream_url(target, dialect),
         }
+    }
+
+    /// The intercepted host exchange `id` (or the exchange it was resent from) was sent to.
+    pub(super) fn intercepted_origin(&self, id: ExchangeId) -> Option<Arc<Upstream>> {
+        self.resend_parents
+            .ancestry(id)
+            .find_map(|ancestor| self.origins.of(ancestor))
     }
 }
 
