@@ -377,8 +377,13 @@ async fn launch_in_forward_mode_gives_the_agent_the_proxy_and_the_ca_and_records
         "{stdout}\n{stderr}"
     );
     assert!(
-        stderr.contains("forward mode: openai-compatible gets HTTPS_PROXY"),
+        stderr.contains("openai-compatible -> HTTPS_PROXY=http://127.0.0.1:")
+            && stderr.contains("(forward mode: it trusts llmscope's CA;"),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains("HTTPS_PROXY=http://127.0.0.1:0 "),
+        "the address the agent got, not the one asked for: {stderr}"
     );
     let store = llmscope::store::Store::open(&data).expect("store");
     let sessions = store.list_sessions().expect("sessions");

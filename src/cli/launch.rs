@@ -138,10 +138,23 @@ impl Plan {
             .unwrap_or_default()
     }
 
-    /// Said to the user before the agent starts.
     /// The first lines a launch prints: where the agent's calls go and why, then the notes;
     /// `then` ends the first line (the session, or the pane of the screen).
     pub(super) fn announce(&self, listen: SocketAddr, then: &str) {
+        if self.forward.is_some() {
+            if let Some(SignedIn(why)) = &self.signed_in {
+                eprintln!(
+                    "llmscope: {why}: llmscope runs as its HTTPS proxy (--mode reverse gives \
+                     it a base URL instead)"
+                );
+            }
+            eprintln!(
+                "llmscope: {} -> HTTPS_PROXY=http://{listen} (forward mode: it trusts llmscope's \
+                 CA; its calls to the LLM hosts are recorded, other hosts tunnelled){then}",
+                self.agent.name(),
+            );
+            return;
+        }
         eprintln!(
             "llmscope: {} -> http://{listen} -> {} (upstream: {}){then}",
             self.agent.name(),
@@ -186,18 +199,6 @@ pub fn run(args: LaunchArgs) -> Result<()> {
             bail!("`launch litellm` puts llmscope behind LiteLLM itself: drop --mode forward");
         }
         plan.forward = Some(ForwardEnv::prepare(&args.proxy.data.resolve()?)?);
-        if let Some(SignedIn(why)) = &plan.signed_in {
-            eprintln!(
-                "llmscope: {why}: llmscope runs as its HTTPS proxy (--mode reverse gives it \
-                 a base URL instead)"
-            );
-        }
-        eprintln!(
-            "llmscope: forward mode: {} gets HTTPS_PROXY=http://{} and trusts llmscope's CA; \
-             its calls to the LLM hosts are recorded, other hosts tunnelled",
-            plan.agent.name(),
-            args.proxy.listen
-        );
     } else {
         proxy.upstream = Some(plan.route.upstream.clone());
     }
