@@ -307,7 +307,7 @@ async fn a_client_that_does_not_trust_the_ca_fails_its_handshake_and_llmscope_re
     let said = refused.to_string();
     assert!(
         said.contains(&format!(
-            "is a refused TLS handshake (CONNECT localhost:{port})"
+            "a refused TLS handshake (CONNECT localhost:{port})"
         )) && said.contains("llmscope ca"),
         "{said}"
     );

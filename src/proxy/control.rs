@@ -33,10 +33,10 @@ pub enum ResendError {
     Header(String),
     /// A `CONNECT` row is a TLS handshake the agent refused: no request ever came through it.
     #[error(
-        "{parent} is a refused TLS handshake (CONNECT {target}), not a request: there is nothing \
-         to resend. Once the agent trusts llmscope's CA (`llmscope ca`), its next call is recorded"
+        "a refused TLS handshake (CONNECT {target}) has no request to resend: make the agent \
+         trust llmscope's CA (`llmscope ca`)"
     )]
-    Handshake { parent: ExchangeId, target: String },
+    Handshake { target: String },
 }
 
 /// Cheap to clone; every clone controls the same proxy.

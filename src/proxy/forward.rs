@@ -132,7 +132,6 @@ pub fn spawn_fix(
         .map_err(|_| ResendError::Method(request.method.clone()))?;
     if method == http::Method::CONNECT {
         return Err(ResendError::Handshake {
-            parent,
             target: request.uri,
         });
     }
