@@ -127,7 +127,12 @@ async fn the_real_binary_records_an_intercepted_host_decrypted_and_tunnels_other
     assert_eq!(reply.status(), 200);
     let body = json(&reply.bytes().await.expect("body"));
     assert_eq!(body["object"], "chat.completion", "{body}");
-    let line = recorder.line_containing(Stream::Stdout, "POST /v1/chat/completions");
+    // The host is kept for forward mode's lines: it tells one API's calls from another's.
+    let port = host.front.addr.port();
+    let line = recorder.line_containing(
+        Stream::Stdout,
+        &format!("POST localhost:{port}/v1/chat/completions"),
+    );
     assert!(
         line.contains("#1 ") && line.contains("mock-ok 200"),
         "{line}"
@@ -217,7 +222,26 @@ async fn a_held_failure_on_an_intercepted_host_is_resent_to_that_host_and_the_ag
         ],
         body: Bytes::from(chat_body("mock-ok", false)),
     };
-    h.control.resend(held, fixed).expect("resend starts");
+    let child = h.control.resend(held, fixed).expect("resend starts");
+    let resent = h
+        .next_event(|e| match e {
+            CaptureEvent::Finished(record) if record.start.id == child => Some(record.clone()),
+            _ => None,
+        })
+        .await;
+    let recorded_host = resent
+        .start
+        .request
+        .headers
+        .iter()
+        .find(|(name, _)| name == "host")
+        .map(|(_, host)| host.clone());
+    let port = host.front.addr.port();
+    assert_eq!(
+        recorded_host,
+        Some(format!("localhost:{port}")),
+        "the resend is recorded with the host it went to"
+    );
     let reply = call.await.expect("task").expect("the agent gets a reply");
     assert_eq!(reply.status(), 200);
     let body = json(&reply.bytes().await.expect("body"));
@@ -265,8 +289,30 @@ async fn a_client_that_does_not_trust_the_ca_fails_its_handshake_and_llmscope_re
         "{}",
         failure.message
     );
-    assert_eq!(h.control.forward_counts().refused_handshakes, 1);
+    assert_eq!(
+        h.control.forward_counts().map(|c| c.refused_handshakes),
+        Some(1)
+    );
+    // Resending the row as the screen would: refused, naming why, nothing sent anywhere.
+    let again = ResendRequest {
+        method: record.start.request.method.clone(),
+        uri: record.start.request.uri.clone(),
+        headers: Vec::new(),
+        body: Bytes::new(),
+    };
+    let refused = h
+        .control
+        .resend(record.start.id, again)
+        .expect_err("nothing to resend");
+    let said = refused.to_string();
+    assert!(
+        said.contains(&format!(
+            "a refused TLS handshake (CONNECT localhost:{port})"
+        )) && said.contains("llmscope ca"),
+        "{said}"
+    );
     assert_eq!(host.mock.received().len(), 0);
+    assert_eq!(h.mock.received().len(), 0);
 }
 
 #[tokio::test]
@@ -331,8 +377,13 @@ async fn launch_in_forward_mode_gives_the_agent_the_proxy_and_the_ca_and_records
         "{stdout}\n{stderr}"
     );
     assert!(
-        stderr.contains("forward mode: openai-compatible gets HTTPS_PROXY"),
+        stderr.contains("openai-compatible -> HTTPS_PROXY=http://127.0.0.1:")
+            && stderr.contains("(forward mode: it trusts llmscope's CA;"),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains("HTTPS_PROXY=http://127.0.0.1:0 "),
+        "the address the agent got, not the one asked for: {stderr}"
     );
     let store = llmscope::store::Store::open(&data).expect("store");
     let sessions = store.list_sessions().expect("sessions");
@@ -418,7 +469,7 @@ async fn plain_http_through_the_proxy_is_recorded_for_an_intercepted_host_and_pa
     let body = json(&passed.bytes().await.expect("body"));
     assert_eq!(body["object"], "chat.completion");
     assert_eq!(host.mock.received().len(), 2, "both reached the host");
-    assert_eq!(h.control.forward_counts().tunnelled, 1);
+    assert_eq!(h.control.forward_counts().map(|c| c.tunnelled), Some(1));
     let (stored, _dir) = h.stop_and_load().await;
     assert_eq!(stored.len(), 1, "only the intercepted host is recorded");
 }

@@ -442,3 +442,55 @@ fn regex_free_api_base(text: &str) -> &str {
         .map(|v| v.split(" #").next().unwrap_or(v).trim())
         .unwrap_or_default()
 }
+
+/// `launch claude` over a HOME where Claude Code is signed in with a Claude account; the
+/// stand-in only writes down its environment.
+async fn launch_signed_in_claude(s: &Scene, extra: &[&str]) -> (Output, serde_json::Value) {
+    let claude_dir = s.home.join(".claude");
+    std::fs::create_dir_all(&claude_dir).expect("claude dir");
+    let credentials = r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-x","refreshToken":"sk-ant-ort01-y","subscriptionType":"max"}}"#;
+    std::fs::write(claude_dir.join(".credentials.json"), credentials).expect("credentials");
+    let dump = "import json, os, sys; json.dump({'env': dict(os.environ)}, open(sys.argv[1], 'w'))";
+    let mut args: Vec<String> = ["claude", "--command", "python3", "--listen", "127.0.0.1:0"]
+        .map(String::from)
+        .to_vec();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend(["--".into(), "-c".into(), dump.into()]);
+    args.push(s.record.display().to_string());
+    let out = s.launch(args, Vec::new()).await;
+    assert!(out.status.success(), "{out:?}");
+    let saw = s.agent_saw();
+    let after = std::fs::read_to_string(claude_dir.join(".credentials.json")).expect("kept");
+    assert_eq!(after, credentials, "the login file is only read");
+    (out, saw)
+}
+
+#[tokio::test]
+async fn claude_signed_in_with_an_account_gets_forward_mode_and_says_why() {
+    let s = scene();
+    let (out, saw) = launch_signed_in_claude(&s, &[]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "llmscope: Claude Code is signed in with a Claude account \
+             (" // the path follows
+        ) && stderr.contains(": llmscope runs as its HTTPS proxy"),
+        "{stderr}"
+    );
+    let proxy = saw["env"]["HTTPS_PROXY"].as_str().expect("HTTPS_PROXY");
+    assert!(proxy.starts_with("http://127.0.0.1:"), "{proxy}");
+    let ca = saw["env"]["NODE_EXTRA_CA_CERTS"].as_str().expect("CA");
+    assert!(Path::new(ca).is_file(), "{ca}");
+    assert!(saw["env"].get("ANTHROPIC_BASE_URL").is_none(), "{saw}");
+}
+
+#[tokio::test]
+async fn mode_reverse_keeps_a_signed_in_claude_on_a_base_url() {
+    let s = scene();
+    let (out, saw) = launch_signed_in_claude(&s, &["--mode", "reverse"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("HTTPS proxy"), "{stderr}");
+    let base = saw["env"]["ANTHROPIC_BASE_URL"].as_str().expect("base URL");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(saw["env"].get("HTTPS_PROXY").is_none(), "{saw}");
+}

@@ -79,21 +79,42 @@ fn endpoint(lookup: &Lookup) -> (Endpoint, String) {
     (read_endpoint(&text), path.display().to_string())
 }
 
-/// Signed in with ChatGPT rather than an API key: `auth.json` holds tokens and no key.
-fn signed_in_with_chatgpt(lookup: &Lookup) -> bool {
+/// Signed in with ChatGPT rather than an API key: `auth.json` says `auth_mode` `chatgpt` (or
+/// `chatgptAuthTokens`), or, written by releases before that field, holds tokens and no key.
+/// Returns the file it was read from.
+fn signed_in_with_chatgpt(lookup: &Lookup) -> Option<PathBuf> {
     if lookup.var("OPENAI_API_KEY").is_some() || lookup.var("CODEX_API_KEY").is_some() {
-        return false;
+        return None;
     }
-    let Some(text) = codex_home(lookup).and_then(|h| (lookup.read)(&h.join("auth.json"))) else {
-        return false;
+    let path = codex_home(lookup)?.join("auth.json");
+    let auth: serde_json::Value = serde_json::from_str(&(lookup.read)(&path)?).ok()?;
+    let chatgpt = match auth.get("auth_mode").and_then(|m| m.as_str()) {
+        Some(mode) => mode.starts_with("chatgpt"),
+        None => {
+            let has_key = auth
+                .get("OPENAI_API_KEY")
+                .is_some_and(|k| k.as_str().is_some_and(|k| !k.is_empty()));
+            !has_key && auth.get("tokens").is_some_and(|t| t.is_object())
+        }
     };
-    let Ok(auth) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return false;
-    };
-    let has_key = auth
-        .get("OPENAI_API_KEY")
-        .is_some_and(|k| k.as_str().is_some_and(|k| !k.is_empty()));
-    !has_key && auth.get("tokens").is_some_and(|t| t.is_object())
+    chatgpt.then_some(path)
+}
+
+/// Signed in with ChatGPT and sent to ChatGPT's backend: no endpoint of the user's in
+/// `config.toml` or `OPENAI_BASE_URL`, which a base URL from llmscope could replace.
+pub(super) fn chatgpt_login(lookup: &Lookup) -> Option<String> {
+    let (found, _) = endpoint(lookup);
+    if found.openai_base_url.is_some() || found.provider_base_url.is_some() {
+        return None;
+    }
+    if lookup.var("OPENAI_BASE_URL").is_some() {
+        return None;
+    }
+    let path = signed_in_with_chatgpt(lookup)?;
+    Some(format!(
+        "Codex is signed in with ChatGPT ({})",
+        path.display()
+    ))
 }
 
 /// The base URL Codex is configured with, and where that was found.
@@ -108,7 +129,7 @@ pub(super) fn configured_base_url(lookup: &Lookup) -> Option<(String, String)> {
     if let Some(url) = found.openai_base_url {
         return Some((url, format!("openai_base_url in {path}")));
     }
-    if lookup.var("OPENAI_BASE_URL").is_none() && signed_in_with_chatgpt(lookup) {
+    if lookup.var("OPENAI_BASE_URL").is_none() && signed_in_with_chatgpt(lookup).is_some() {
         return Some((
             CHATGPT_BASE.to_string(),
             "Codex is signed in with ChatGPT".to_string(),

@@ -7,12 +7,14 @@ mod jsonc;
 mod litellm;
 mod litellm_yaml;
 mod opencode;
+mod subscription;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use litellm::{litellm_env_text, GatewayProvider, LitellmSetup, Override, LITELLM_PORT};
 pub use opencode::{opencode_overlay, OpencodeSetup};
+pub use subscription::{subscription_login, SignedIn};
 
 /// What the recipes may look at: the environment and the agent's own files, read-only.
 /// Injected so the recipes stay pure and testable.

@@ -124,9 +124,14 @@ impl CertAuthority {
     }
 
     /// The TLS server configuration for `host`, issued on first use and then reused. It
-    /// offers only HTTP/1.1 in ALPN.
+    /// offers only HTTP/1.1 in ALPN. An IPv6 literal may come in its URL brackets (`[::1]`,
+    /// as a `CONNECT` authority has it): the certificate names the address itself, as an IP
+    /// SAN, which is what a client checks it against.
     pub fn server_config(&self, host: &str) -> Result<Arc<rustls::ServerConfig>, CaError> {
-        let host = host.to_ascii_lowercase();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         let mut leaves = self.leaves.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(config) = leaves.get(&host) {
             return Ok(config.clone());

@@ -83,3 +83,38 @@ fn the_bundle_is_the_system_roots_then_the_ca() {
     assert!(bundle.ends_with(&cert));
     assert_eq!(mode(&path), 0o600);
 }
+
+/// Whether a client that trusts only `ca` completes a handshake with `server` for `name`.
+async fn handshake(ca: &CertAuthority, server: Arc<rustls::ServerConfig>, name: &str) -> bool {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert_der.clone()).expect("the CA as a root");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from(name.to_string()).expect("a server name");
+    let (near, far) = tokio::io::duplex(64 * 1024);
+    let accept = tokio_rustls::TlsAcceptor::from(server).accept(far);
+    let connect = tokio_rustls::TlsConnector::from(Arc::new(client)).connect(name, near);
+    let (accepted, connected) = tokio::join!(accept, connect);
+    accepted.is_ok() && connected.is_ok()
+}
+
+#[tokio::test]
+async fn an_ipv6_connect_host_gets_a_certificate_for_its_address() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (ca, _) = CertAuthority::load_or_create(data.path()).expect("made");
+    // As `CONNECT [::1]:443` names it.
+    let bracketed = ca.server_config("[::1]").expect("issued");
+    assert!(Arc::ptr_eq(
+        &bracketed,
+        &ca.server_config("::1").expect("cached")
+    ));
+    assert!(handshake(&ca, bracketed.clone(), "::1").await, "IP SAN ::1");
+    assert!(!handshake(&ca, bracketed, "::2").await, "for ::1 only");
+    let named = ca.server_config("api.openai.com").expect("issued");
+    assert!(handshake(&ca, named.clone(), "api.openai.com").await);
+    assert!(!handshake(&ca, named, "api.anthropic.com").await);
+}

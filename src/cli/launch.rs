@@ -8,9 +8,13 @@ use std::process::{Child, ExitStatus};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use super::mode::Mode;
 use super::record::warn_if_exposed;
 use super::{runtime, ProxyArgs};
-use crate::agents::{default_route, opencode_overlay, wiring, Agent, Lookup, OpencodeSetup, Route};
+use crate::agents::{
+    default_route, opencode_overlay, subscription_login, wiring, Agent, Lookup, OpencodeSetup,
+    Route, SignedIn,
+};
 use crate::capture::SessionId;
 use crate::recorder::Recording;
 
@@ -53,6 +57,8 @@ pub(super) struct Plan {
     args: Vec<String>,
     /// Set in forward mode: the agent gets llmscope as its proxy instead of a base URL.
     forward: Option<ForwardEnv>,
+    /// The agent's subscription login, found when neither `--mode` nor `--upstream` was given.
+    signed_in: Option<SignedIn>,
 }
 
 /// The real environment and files, read-only.
@@ -93,18 +99,23 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
             args: run.args.clone(),
             litellm: Some(run),
             forward: None,
+            signed_in: None,
         });
     }
-    let (route, opencode) = with_real_lookup(|lookup| -> Result<_> {
+    let undecided = args.proxy.mode.is_none() && upstream.is_none();
+    let (route, opencode, signed_in) = with_real_lookup(|lookup| -> Result<_> {
         if agent == Agent::Opencode {
             let setup = opencode_overlay(upstream, &rest, lookup)?;
-            return Ok((setup.route.clone(), Some(setup)));
+            return Ok((setup.route.clone(), Some(setup), None));
         }
         let route = match upstream {
             Some(url) => Route::given(url, agent.api()),
             None => default_route(agent, lookup)?,
         };
-        Ok((route, None))
+        let signed_in = undecided
+            .then(|| subscription_login(agent, lookup))
+            .flatten();
+        Ok((route, None, signed_in))
     })?;
     Ok(Plan {
         agent,
@@ -114,6 +125,7 @@ fn plan(args: &LaunchArgs) -> Result<Plan> {
         program,
         args: rest,
         forward: None,
+        signed_in,
     })
 }
 
@@ -126,10 +138,23 @@ impl Plan {
             .unwrap_or_default()
     }
 
-    /// Said to the user before the agent starts.
     /// The first lines a launch prints: where the agent's calls go and why, then the notes;
     /// `then` ends the first line (the session, or the pane of the screen).
     pub(super) fn announce(&self, listen: SocketAddr, then: &str) {
+        if self.forward.is_some() {
+            if let Some(SignedIn(why)) = &self.signed_in {
+                eprintln!(
+                    "llmscope: {why}: llmscope runs as its HTTPS proxy (--mode reverse gives \
+                     it a base URL instead)"
+                );
+            }
+            eprintln!(
+                "llmscope: {} -> HTTPS_PROXY=http://{listen} (forward mode: it trusts llmscope's \
+                 CA; its calls to the LLM hosts are recorded, other hosts tunnelled){then}",
+                self.agent.name(),
+            );
+            return;
+        }
         eprintln!(
             "llmscope: {} -> http://{listen} -> {} (upstream: {}){then}",
             self.agent.name(),
@@ -163,17 +188,17 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     }
     let mut plan = plan(&args)?;
     let mut proxy = args.proxy.clone();
-    if args.proxy.mode == super::mode::Mode::Forward {
+    let mode = match (args.proxy.mode, &plan.signed_in) {
+        (Some(mode), _) => mode,
+        (None, Some(_)) => Mode::Forward,
+        (None, None) => Mode::Reverse,
+    };
+    proxy.mode = Some(mode);
+    if mode == Mode::Forward {
         if plan.litellm.is_some() {
             bail!("`launch litellm` puts llmscope behind LiteLLM itself: drop --mode forward");
         }
         plan.forward = Some(ForwardEnv::prepare(&args.proxy.data.resolve()?)?);
-        eprintln!(
-            "llmscope: forward mode: {} gets HTTPS_PROXY=http://{} and trusts llmscope's CA; \
-             its calls to the LLM hosts are recorded, other hosts tunnelled",
-            plan.agent.name(),
-            args.proxy.listen
-        );
     } else {
         proxy.set_plain_upstream(plan.route.upstream.clone());
     }

@@ -24,9 +24,11 @@ pub struct ProxyArgs {
     #[arg(long, env = "LLMSCOPE_UPSTREAM", value_name = "URL|API=URL")]
     pub upstream: Vec<String>,
     /// reverse: the agent's base URL points at llmscope. forward: llmscope is the agent's
-    /// HTTPS_PROXY and decrypts the LLM hosts with its own CA (see `llmscope ca`)
-    #[arg(long, value_enum, default_value_t = mode::Mode::Reverse)]
-    pub mode: mode::Mode,
+    /// HTTPS_PROXY and decrypts the LLM hosts with its own CA (see `llmscope ca`). Reverse
+    /// unless given, but for `launch` of an agent signed in with a subscription (Claude
+    /// account, ChatGPT, Google), which only forward mode can see
+    #[arg(long, value_enum)]
+    pub mode: Option<mode::Mode>,
     /// In forward mode, also decrypt and record HOST (besides api.openai.com,
     /// api.anthropic.com, generativelanguage.googleapis.com, chatgpt.com,
     /// cloudcode-pa.googleapis.com). Repeatable
@@ -118,9 +120,14 @@ pub struct ProxyArgs {
 }
 
 impl ProxyArgs {
+    /// The mode given with `--mode`, else reverse.
+    pub fn mode(&self) -> mode::Mode {
+        self.mode.unwrap_or_default()
+    }
+
     pub fn proxy_config(&self) -> Result<ProxyConfig> {
         let (upstream, forward) = mode::resolve(
-            self.mode,
+            self.mode(),
             self.plain_upstream()?,
             &self.intercept_hosts,
             &self.data.resolve()?,
@@ -147,7 +154,7 @@ impl ProxyArgs {
                 .upstream_for
                 .extend(upstream_for(spec).context("reading --upstream-for")?);
         }
-        if self.mode == mode::Mode::Reverse && self.plain_upstream()?.is_none() {
+        if self.mode() == mode::Mode::Reverse && self.plain_upstream()?.is_none() {
             let routed: Vec<Dialect> = config.upstream_for.iter().map(|(d, _)| *d).collect();
             config.upstream_for.extend(mode::public_routes(&routed)?);
             eprintln!(

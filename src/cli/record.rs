@@ -72,8 +72,7 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
     }
     // The bus is closed now, so the printer ends once it has printed what was queued.
     let _ = printer.await;
-    if config.forward.is_some() {
-        let counts = control.forward_counts();
+    if let Some(counts) = control.forward_counts() {
         println!(
             "forward proxy: {} connections to other hosts tunnelled unrecorded, {} TLS \
              handshakes refused by the agent",
@@ -258,6 +257,20 @@ impl LocalSeconds {
 
 /// One line for a finished exchange: time, id, method, path, model, status, class, latency,
 /// time to first byte, bytes up and down, and the reason when it failed.
+/// The path, after the host for a forward-mode exchange (the only ones that keep `Host`),
+/// so `api.anthropic.com/v1/messages` and `chatgpt.com/backend-api/codex/responses` read apart.
+fn recorded_target(request: &crate::capture::CapturedRequest) -> String {
+    let host = request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, host)| host.as_str());
+    match host {
+        Some(host) => format!("{host}{}", request.uri),
+        None => request.uri.clone(),
+    }
+}
+
 fn exchange_line_with(record: &ExchangeRecord, clock: &mut LocalSeconds) -> String {
     let start = &record.start;
     let time = clock.format(start.started_at_ms);
@@ -272,7 +285,7 @@ fn exchange_line_with(record: &ExchangeRecord, clock: &mut LocalSeconds) -> Stri
         "{time} {id:>5} {method} {uri} {model} {status} {class} {latency} ttfb={ttfb} up={up} down={down}",
         id = start.id.to_string(),
         method = start.request.method,
-        uri = start.request.uri,
+        uri = recorded_target(&start.request),
         model = start.model.as_deref().unwrap_or("-"),
         latency = ms(record.timing.duration_ms),
         ttfb = ms(record.timing.first_byte_ms),

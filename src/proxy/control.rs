@@ -31,6 +31,12 @@ pub enum ResendError {
     Method(String),
     #[error("header {0:?} is not a valid header (use `Name: value`)")]
     Header(String),
+    /// A `CONNECT` row is a TLS handshake the agent refused: no request ever came through it.
+    #[error(
+        "a refused TLS handshake (CONNECT {target}) has no request to resend: make the agent \
+         trust llmscope's CA (`llmscope ca`)"
+    )]
+    Handshake { target: String },
 }
 
 /// Cheap to clone; every clone controls the same proxy.

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 
 use super::error_reply::{loop_stopped_reply, refusal_reply};
 use super::forward::{forward, spawn_fix, ReplyTo};
-use super::forward_mode::InterceptedOrigin;
+use super::forward_mode::{record_host, InterceptedOrigin};
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::headers::{header_list, upstream_request_headers};
 use super::held_copies::CopyAnswer;
@@ -66,6 +66,10 @@ pub async fn run_exchange(
             rewrite = Some(Arc::new(rewritten.rewrite));
         }
     }
+    let origin = parts.extensions.get::<InterceptedOrigin>();
+    if let Some(origin) = origin {
+        record_host(&mut request, &origin.0);
+    }
     let mut start = ExchangeStart {
         id: state.next_exchange_id(),
         session: state.session,
@@ -77,7 +81,7 @@ pub async fn run_exchange(
         rewrite,
         request_body_unrecorded: None,
     };
-    if let Some(origin) = parts.extensions.get::<InterceptedOrigin>() {
+    if let Some(origin) = origin {
         state.origins.remember(start.id, origin);
     }
     if let Some(error) = read_failure {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::error_reply::failure_whole;
+use super::forward_mode::record_host;
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::hold::{claim_held_agent, deliver_if_good, hold_or_pass, may_carry_an_error, park};
 use super::relay::{relay_reply, ReplySink};
@@ -129,7 +130,14 @@ pub fn spawn_fix(
 ) -> Result<ExchangeId, ResendError> {
     let method = http::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| ResendError::Method(request.method.clone()))?;
-    let headers = state.secrets.restore(parent, &request.headers)?;
+    if method == http::Method::CONNECT {
+        return Err(ResendError::Handshake {
+            target: request.uri,
+        });
+    }
+    let mut headers = state.secrets.restore(parent, &request.headers)?;
+    // Recorded for forward mode's host; the client sets the one the upstream gets.
+    headers.remove(http::header::HOST);
     let target = state.secrets.restore_target(parent, &request.uri);
     let outgoing = Outgoing {
         method,
@@ -137,6 +145,10 @@ pub fn spawn_fix(
         headers,
         body: request.body,
     };
+    let mut captured = outgoing.captured();
+    if let Some(origin) = state.intercepted_origin(parent) {
+        record_host(&mut captured, &origin);
+    }
     let clock = Instant::now();
     let reply_to = match lineage.origin {
         Origin::AutoFix => ReplyTo::AutoFixOf(parent),
@@ -148,7 +160,7 @@ pub fn spawn_fix(
         started_at_ms: chrono::Utc::now().timestamp_millis(),
         dialect: outgoing.dialect(),
         model: request_model(&outgoing.target, &outgoing.body),
-        request: outgoing.captured(),
+        request: captured,
         lineage,
         rewrite: rewrite.map(Arc::new),
         request_body_unrecorded: None,

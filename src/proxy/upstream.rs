@@ -81,6 +81,16 @@ impl Upstream {
     pub fn as_str(&self) -> &str {
         self.base.as_str()
     }
+
+    /// `host`, or `host:port` when the port is not the scheme's default: as a `Host` header
+    /// names it.
+    pub fn authority(&self) -> String {
+        let host = self.base.host_str().unwrap_or_default();
+        match self.base.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for Upstream {

@@ -99,7 +99,7 @@ fn screen_args(p: &ProxyArgs, data_dir: &Path) -> Vec<String> {
     for upstream in &p.upstream {
         flag("upstream", upstream.clone());
     }
-    if p.mode == super::super::mode::Mode::Forward {
+    if p.mode() == super::super::mode::Mode::Forward {
         flag("mode", "forward".into());
     }
     for host in &p.intercept_hosts {

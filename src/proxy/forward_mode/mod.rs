@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use connect::serve_connection;
-pub use origins::{InterceptedOrigin, Origins};
+pub use origins::{record_host, InterceptedOrigin, Origins};
 
-use super::ProxyState;
+use super::{ProxyState, Upstream};
 use crate::ca::CertAuthority;
 use crate::capture::ExchangeId;
 use crate::llm::Dialect;
@@ -148,9 +148,13 @@ impl crate::proxy::ProxyConfig {
 }
 
 impl crate::proxy::ProxyControl {
-    /// Forward mode's counts so far (all zero in reverse mode).
-    pub fn forward_counts(&self) -> ForwardCounts {
-        self.state.forward_stats.counts()
+    /// Forward mode's counts so far; `None` in reverse mode, which has none to count.
+    pub fn forward_counts(&self) -> Option<ForwardCounts> {
+        self.state
+            .config
+            .forward
+            .is_some()
+            .then(|| self.state.forward_stats.counts())
     }
 }
 
@@ -163,14 +167,17 @@ impl ProxyState {
         target: &str,
         dialect: Dialect,
     ) -> reqwest::Url {
-        let origin = self
-            .resend_parents
-            .ancestry(id)
-            .find_map(|ancestor| self.origins.of(ancestor));
-        match origin {
+        match self.intercepted_origin(id) {
             Some(origin) => origin.request_url(target),
             None => self.upstream_url(target, dialect),
         }
+    }
+
+    /// The intercepted host exchange `id` (or the exchange it was resent from) was sent to.
+    pub(super) fn intercepted_origin(&self, id: ExchangeId) -> Option<Arc<Upstream>> {
+        self.resend_parents
+            .ancestry(id)
+            .find_map(|ancestor| self.origins.of(ancestor))
     }
 }
 

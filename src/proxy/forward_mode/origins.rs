@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 
-use crate::capture::ExchangeId;
+use crate::capture::{CapturedRequest, ExchangeId};
 use crate::proxy::Upstream;
 
 /// Exchanges remembered; a resend is made from a recent one (a hold lasts minutes).
@@ -42,5 +42,20 @@ impl Origins {
     pub fn of(&self, id: ExchangeId) -> Option<Arc<Upstream>> {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.by_id.get(&id).cloned()
+    }
+}
+
+/// Keeps the intercepted host in the record. The agent's `Host` stops at llmscope (the client
+/// sets its own for the upstream), which in reverse mode loses nothing; in forward mode it is
+/// the one thing that tells a call to `api.anthropic.com` from one to `chatgpt.com`.
+pub fn record_host(request: &mut CapturedRequest, origin: &Upstream) {
+    let has_host = request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"));
+    if !has_host {
+        request
+            .headers
+            .insert(0, ("host".to_string(), origin.authority()));
     }
 }

@@ -20,6 +20,7 @@ use crate::tui::view::draw;
 
 use super::context::{TuiContext, TuiError};
 use super::executor::Executor;
+use super::forward_watch::ForwardWatch;
 use super::health::HealthWatch;
 
 /// How often in-flight exchanges' running times are refreshed.
@@ -44,6 +45,7 @@ pub(super) async fn event_loop(
     let mut changes = ctx.control.as_ref().and_then(Control::state_changes);
     let mut capture = ctx.events;
     let mut health = HealthWatch::new(ctx.capture_health);
+    let mut forward = ForwardWatch::new(ctx.control.as_ref());
     let mut input = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -85,7 +87,7 @@ pub(super) async fn event_loop(
                 None => None,
             },
             _ = ticker.tick() => {
-                if let Some(changed) = health.changed() {
+                for changed in [health.changed(), forward.changed()].into_iter().flatten() {
                     if executor.apply(&mut app, changed) {
                         return Ok(());
                     }

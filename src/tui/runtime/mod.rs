@@ -10,6 +10,7 @@ mod context;
 mod curl;
 mod event_loop;
 mod executor;
+mod forward_watch;
 mod health;
 mod jobs;
 mod loads;

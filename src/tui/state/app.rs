@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use crate::analysis::{PriceTable, ProviderCauses, RetryLoops};
 use crate::capture::{ExchangeId, Failure, SessionId};
 use crate::fix::Rule;
+use crate::proxy::ForwardCounts;
 use crate::tui::present::diff::{DiffKind, RequestDiff};
 use crate::tui::present::pane_text::ViewMode;
 
@@ -128,6 +129,9 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct App {
     pub status: StatusInfo,
+    /// Forward mode's tunnelled connections and refused handshakes; `None` in reverse mode
+    /// or when the proxy runs in another process.
+    pub forward: Option<ForwardCounts>,
     pub rows: RowTable,
     pub selected: Option<ExchangeId>,
     /// First shown row of the list (a position among the filtered rows).
@@ -196,6 +200,7 @@ impl App {
         Self {
             follow: status.live,
             status,
+            forward: None,
             rows,
             selected,
             list_offset: 0,

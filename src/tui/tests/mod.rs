@@ -5,6 +5,7 @@ mod auto_fix_scenarios;
 mod conversation_scenarios;
 mod editor_scenarios;
 mod fix_scenarios;
+mod forward_scenarios;
 mod gateway_scenarios;
 mod gemini_scenarios;
 mod intercept_scenarios;

@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HeaderList};
 use crate::fix::Rule;
-use crate::proxy::ResendRequest;
+use crate::proxy::{ForwardCounts, ResendRequest};
 
 /// Everything that can change the TUI's state. The loop turns terminal input, the capture
 /// bus, the clock and finished background work into these and hands them to
@@ -34,6 +34,8 @@ pub enum AppEvent {
     /// The capture side's health changed: `Some("capture failing: disk full")`, or `None` once
     /// it recovered.
     CaptureHealth(Option<String>),
+    /// Forward mode's counts changed (polled on the tick from a proxy in this process).
+    ForwardCounts(ForwardCounts),
     /// A [`Command::Resend`] started: `child` is the new exchange, linked to `parent`.
     ResendStarted {
         parent: ExchangeId,

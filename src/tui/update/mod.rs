@@ -69,6 +69,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
             }
         }
         AppEvent::CaptureHealth(health) => app.status.capture_health = health,
+        AppEvent::ForwardCounts(counts) => app.forward = Some(counts),
         AppEvent::ResendStarted { parent, child } => {
             app.notify(format!("sent {child}, a resend of {parent}"), false);
             if let Some(sent) = app.sent_fixes.take().filter(|s| s.parent == parent) {

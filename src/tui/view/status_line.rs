@@ -1,5 +1,5 @@
-//! The status line: where the proxy listens and forwards, the session, the counts, hold mode,
-//! and any capture problem. When the width runs out, the least useful parts are left off.
+//! The status line: where the proxy listens and forwards, the session, the counts (forward
+//! mode's too), hold mode, and any capture problem. When the width runs out, the least useful parts are left off.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -102,6 +102,20 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
         1,
         Span::styled(format!("{in_flight} in flight "), flight_style),
     ));
+    if let Some(counts) = &app.forward {
+        // A refused handshake means an agent that does not trust llmscope's CA: its calls
+        // are failing, so it is said in colour.
+        let style = if counts.refused_handshakes > 0 {
+            Style::default().fg(Color::Yellow)
+        } else {
+            plain
+        };
+        let text = format!(
+            "│ ⇄ {} tunnelled · {} refused TLS ",
+            counts.tunnelled, counts.refused_handshakes
+        );
+        parts.push((3, Span::styled(text, style)));
+    }
     let hold = if !status.control {
         Span::styled("│ read-only ", plain)
     } else if status.hold {
