@@ -91,7 +91,14 @@ impl Recording {
             listen: facts_listen,
             upstream: upstream.clone(),
         };
-        let attach = AttachServer::start(data_dir, facts, proxy.control(), bus.clone()).await;
+        let attach = AttachServer::start(
+            data_dir,
+            facts,
+            proxy.control(),
+            bus.clone(),
+            writer.health(),
+        )
+        .await;
         Ok(Self {
             proxy,
             upstream,

@@ -279,3 +279,77 @@ async fn a_screen_that_stops_reading_never_holds_up_the_proxy() {
         assert_eq!((id, status), (ExchangeId(n), Some(200)));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_intercepts_and_an_attached_screen_sends_the_edited_request_on() {
+    let mock = MockUpstream::start().await.expect("mock upstream");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let data = scratch.path().join("data");
+    let mut record = Recorder::start_with(
+        &mock.url(),
+        &data,
+        &["--listen", "127.0.0.1:0", "--intercept", "chat"],
+    );
+    let told = record.line_containing(Stream::Stdout, "requests matching `chat`");
+    assert!(
+        told.contains(&format!(
+            "wait for `llmscope attach --data-dir {}`",
+            data.display()
+        )),
+        "{told}"
+    );
+
+    // The agent's request pauses before any screen is attached; `record` says so.
+    let agent = agent_request(&record.url, "mock-400-model");
+    let paused = record.line_containing(Stream::Stdout, "intercepted:");
+    assert!(
+        paused.contains("POST /v1/chat/completions mock-400-model"),
+        "{paused}"
+    );
+    let (hello, control, _events) = attach(&data).await;
+    let [waiting] = hello.intercepted.as_slice() else {
+        panic!("one request waits: {:?}", hello.intercepted);
+    };
+    assert!(!agent.is_finished(), "the agent waits while intercepted");
+    assert!(mock.received().is_empty(), "nothing forwarded yet");
+
+    // The user's edit: another model, the credential as the screen shows it.
+    let edited = ResendRequest {
+        method: "POST".into(),
+        uri: CHAT.into(),
+        headers: vec![
+            ("authorization".into(), "Bearer <redacted>".into()),
+            ("content-type".into(), "application/json".into()),
+        ],
+        body: Bytes::from(chat_body("mock-ok", false)),
+    };
+    let released = tokio::time::timeout(
+        WAIT,
+        control.release_intercepted(waiting.start.id, Some(&edited)),
+    )
+    .await
+    .expect("an answer in time")
+    .expect("the session answers");
+    assert_eq!(released, Ok(true));
+    let reply = tokio::time::timeout(WAIT, agent)
+        .await
+        .expect("the agent is answered in time")
+        .expect("agent task");
+    assert_eq!(reply.status(), 200, "the edited request got a good reply");
+    let body = json(&reply.bytes().await.expect("body"));
+    assert!(
+        body["choices"][0]["message"]["content"].is_string(),
+        "{body}"
+    );
+    let forwarded = mock.received();
+    let [sent] = forwarded.as_slice() else {
+        panic!("forwarded once: {} requests", forwarded.len());
+    };
+    assert_eq!(json(&sent.body)["model"], "mock-ok");
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {SECRET}").as_str()),
+        "the agent's own credential went out"
+    );
+    record.terminate();
+}

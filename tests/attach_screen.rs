@@ -1,12 +1,13 @@
 //! `llmscope attach` in a pseudo-terminal against a live `record`: the exchange is on the
 //! screen, `H` turns hold-on-error on in the record process (a later failure is held there),
-//! `F` sends that failure on, and the screen says when the session ends.
+//! `F` sends that failure on, and the screen says when the session ends; a screen that
+//! attaches while the store is behind still shows every exchange, once.
 
 mod common;
 
-use common::recorder::Recorder;
+use common::recorder::{Recorder, Stream};
 use common::screen::Screen;
-use common::{chat_body, client, WAIT};
+use common::{chat_body, client, load_exchanges, WAIT};
 use llmscope::mock::MockUpstream;
 
 fn agent_request(url: &str, model: &str) -> tokio::task::JoinHandle<reqwest::Response> {
@@ -59,4 +60,57 @@ async fn the_attached_screen_shows_the_session_and_its_keys_drive_the_record_pro
             && s.contains("the session ended")
     });
     screen.quit();
+}
+
+async fn burst(url: &str, numbers: std::ops::RangeInclusive<u32>) {
+    for n in numbers {
+        let reply = agent_request(url, &format!("burst-{n:02}"));
+        assert_eq!(reply.await.expect("agent").status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_attached_while_the_store_is_behind_shows_every_exchange_once() {
+    let mock = MockUpstream::start().await.expect("mock upstream");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let data = scratch.path().join("data");
+    let mut record = Recorder::start(&mock.url(), &data);
+    burst(&record.url, 1..=3).await;
+    // Another writer's transaction keeps the store from committing: the next exchanges
+    // finish, and wait in the writer's queue, when the screen attaches.
+    let lock = rusqlite::Connection::open(data.join("llmscope.db")).expect("second connection");
+    lock.execute_batch("BEGIN IMMEDIATE")
+        .expect("the write lock");
+    burst(&record.url, 4..=7).await;
+    tokio::task::block_in_place(|| {
+        record.line_containing(Stream::Stderr, "llmscope: capture failing")
+    });
+
+    let screen = Screen::start(&["attach"], &data);
+    // One row per exchange (a conversation's heading names its newest model too).
+    let once = |s: &str, upto: u32| {
+        (1..=upto).all(|n| {
+            let model = format!("burst-{n:02}");
+            s.lines()
+                .filter(|l| l.contains("/v1/chat/completions") && l.contains(&model))
+                .count()
+                == 1
+        })
+    };
+    let shown = screen.wait_for("the seven exchanges so far", |s| s.contains("7 total"));
+    assert!(once(&shown, 7), "{shown}");
+    // The rest of the burst comes over the socket, still before the store has any of it.
+    burst(&record.url, 8..=10).await;
+    let shown = screen.wait_for("all ten", |s| s.contains("10 total"));
+    assert!(once(&shown, 10), "{shown}");
+
+    drop(lock);
+    tokio::task::block_in_place(|| {
+        record.line_containing(Stream::Stderr, "llmscope: capture resumed")
+    });
+    let shown = screen.text();
+    assert!(shown.contains("10 total") && once(&shown, 10), "{shown}");
+    tokio::task::block_in_place(|| record.terminate());
+    screen.quit();
+    assert_eq!(load_exchanges(&data, record.session).len(), 10);
 }

@@ -1,10 +1,17 @@
 //! For a model the upstream does not know, the quick fixes offer the upstream's own list:
 //! asked with the agent's credentials from memory (the record holds only `<redacted>`), and
-//! not recorded as an exchange.
+//! not recorded as an exchange; the model the upstream refused is never one of them.
 
 mod common;
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use common::{chat_body, client, Harness};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use llmscope::capture::CaptureEvent;
+use llmscope::tui::{draw, run_command, update, App, AppEvent, Command, StatusInfo};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
 
 #[tokio::test]
 async fn the_upstreams_models_are_listed_with_the_agents_credentials() {
@@ -44,4 +51,94 @@ async fn the_upstreams_models_are_listed_with_the_agents_credentials() {
         1,
         "llmscope's own question is not an exchange"
     );
+}
+
+fn now_ms() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
+    i64::try_from(since.as_millis()).expect("ms fit")
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    terminal.draw(|frame| draw(app, frame)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    (0..40)
+        .map(|y| {
+            (0..120)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Applies a key; the commands it gives run through the proxy as the screen's loop runs them
+/// (the model list waits on the upstream, so it is asked here).
+async fn key(h: &Harness, app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
+    let commands = update(app, AppEvent::Key(KeyEvent::new(code, modifiers)));
+    for command in commands.clone() {
+        let answer = match command {
+            Command::ListModels { id, uri, headers } => Some(AppEvent::ModelsListed {
+                id,
+                models: h.control.list_models(id, &uri, &headers).await,
+            }),
+            command => run_command(&h.control, command),
+        };
+        if let Some(answer) = answer {
+            update(app, answer);
+        }
+    }
+    commands
+}
+
+#[tokio::test]
+async fn a_held_refused_model_is_never_offered_back_and_the_first_fix_works() {
+    let mut h = Harness::start_with(|c| {
+        c.hold_errors = true;
+        c.hold_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let status = StatusInfo {
+        live: true,
+        control: true,
+        hold: true,
+        ..StatusInfo::default()
+    };
+    let mut app = App::new(status, Vec::new(), now_ms(), (120, 40));
+    let request = client()
+        .post(h.url("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .body(chat_body("mock-400-model", false));
+    let agent = tokio::spawn(async move { request.send().await.expect("answered") });
+    loop {
+        let event = h.next_any().await;
+        let held = matches!(event, CaptureEvent::Held { .. });
+        update(&mut app, AppEvent::Capture(event));
+        if held {
+            break;
+        }
+    }
+
+    key(&h, &mut app, KeyCode::Char('e'), KeyModifiers::NONE).await;
+    let commands = key(&h, &mut app, KeyCode::Char('f'), KeyModifiers::CONTROL).await;
+    assert!(
+        matches!(commands.as_slice(), [Command::ListModels { .. }]),
+        "the upstream's list is asked for: {commands:?}"
+    );
+    let shown = screen(&app);
+    assert!(shown.contains("Quick fixes"), "{shown}");
+    assert!(
+        !shown.contains("set model to `mock-400-model`"),
+        "the refused model is not offered back: {shown}"
+    );
+    assert!(shown.contains(" 1 set model to `mock-ok`"), "{shown}");
+
+    key(&h, &mut app, KeyCode::Char('1'), KeyModifiers::NONE).await;
+    key(&h, &mut app, KeyCode::Char('s'), KeyModifiers::CONTROL).await;
+    let reply = tokio::time::timeout(common::WAIT, agent)
+        .await
+        .expect("the agent is answered in time")
+        .expect("agent task");
+    assert_eq!(reply.status(), 200, "quick fix 1 fixed the held request");
+    h.stop_and_load().await;
 }

@@ -45,6 +45,9 @@ impl Interest {
 #[derive(Default)]
 struct Counters {
     published: AtomicU64,
+    /// `Finished` events published, counted under the subscribers' lock so a subscription can
+    /// be told exactly how many came before it.
+    finished: AtomicU64,
     chunks_skipped: AtomicU64,
     /// Subscribers of [`Interest::Everything`] not yet found closed.
     live_subscribers: AtomicUsize,
@@ -76,17 +79,28 @@ impl CaptureBus {
 
     /// Adds a subscriber that receives the events of `interest` published from now on.
     pub fn subscribe_to(&self, interest: Interest) -> Subscription {
-        self.add_subscriber(DEFAULT_LAG_LIMIT, interest)
+        self.add_subscriber(DEFAULT_LAG_LIMIT, interest).0
     }
 
     pub fn subscribe_with_lag_limit(&self, lag_limit: usize) -> Subscription {
-        self.add_subscriber(lag_limit, Interest::Everything)
+        self.add_subscriber(lag_limit, Interest::Everything).0
     }
 
-    fn add_subscriber(&self, lag_limit: usize, interest: Interest) -> Subscription {
+    /// Like [`subscribe_to`](Self::subscribe_to), also saying how many `Finished` events were
+    /// published before it: the subscription receives every later one and none of those.
+    pub fn subscribe_counting_finished(
+        &self,
+        lag_limit: usize,
+        interest: Interest,
+    ) -> (Subscription, u64) {
+        self.add_subscriber(lag_limit, interest)
+    }
+
+    fn add_subscriber(&self, lag_limit: usize, interest: Interest) -> (Subscription, u64) {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
         let mut subscribers = self.lock();
+        let finished_before = self.counters.finished.load(Ordering::Relaxed);
         if interest == Interest::Everything {
             self.counters
                 .live_subscribers
@@ -98,13 +112,16 @@ impl CaptureBus {
             lag_limit,
             interest,
         });
-        Subscription { rx, pending }
+        (Subscription { rx, pending }, finished_before)
     }
 
     /// Delivers `event` to every live subscriber without waiting.
     pub fn publish(&self, event: CaptureEvent) {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         let mut subscribers = self.lock();
+        if matches!(event, CaptureEvent::Finished(_)) {
+            self.counters.finished.fetch_add(1, Ordering::Relaxed);
+        }
         subscribers.retain(|sub| {
             if !sub.interest.wants(&event) {
                 // A closed receiver is noticed at the next event it wants.
@@ -272,5 +289,26 @@ mod tests {
         drop(bus.subscribe());
         bus.publish(chunk(1));
         assert!(bus.lock().is_empty());
+    }
+
+    #[test]
+    fn a_counting_subscription_knows_how_many_exchanges_finished_before_it() {
+        use crate::capture::test_fixtures::agent_start;
+        use crate::capture::{ExchangeRecord, Timing};
+        let finished_record = |id| ExchangeRecord {
+            start: Arc::new(agent_start(id, "/v1/chat/completions", "{}")),
+            timing: Timing::default(),
+            response: None,
+            failure: None,
+        };
+        let bus = CaptureBus::new();
+        bus.publish(CaptureEvent::Finished(Arc::new(finished_record(1))));
+        bus.publish(chunk(2));
+        let (mut sub, before) = bus.subscribe_counting_finished(8, Interest::Record);
+        assert_eq!(before, 1);
+        bus.publish(CaptureEvent::Finished(Arc::new(finished_record(3))));
+        let got = sub.try_recv().and_then(|e| e.exchange_id());
+        assert_eq!(got, Some(ExchangeId(3)));
+        assert_eq!(bus.subscribe_counting_finished(8, Interest::Record).1, 2);
     }
 }

@@ -2,13 +2,14 @@
 //! (`record`, `launch`, the screen of `llmscope --upstream`), with the same powers as that
 //! process's own screen, over the session's attach socket.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
 use super::watch::StoreLoader;
 use super::OpenArgs;
-use crate::capture::{CaptureEvent, SessionId};
+use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, ExchangeState, SessionId};
 use crate::remote::{self, Control};
 use crate::store::Store;
 use crate::tui::{self, row_from_summary, StatusInfo, TuiContext};
@@ -17,34 +18,54 @@ pub async fn run(args: OpenArgs) -> Result<()> {
     let dir = args.data.resolve()?;
     let attachment = remote::connect_live(&dir, args.session.map(SessionId)).await?;
     let hello = attachment.hello.clone();
-    // The record is the store: what happened before this screen came is read from it, and the
-    // socket carries everything from the hello on.
-    let (store, rows, held) = tokio::task::spawn_blocking({
+    // The record is the store: what happened before this screen came is read from it, the
+    // hello has what finished just before and is not written yet, and the socket carries
+    // everything from the hello on.
+    let unsaved: Vec<Arc<ExchangeRecord>> = hello
+        .unsaved
+        .iter()
+        .filter_map(|wire| wire.clone().into_record().ok().map(Arc::new))
+        .collect();
+    let (store, rows, complete, held) = tokio::task::spawn_blocking({
         let dir = dir.clone();
         let hello = hello.clone();
+        let unsaved = unsaved.clone();
         move || -> Result<_> {
             let store = Store::open(&dir)
                 .with_context(|| format!("opening the session database in {}", dir.display()))?;
-            let rows = store
+            let summaries = store
                 .exchange_summaries(hello.session)
-                .context("reading the session's exchanges")?
+                .context("reading the session's exchanges")?;
+            let complete: HashSet<ExchangeId> = summaries
                 .iter()
-                .map(row_from_summary)
-                .collect::<Vec<_>>();
+                .filter(|s| s.state == ExchangeState::Complete)
+                .map(|s| s.id)
+                .collect();
+            let rows = summaries.iter().map(row_from_summary).collect::<Vec<_>>();
             let mut held = Vec::new();
             for waiting in &hello.held {
-                if let Ok(Some(stored)) = store.exchange(hello.session, waiting.id) {
-                    held.push((Arc::new(stored.record), waiting.expires_at_ms));
+                let record = match store.exchange(hello.session, waiting.id) {
+                    Ok(Some(stored)) => Some(Arc::new(stored.record)),
+                    _ => unsaved.iter().find(|r| r.id() == waiting.id).cloned(),
+                };
+                if let Some(record) = record {
+                    held.push((record, waiting.expires_at_ms));
                 }
             }
-            Ok((store, rows, held))
+            Ok((store, rows, complete, held))
         }
     })
     .await
     .context("reading the session")??;
+    let held_ids: HashSet<ExchangeId> = held.iter().map(|(r, _)| r.id()).collect();
+    // Each exchange once: one the store wrote meanwhile is already a row.
+    let mut preface: Vec<CaptureEvent> = unsaved
+        .into_iter()
+        .filter(|r| !complete.contains(&r.id()) && !held_ids.contains(&r.id()))
+        .map(CaptureEvent::Finished)
+        .collect();
     // What is waiting now, as the screen would have seen it happen: the failure (for the
     // banner), then its hold; each intercepted request.
-    let mut preface = Vec::new();
     for (record, expires_at_ms) in held {
         let id = record.id();
         preface.push(CaptureEvent::Finished(record));

@@ -9,14 +9,6 @@ use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Origin, Subscri
 use crate::recorder::Recording;
 
 pub async fn run(args: ProxyArgs) -> Result<()> {
-    if args.intercept.is_some() {
-        // Without a screen nothing could send an intercepted request: every match would
-        // only be delayed by the hold time.
-        anyhow::bail!(
-            "--intercept needs the screen to edit and send the paused requests: \
-             run `llmscope --upstream URL --intercept PATTERN` instead of `record`"
-        );
-    }
     let config = args.proxy_config()?;
     let data_dir = args.data.resolve()?;
     warn_if_exposed(&config.listen);
@@ -57,7 +49,21 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
                 attach_command(args.data.data_dir.as_deref())
             );
         }
+        // Without a screen nothing could send an intercepted request: every match would
+        // only be delayed by the hold time.
+        Err(error) if args.intercept.is_some() => anyhow::bail!(
+            "--intercept needs a screen to edit and send the paused requests, and this \
+             session cannot serve one: {error}"
+        ),
         Err(error) => eprintln!("llmscope: no second screen for this session: {error}"),
+    }
+    if let Some(pattern) = &args.intercept {
+        println!(
+            "requests matching `{pattern}` wait for `{}` to edit and send them (unchanged \
+             after {} s)",
+            attach_command(args.data.data_dir.as_deref()),
+            args.hold_timeout
+        );
     }
     let control = recording.control();
     let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
@@ -162,6 +168,15 @@ pub async fn print_exchanges(mut events: Subscription) {
     while let Some(event) = events.recv().await {
         let mut next = Some(event);
         while let Some(event) = next {
+            if let CaptureEvent::Intercepted { start, .. } = &event {
+                lines.push_str(&format!(
+                    "{} intercepted: {} {} {} · waits for `llmscope attach`\n",
+                    start.id,
+                    start.request.method,
+                    start.request.uri,
+                    start.model.as_deref().unwrap_or("-")
+                ));
+            }
             if let CaptureEvent::Finished(record) = event {
                 lines.push_str(&exchange_line_with(&record, &mut clock));
                 if let Some(cause) = causes.observe(&record) {

@@ -119,13 +119,14 @@ pub fn suggest_fixes(
             }
             fixes.push(QuickFix::RepairToolSchemas);
         }
-        DiagnosisKind::UnknownModel { .. } => {
+        DiagnosisKind::UnknownModel { model: refused } => {
+            // The model the request names (or the error names) is the one just refused:
+            // offering it back would only repeat the failure.
             let current = fields.get("model").and_then(Value::as_str);
             let model = context
                 .last_good_model
                 .as_deref()
-                .filter(|good| Some(*good) != current)
-                .or(current);
+                .filter(|good| Some(*good) != current && Some(*good) != refused.as_deref());
             if let (Some(model), Some(_)) = (model, object) {
                 fixes.push(QuickFix::SetModel {
                     model: model.to_string(),
@@ -165,8 +166,7 @@ fn gemini_fixes(kind: &DiagnosisKind) -> Vec<QuickFix> {
 }
 
 /// Whether the fix would change this body. Header fixes cannot be tried here (the body is
-/// all we have) and a model suggestion stays even when it is the current model: it is the
-/// starting value the user edits into the right name.
+/// all we have); a model suggestion is never the current model (see above).
 fn worth_offering(fix: &QuickFix, dialect: Dialect, body: Option<&Value>) -> bool {
     if matches!(fix, QuickFix::AddHeader { .. } | QuickFix::SetModel { .. }) {
         return true;

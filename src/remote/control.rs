@@ -4,7 +4,7 @@
 use tokio::sync::watch;
 
 use super::client::RemoteControl;
-use super::wire::ControlState;
+use super::wire::{redact_rule, restore_rules, ControlState};
 use crate::capture::{ExchangeId, HeaderList};
 use crate::fix::Rule;
 use crate::proxy::{ProxyControl, ResendRequest};
@@ -18,10 +18,11 @@ pub enum Control {
 }
 
 impl Control {
-    /// The rules in force (as last reported, for a remote proxy).
+    /// The rules in force (as last reported, for a remote proxy), credentials redacted as
+    /// every screen shows them.
     pub fn rules(&self) -> Vec<Rule> {
         match self {
-            Self::Local(control) => control.rules(),
+            Self::Local(control) => control.rules().into_iter().map(redact_rule).collect(),
             Self::Remote(control) => control.state().rules,
         }
     }
@@ -74,7 +75,9 @@ impl Control {
     pub async fn set_rules(&self, rules: Vec<Rule>) -> Result<(), String> {
         match self {
             Self::Local(control) => {
-                control.set_rules(rules);
+                // The screen's list came from `RulesChanged`, where credentials read
+                // `<redacted>`: the proxy keeps the real ones.
+                control.set_rules(restore_rules(rules, &control.rules()));
                 Ok(())
             }
             Self::Remote(control) => control

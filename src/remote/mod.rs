@@ -12,6 +12,7 @@ mod control;
 mod find;
 mod lines;
 mod server;
+mod unsaved;
 pub mod wire;
 pub mod wire_event;
 

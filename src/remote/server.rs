@@ -18,12 +18,14 @@ use tokio::task::JoinHandle;
 
 use super::commands::{control_state, run_remote_command};
 use super::lines::{encode, read_message, Line};
+use super::unsaved::Unsaved;
 use super::wire::PROTOCOL_VERSION;
 use super::wire::{ClientRequest, ControlState, Hello, InterceptedNow, ServerMessage, Waiting};
-use super::wire_event::{WireEvent, WireStart};
+use super::wire_event::{WireEvent, WireRecord, WireStart};
 use super::RemoteError;
 use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeStart, Interest, SessionId};
 use crate::proxy::ProxyControl;
+use crate::store::StoreHealth;
 
 /// Chunks are skipped for a screen this many events behind; lifecycle events still go.
 const LAG_LIMIT: usize = 1024;
@@ -59,6 +61,7 @@ type InterceptedStarts = Arc<Mutex<BTreeMap<ExchangeId, (Arc<ExchangeStart>, i64
 struct Shared {
     control: ProxyControl,
     bus: CaptureBus,
+    unsaved: Unsaved,
     facts: SessionFacts,
     intercepted: InterceptedStarts,
     log: Arc<AtomicBool>,
@@ -66,12 +69,14 @@ struct Shared {
 }
 
 impl AttachServer {
-    /// Serves `<data_dir>/live/<session>.sock` (directory 0700, socket 0600).
+    /// Serves `<data_dir>/live/<session>.sock` (directory 0700, socket 0600). `store` is the
+    /// health of the writer recording `bus`, for what it has not written yet.
     pub async fn start(
         data_dir: &Path,
         facts: SessionFacts,
         control: ProxyControl,
         bus: CaptureBus,
+        store: Arc<StoreHealth>,
     ) -> Result<Self, RemoteError> {
         let path = super::socket_path(data_dir, facts.session);
         let bound = tokio::task::spawn_blocking({
@@ -95,6 +100,7 @@ impl AttachServer {
         let log = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             control,
+            unsaved: Unsaved::start(&bus, store),
             bus,
             facts,
             intercepted,
@@ -221,6 +227,7 @@ impl Shared {
             state: self.state(),
             held: waiting(self.control.held()),
             intercepted,
+            unsaved: Vec::new(),
         }
     }
 
@@ -234,9 +241,19 @@ impl Shared {
 /// One screen, from hello to hang-up.
 async fn serve_screen(stream: UnixStream, shared: Arc<Shared>) {
     let client = shared.next_client.fetch_add(1, Ordering::Relaxed);
-    // Subscribed before the hello is taken, so nothing published after it is missed.
-    let mut events = shared.bus.subscribe_with_lag_limit(LAG_LIMIT);
-    let hello = shared.hello();
+    // Subscribed before the hello is taken, so nothing published after it is missed; what
+    // finished before it and is not in the store yet goes in the hello.
+    let (mut events, finished_before) = shared
+        .bus
+        .subscribe_counting_finished(LAG_LIMIT, Interest::Everything);
+    let mut hello = shared.hello();
+    hello.unsaved = shared
+        .unsaved
+        .among_first(finished_before)
+        .await
+        .iter()
+        .map(|record| WireRecord::from_record(record))
+        .collect();
     let (read, mut write) = stream.into_split();
     let (answers_tx, mut answers) = mpsc::channel::<ServerMessage>(64);
     let reader = tokio::spawn(read_commands(read, shared.clone(), answers_tx));

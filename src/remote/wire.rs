@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::wire_event::{WireEvent, WireRequest, WireStart};
+use super::wire_event::{WireEvent, WireRecord, WireRequest, WireStart};
 use crate::capture::{is_secret_header, ExchangeId, HeaderList, SessionId, REDACTED};
 use crate::fix::{Rule, RuleAction};
 
@@ -43,6 +43,11 @@ pub struct Hello {
     pub held: Vec<Waiting>,
     /// Requests intercepted before forwarding now, oldest first, as they would go out.
     pub intercepted: Vec<InterceptedNow>,
+    /// Exchanges that finished before the hello but that the store may not have written yet,
+    /// oldest first: the screen reads the rest from the store. Some may be there by the time
+    /// it reads; the screen takes each exchange once.
+    #[serde(default)]
+    pub unsaved: Vec<WireRecord>,
 }
 
 /// The switches a screen shows and changes.

@@ -201,7 +201,7 @@ pub struct WireRecord {
 }
 
 impl WireRecord {
-    fn from_record(record: &ExchangeRecord) -> Self {
+    pub fn from_record(record: &ExchangeRecord) -> Self {
         Self {
             start: WireStart::from_start(&record.start),
             started_at_ms: record.timing.started_at_ms,
@@ -224,7 +224,7 @@ impl WireRecord {
         }
     }
 
-    fn into_record(self) -> Result<ExchangeRecord, WireError> {
+    pub fn into_record(self) -> Result<ExchangeRecord, WireError> {
         let response = match self.response {
             Some(r) => Some(CapturedResponse {
                 status: r.status,

@@ -126,17 +126,28 @@ fn an_unknown_model_is_replaced_by_the_last_model_that_worked() {
         ),
         set("gpt-4o")
     );
-    // With nothing better known, the current name is the starting value to edit.
-    assert_eq!(
-        offered_for_body(
-            400,
-            LITELLM_INVALID_MODEL,
-            Dialect::OpenAiChat,
-            &opencode,
-            None
-        ),
-        set("nope")
-    );
+    // With nothing better known, the refused name is not offered back: it would only fail
+    // again (the screen asks the upstream for its list instead).
+    assert!(offered_for_body(
+        400,
+        LITELLM_INVALID_MODEL,
+        Dialect::OpenAiChat,
+        &opencode,
+        None
+    )
+    .is_empty());
+    // Nor when the model that worked before is the one refused now.
+    let refused_now = "The model `gpt-4o` does not exist or you do not have access to it.";
+    let mut named = opencode.clone();
+    named["model"] = json!("gpt-4o-alias");
+    assert!(offered(
+        404,
+        refused_now,
+        Dialect::OpenAiChat,
+        &named,
+        Some("gpt-4o")
+    )
+    .is_empty());
     let openai = "The model `gpt-9` does not exist or you do not have access to it.";
     assert_eq!(
         offered(404, openai, Dialect::OpenAiChat, &opencode, Some("gpt-4o")),

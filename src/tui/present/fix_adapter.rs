@@ -52,22 +52,33 @@ pub fn offers(
         .collect())
 }
 
-/// Whether `offer` puts another model in the request.
-pub fn is_model_offer(offer: &FixOffer) -> bool {
-    matches!(offer.fix, QuickFix::SetModel { .. })
+/// For a failure that says the upstream does not know the request's model, the models never
+/// to offer back: the one the request named and the one the error names. `None` for any
+/// other failure, and for Gemini, whose model is in the path where no fix reaches.
+pub fn refused_models(record: &ExchangeRecord) -> Option<Vec<String>> {
+    if record.start.dialect == Dialect::Gemini {
+        return None;
+    }
+    let failure = record.failure.as_ref()?;
+    let status = record.response.as_ref().map(|r| r.status);
+    let llm::DiagnosisKind::UnknownModel { model } = llm::diagnose(status, &failure.message)?.kind
+    else {
+        return None;
+    };
+    Some(record.start.model.iter().cloned().chain(model).collect())
 }
 
 /// The menu's digits: offers beyond nine could not be picked.
 const MENU_MAX: usize = 9;
 
 /// Adds "set model to M" for each of `models` not offered yet, while the menu has room;
-/// `failing`, the model the upstream just refused, is never offered back.
-pub fn add_model_offers(offers: &mut Vec<FixOffer>, models: &[String], failing: Option<&str>) {
+/// the `refused` models (see [`refused_models`]) are never offered back.
+pub fn add_model_offers(offers: &mut Vec<FixOffer>, models: &[String], refused: &[String]) {
     for model in models {
         if offers.len() >= MENU_MAX {
             return;
         }
-        if Some(model.as_str()) == failing {
+        if refused.contains(model) {
             continue;
         }
         let fix = QuickFix::SetModel {

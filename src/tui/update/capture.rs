@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use crate::analysis::RetryLoop;
+use serde::Deserialize;
+
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HoldOutcome, Origin};
+use crate::fix::Rule;
 use crate::tui::present::fix_adapter;
 use crate::tui::present::llm_adapter::{self, decode_record_response};
 use crate::tui::present::response::LiveHead;
@@ -72,8 +75,18 @@ pub(super) fn apply(app: &mut App, event: CaptureEvent) {
             });
         }
         CaptureEvent::HoldEnded { id, outcome, .. } => hold_ended(app, id, outcome),
-        CaptureEvent::RulesChanged { .. } => {}
+        CaptureEvent::RulesChanged { rules, .. } => rules_changed(app, &rules),
     }
+}
+
+/// Another screen (or this one) changed the rules: the list shows what the proxy applies now,
+/// so a later change here starts from it. Nothing goes back to the proxy: it already has them.
+fn rules_changed(app: &mut App, rules: &serde_json::Value) {
+    let Ok(rules) = Vec::<Rule>::deserialize(rules) else {
+        return;
+    };
+    app.rules = rules;
+    app.rules_cursor = app.rules_cursor.min(app.rules.len().saturating_sub(1));
 }
 
 fn finish(app: &mut App, record: Arc<ExchangeRecord>) {

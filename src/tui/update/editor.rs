@@ -121,25 +121,22 @@ fn open_menu(app: &mut App, commands: &mut Vec<Command>) {
             body.as_deref().unwrap_or(&record.start.request.body),
             good_models.first().map(String::as_str),
         ) {
-            Ok(offers) if offers.is_empty() => FixMenu {
-                offers,
-                empty_reason: Some("no quick fix for this failure".to_string()),
-            },
             Ok(mut offers) => {
-                if offers.first().is_some_and(fix_adapter::is_model_offer) {
+                let mut empty_reason = "no quick fix for this failure";
+                if let Some(refused) = fix_adapter::refused_models(record) {
                     // Another model: every one this session used with success is a
                     // candidate, and the upstream's own list, asked for now.
-                    let failing = record.start.model.as_deref();
-                    fix_adapter::add_model_offers(&mut offers, &good_models, failing);
+                    fix_adapter::add_model_offers(&mut offers, &good_models, &refused);
                     commands.push(Command::ListModels {
                         id: record.id(),
                         uri: record.start.request.uri.clone(),
                         headers: record.start.request.headers.clone(),
                     });
+                    empty_reason = "asking the upstream which models it has…";
                 }
                 FixMenu {
+                    empty_reason: offers.is_empty().then(|| empty_reason.to_string()),
                     offers,
-                    empty_reason: None,
                 }
             }
             Err(reason) => FixMenu {
@@ -163,13 +160,25 @@ pub(super) fn models_listed(app: &mut App, id: ExchangeId, models: Result<Vec<St
     let Some(menu) = editor.menu.as_mut().filter(|_| editor.source == id) else {
         return;
     };
-    let failing = app
+    let refused = app
         .recent
         .get(id)
-        .and_then(|record| record.start.model.clone());
+        .and_then(|record| fix_adapter::refused_models(record))
+        .unwrap_or_default();
     match models {
-        Ok(models) => fix_adapter::add_model_offers(&mut menu.offers, &models, failing.as_deref()),
-        Err(reason) => app.notify(reason, false),
+        Ok(models) => {
+            fix_adapter::add_model_offers(&mut menu.offers, &models, &refused);
+            menu.empty_reason = menu
+                .offers
+                .is_empty()
+                .then(|| "the upstream lists no other model: edit `model` by hand".to_string());
+        }
+        Err(reason) => {
+            if menu.offers.is_empty() {
+                menu.empty_reason = Some("no other model known: edit `model` by hand".into());
+            }
+            app.notify(reason, false);
+        }
     }
 }
 
