@@ -33,7 +33,7 @@ pub use apply::apply_fix;
 pub(crate) use editor_text::json_error;
 pub use editor_text::{from_editor_text, to_editor_text, EditorJsonError};
 pub use quick_fix::QuickFix;
-pub use rules::{apply_rules, AppliedRule, Rule, RuleAction, RuleMatch};
+pub use rules::{apply_rules, restore_secrets, AppliedRule, Rule, RuleAction, RuleMatch};
 pub use suggest::{suggest_fixes, FixContext};
 
 /// The text a placeholder tool result carries, so the model (and whoever reads the record)

@@ -24,6 +24,45 @@ pub struct Rule {
     pub created_from: Option<String>,
 }
 
+impl Rule {
+    /// The rule as it may be written down, sent to another screen or shown: a credential it
+    /// sets (a header rule, or a kept "add header" fix) reads `<redacted>`.
+    pub fn redacted(mut self) -> Self {
+        if let Some((name, value)) = self.action.header_mut() {
+            if is_secret_header(name) {
+                *value = REDACTED.to_string();
+            }
+        }
+        self
+    }
+}
+
+/// `incoming` rules (from a screen, credentials redacted) with each `<redacted>` value given
+/// back the one the same rule (same id and header) has in `current`; a new rule keeps the
+/// mark, so it can never borrow another rule's key.
+pub fn restore_secrets(incoming: Vec<Rule>, current: &[Rule]) -> Vec<Rule> {
+    incoming
+        .into_iter()
+        .map(|mut rule| {
+            let id = rule.id;
+            if let Some((name, value)) = rule.action.header_mut() {
+                let known = current.iter().find_map(|old| match old.action.header() {
+                    Some((old_name, old_value))
+                        if old.id == id && old_name.eq_ignore_ascii_case(name) =>
+                    {
+                        Some(old_value)
+                    }
+                    _ => None,
+                });
+                if let (true, Some(real)) = (value == REDACTED, known) {
+                    *value = real.to_string();
+                }
+            }
+            rule
+        })
+        .collect()
+}
+
 /// Which requests a rule applies to: all of the given conditions hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -82,6 +121,25 @@ pub enum RuleAction {
 }
 
 impl RuleAction {
+    /// The header this action sets and its value: where a credential can be kept.
+    fn header(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::SetHeader { name, value } | Self::Fix(QuickFix::AddHeader { name, value }) => {
+                Some((name, value))
+            }
+            _ => None,
+        }
+    }
+
+    fn header_mut(&mut self) -> Option<(&str, &mut String)> {
+        match self {
+            Self::SetHeader { name, value } | Self::Fix(QuickFix::AddHeader { name, value }) => {
+                Some((name.as_str(), value))
+            }
+            _ => None,
+        }
+    }
+
     /// Applies the action to a request, as [`apply_fix`] does for a quick fix.
     pub fn apply(
         &self,

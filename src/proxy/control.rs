@@ -10,8 +10,8 @@ use super::exchange::spawn_resend;
 use super::intercept::{edited_request, InterceptPattern, Release};
 use super::wait_queue::HeldSummary;
 use super::ProxyState;
-use crate::capture::{is_secret_header, CaptureEvent, ExchangeId, HeaderList, REDACTED};
-use crate::fix::{Rule, RuleAction};
+use crate::capture::{CaptureEvent, ExchangeId, HeaderList};
+use crate::fix::Rule;
 
 /// A request to send again, usually edited by the user. Header values that still read
 /// `<redacted>` are sent with the parent's real value.
@@ -93,7 +93,7 @@ impl ProxyControl {
     /// Replaces the rules applied to every later agent request, and records them with the
     /// session.
     pub fn set_rules(&self, rules: Vec<Rule>) {
-        let redacted: Vec<Rule> = rules.iter().cloned().map(redact_rule).collect();
+        let redacted: Vec<Rule> = rules.iter().cloned().map(Rule::redacted).collect();
         let stored = serde_json::to_value(&redacted).unwrap_or_default();
         self.state.rules.replace(rules);
         self.state.bus.publish(CaptureEvent::RulesChanged {
@@ -148,14 +148,4 @@ impl ProxyControl {
     pub fn held(&self) -> Vec<HeldSummary> {
         self.state.holds.list()
     }
-}
-
-/// A rule as it may be written down: a credential it sets is replaced by the redaction mark.
-fn redact_rule(mut rule: Rule) -> Rule {
-    if let RuleAction::SetHeader { name, value } = &mut rule.action {
-        if is_secret_header(name) {
-            *value = REDACTED.to_string();
-        }
-    }
-    rule
 }

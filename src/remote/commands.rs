@@ -1,6 +1,7 @@
 //! A screen's command carried out on the proxy, server side.
 
-use super::wire::{redact_rule, restore_rules, Answer, ControlState, RemoteCommand};
+use super::wire::{Answer, ControlState, RemoteCommand};
+use crate::fix::{restore_secrets, Rule};
 use crate::proxy::ProxyControl;
 
 /// The switches as a screen may see them: credentials in rules redacted.
@@ -9,7 +10,7 @@ pub fn control_state(control: &ProxyControl) -> ControlState {
         hold: control.hold_enabled(),
         auto_fix: control.auto_fix_enabled(),
         intercept: control.intercept(),
-        rules: control.rules().into_iter().map(redact_rule).collect(),
+        rules: control.rules().into_iter().map(Rule::redacted).collect(),
     }
 }
 
@@ -34,7 +35,7 @@ pub async fn run_remote_command(
             state(control)
         }
         RemoteCommand::SetRules { rules } => {
-            control.set_rules(restore_rules(rules, &control.rules()));
+            control.set_rules(restore_secrets(rules, &control.rules()));
             state(control)
         }
         RemoteCommand::Resend { parent, request } => {

@@ -4,9 +4,9 @@
 use tokio::sync::watch;
 
 use super::client::RemoteControl;
-use super::wire::{redact_rule, restore_rules, ControlState};
+use super::wire::ControlState;
 use crate::capture::{ExchangeId, HeaderList};
-use crate::fix::Rule;
+use crate::fix::{restore_secrets, Rule};
 use crate::proxy::{ProxyControl, ResendRequest};
 
 #[derive(Clone)]
@@ -22,7 +22,7 @@ impl Control {
     /// every screen shows them.
     pub fn rules(&self) -> Vec<Rule> {
         match self {
-            Self::Local(control) => control.rules().into_iter().map(redact_rule).collect(),
+            Self::Local(control) => control.rules().into_iter().map(Rule::redacted).collect(),
             Self::Remote(control) => control.state().rules,
         }
     }
@@ -77,7 +77,7 @@ impl Control {
             Self::Local(control) => {
                 // The screen's list came from `RulesChanged`, where credentials read
                 // `<redacted>`: the proxy keeps the real ones.
-                control.set_rules(restore_rules(rules, &control.rules()));
+                control.set_rules(restore_secrets(rules, &control.rules()));
                 Ok(())
             }
             Self::Remote(control) => control

@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::wire_event::{WireEvent, WireRecord, WireRequest, WireStart};
-use crate::capture::{is_secret_header, ExchangeId, HeaderList, SessionId, REDACTED};
-use crate::fix::{Rule, RuleAction};
+use crate::capture::{ExchangeId, HeaderList, SessionId};
+use crate::fix::Rule;
 
 /// Bumped when a message changes in a way an older screen could misread.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -143,86 +143,10 @@ pub enum Answer {
     },
 }
 
-/// A rule as it may cross the socket: a credential it sets reads `<redacted>`.
-pub fn redact_rule(mut rule: Rule) -> Rule {
-    if let RuleAction::SetHeader { name, value } = &mut rule.action {
-        if is_secret_header(name) {
-            *value = REDACTED.to_string();
-        }
-    }
-    rule
-}
-
-/// `incoming` rules with each `<redacted>` credential given back the value the same rule
-/// (same id and header) has in `current`; a new rule keeps the mark.
-pub fn restore_rules(incoming: Vec<Rule>, current: &[Rule]) -> Vec<Rule> {
-    incoming
-        .into_iter()
-        .map(|mut rule| {
-            let id = rule.id;
-            if let RuleAction::SetHeader { name, value } = &mut rule.action {
-                let known = current.iter().find_map(|old| match &old.action {
-                    RuleAction::SetHeader {
-                        name: old_name,
-                        value: old_value,
-                    } if old.id == id && old_name.eq_ignore_ascii_case(name) => Some(old_value),
-                    _ => None,
-                });
-                if let (true, Some(real)) = (value == REDACTED, known) {
-                    value.clone_from(real);
-                }
-            }
-            rule
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fix::RuleMatch;
     use crate::remote::wire_event::WireBody;
-
-    fn header_rule(id: u64, name: &str, value: &str) -> Rule {
-        Rule {
-            id,
-            enabled: true,
-            matcher: RuleMatch::default(),
-            action: RuleAction::SetHeader {
-                name: name.into(),
-                value: value.into(),
-            },
-            created_from: None,
-        }
-    }
-
-    #[test]
-    fn a_rule_crosses_the_socket_without_its_credential_and_gets_it_back() {
-        let real = header_rule(3, "x-api-key", "sk-real-123");
-        let sent = redact_rule(real.clone());
-        let line = serde_json::to_string(&sent).expect("encodes");
-        assert!(!line.contains("sk-real"), "{line}");
-        let mut back = sent.clone();
-        back.enabled = false;
-        let restored = restore_rules(vec![back], std::slice::from_ref(&real));
-        assert_eq!(
-            restored[0].action,
-            RuleAction::SetHeader {
-                name: "x-api-key".into(),
-                value: "sk-real-123".into()
-            }
-        );
-        assert!(!restored[0].enabled);
-        // A rule the proxy does not know cannot borrow another rule's credential.
-        let stranger = restore_rules(vec![header_rule(4, "x-api-key", REDACTED)], &[real]);
-        assert_eq!(
-            stranger[0].action,
-            RuleAction::SetHeader {
-                name: "x-api-key".into(),
-                value: REDACTED.into()
-            }
-        );
-    }
 
     #[test]
     fn a_command_line_names_its_call_its_command_and_the_exchange() {

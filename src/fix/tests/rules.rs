@@ -3,7 +3,10 @@
 use serde_json::json;
 
 use super::*;
-use crate::fix::{apply_rules, AppliedRule, Rule, RuleAction, RuleMatch};
+use crate::capture::REDACTED;
+use crate::fix::{
+    apply_rules, restore_secrets, AppliedRule, QuickFix, Rule, RuleAction, RuleMatch,
+};
 use crate::llm::{diagnose, DiagnosisKind};
 
 const CHAT: &str = "/v1/chat/completions";
@@ -346,4 +349,58 @@ fn rules_round_trip_through_json() {
         }
     );
     assert_eq!(sparse.created_from, None);
+}
+
+fn set_header(name: &str, value: &str) -> RuleAction {
+    RuleAction::SetHeader {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+#[test]
+fn a_rule_is_written_down_without_its_credential_and_gets_it_back() {
+    let real = rule_without_match(3, set_header("x-api-key", "sk-real-123"));
+    let sent = real.clone().redacted();
+    let line = serde_json::to_string(&sent).expect("encodes");
+    assert!(!line.contains("sk-real"), "{line}");
+    let mut back = sent.clone();
+    back.enabled = false;
+    let restored = restore_secrets(vec![back], std::slice::from_ref(&real));
+    assert_eq!(restored[0].action, set_header("x-api-key", "sk-real-123"));
+    assert!(!restored[0].enabled);
+    // A rule the proxy does not know cannot borrow another rule's credential.
+    let stranger = restore_secrets(
+        vec![rule_without_match(4, set_header("x-api-key", REDACTED))],
+        &[real],
+    );
+    assert_eq!(stranger[0].action, set_header("x-api-key", REDACTED));
+}
+
+#[test]
+fn a_kept_add_header_fix_hides_its_credential_too() {
+    let add = |value: &str| {
+        RuleAction::Fix(QuickFix::AddHeader {
+            name: "Authorization".into(),
+            value: value.into(),
+        })
+    };
+    let real = rule_without_match(5, add("Bearer sk-typed-in-the-editor"));
+    let line = serde_json::to_string(&real.clone().redacted()).expect("encodes");
+    assert!(!line.contains("sk-typed"), "{line}");
+    let restored = restore_secrets(vec![real.clone().redacted()], &[real]);
+    assert_eq!(restored[0].action, add("Bearer sk-typed-in-the-editor"));
+    // A header that is no credential is written as it is.
+    let plain = rule_without_match(
+        6,
+        RuleAction::Fix(QuickFix::AddHeader {
+            name: "anthropic-version".into(),
+            value: "2023-06-01".into(),
+        }),
+    );
+    assert_eq!(plain.clone().redacted(), plain);
+}
+
+fn rule_without_match(id: u64, action: RuleAction) -> Rule {
+    rule(id, RuleMatch::default(), action)
 }
