@@ -3,6 +3,7 @@
 
 mod auto_fix_scenarios;
 mod conversation_scenarios;
+mod conversation_view_scenarios;
 mod editor_scenarios;
 mod fix_scenarios;
 mod gateway_scenarios;
