@@ -11,6 +11,7 @@ mod curl;
 mod event_loop;
 mod executor;
 mod health;
+mod history;
 mod jobs;
 mod loads;
 mod proxy_commands;

@@ -8,6 +8,7 @@ mod editor_scenarios;
 mod fix_scenarios;
 mod gateway_scenarios;
 mod gemini_scenarios;
+mod history_scenarios;
 mod intercept_scenarios;
 mod model_scenarios;
 mod resend_scenarios;

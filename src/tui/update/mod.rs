@@ -53,6 +53,10 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
                 app.detail_stale = true;
             }
         }
+        AppEvent::Grouped(batch) => app.group_history(batch),
+        AppEvent::GroupingFailed(reason) => {
+            app.notify(format!("conversations not grouped: {reason}"), true);
+        }
         AppEvent::DetailFailed { id, reason } => {
             conversation_view::load_failed(app, id, &reason);
             if let Some(diff) = app.diff.as_mut().filter(|d| d.parent == id) {
