@@ -134,3 +134,44 @@ fn a_past_sessions_exchange_is_loaded_before_it_is_read() {
         "{screen}"
     );
 }
+
+/// The first line of the view's text, inside its border.
+fn top_line(app: &App) -> String {
+    view_lines(&render_text(app, 120, 40))
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_long_message_is_read_line_by_line_and_paged_like_a_pane() {
+    let text: Vec<String> = (1..=100).map(|n| format!("line {n}")).collect();
+    let request = serde_json::json!({
+        "model": "gpt-4.1",
+        "messages": [{"role": "user", "content": text.join("\n")}]
+    });
+    let reply = br#"{"choices":[{"message":{"role":"assistant","content":"the end"}}]}"#;
+    let mut app = live_app();
+    let record = super::test_util::sample_record(1, request.to_string().as_bytes(), 200, reply);
+    finished(&mut app, record);
+    press(&mut app, KeyCode::Char('C'));
+    assert_eq!(top_line(&app).trim_end(), "user        line 1");
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(
+        top_line(&app).trim(),
+        "line 2",
+        "j reads on through a message taller than the screen"
+    );
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(
+        top_line(&app).trim(),
+        "line 38",
+        "a page is the view's height less a line"
+    );
+    press(&mut app, KeyCode::Char('G'));
+    let screen = render_text(&app, 120, 40);
+    assert!(screen.contains("assistant   the end"), "{screen}");
+    assert!(screen.contains(" 66/102 "), "where the view is: {screen}");
+    press(&mut app, KeyCode::Char('g'));
+    assert_eq!(top_line(&app).trim_end(), "user        line 1");
+}
