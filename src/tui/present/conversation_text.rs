@@ -7,6 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::body::{dim, sanitize};
+use super::wrap::wrap_line;
 use crate::llm::{DecodedRequest, DecodedResponse, Part, ToolCall};
 
 /// Columns of the role gutter (`assistant` and a space).
@@ -38,6 +39,28 @@ impl ConversationItem {
         let body = (!self.folds || unfolded).then_some(&self.body);
         std::iter::once(head).chain(body.into_iter().flatten().cloned())
     }
+}
+
+/// Splits one of the items' lines into rows of `width`. A head (the role gutter, the fold mark,
+/// then its text) wraps under its text, so the gutter column stays clear; other lines are
+/// indented already and wrap under their indent.
+pub fn wrap_item_line(line: &Line<'static>, width: u16) -> Vec<Line<'static>> {
+    let gutter = GUTTER as u16 + 2;
+    if line.spans.len() < 3 || width <= gutter * 2 || line.width() <= usize::from(width) {
+        return wrap_line(line, width);
+    }
+    let text = Line::from(line.spans[2..].to_vec()).style(line.style);
+    let mut rows = wrap_line(&text, width - gutter);
+    for (at, row) in rows.iter_mut().enumerate() {
+        let mut spans = if at == 0 {
+            line.spans[..2].to_vec()
+        } else {
+            vec![Span::raw(" ".repeat(usize::from(gutter)))]
+        };
+        spans.append(&mut row.spans);
+        *row = Line::from(spans).style(line.style);
+    }
+    rows
 }
 
 /// The items of `request`'s conversation followed by `reply`'s.

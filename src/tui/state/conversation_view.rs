@@ -6,8 +6,7 @@ use ratatui::text::Line;
 
 use crate::analysis::ConversationId;
 use crate::capture::ExchangeId;
-use crate::tui::present::conversation_text::ConversationItem;
-use crate::tui::present::wrap::{bottom_offset, wrap_line};
+use crate::tui::present::conversation_text::{wrap_item_line, ConversationItem};
 
 /// What the view has to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +174,22 @@ impl ConversationView {
     }
 
     fn clamp(&mut self, width: u16, height: u16) {
-        self.scroll = self.scroll.min(bottom_offset(&self.lines, width, height));
+        self.scroll = self.shown_from(width, height);
+    }
+
+    /// The first line drawn: the scroll, but never past the last screenful.
+    pub fn shown_from(&self, width: u16, height: u16) -> usize {
+        let mut rows = 0;
+        let mut first = self.lines.len();
+        while first > 0 {
+            rows += self.rows(first - 1, first, width);
+            if rows > usize::from(height) {
+                break;
+            }
+            first -= 1;
+        }
+        self.scroll
+            .min(first.min(self.lines.len().saturating_sub(1)))
     }
 
     /// Screen rows that logical lines `from..to` take at `width`.
@@ -184,7 +198,7 @@ impl ConversationView {
             .get(from..to.min(self.lines.len()))
             .unwrap_or_default()
             .iter()
-            .map(|line| wrap_line(line, width).len())
+            .map(|line| wrap_item_line(line, width).len())
             .sum()
     }
 }

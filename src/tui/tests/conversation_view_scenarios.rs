@@ -175,3 +175,32 @@ fn a_long_message_is_read_line_by_line_and_paged_like_a_pane() {
     press(&mut app, KeyCode::Char('g'));
     assert_eq!(top_line(&app).trim_end(), "user        line 1");
 }
+
+#[test]
+fn a_long_first_line_wraps_under_its_text_leaving_the_role_column_clear() {
+    let ask = "Add a `--json` flag to `llmscope sessions` that prints one JSON object per line "
+        .repeat(4);
+    let request =
+        serde_json::json!({"model": "gpt-4.1", "messages": [{"role": "user", "content": ask}]});
+    let reply = br#"{"choices":[{"message":{"role":"assistant","content":"ok"}}]}"#;
+    let mut app = live_app();
+    let record = super::test_util::sample_record(1, request.to_string().as_bytes(), 200, reply);
+    finished(&mut app, record);
+    press(&mut app, KeyCode::Char('C'));
+    let lines = view_lines(&render_text(&app, 120, 40));
+    assert!(
+        lines[0].starts_with("user        Add a `--json` flag"),
+        "{lines:?}"
+    );
+    let wrapped: Vec<&String> = lines[1..]
+        .iter()
+        .take_while(|l| !l.contains("the reply"))
+        .collect();
+    assert!(
+        wrapped.len() >= 2
+            && wrapped
+                .iter()
+                .all(|l| l.starts_with("            ") && !l.trim().is_empty()),
+        "{lines:?}"
+    );
+}

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use crate::tui::present::body::dim;
-use crate::tui::present::wrap::{clamp_scroll, wrap_line};
+use crate::tui::present::conversation_text::wrap_item_line;
 use crate::tui::state::conversation_view::{ConversationView, Reading};
 
 const KEYS: &str = " j/k read · Enter unfold/fold · PgUp/PgDn · g/G · Esc back ";
@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ConversationView) {
         }
         Reading::Ready => view.lines(),
     };
-    let top = clamp_scroll(lines, view.scroll, inner.width, inner.height);
+    let top = view.shown_from(inner.width, inner.height);
     if lines.len() > usize::from(inner.height) {
         block = block
             .title_bottom(Line::from(format!(" {}/{} ", top + 1, lines.len())).right_aligned());
@@ -49,9 +49,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ConversationView) {
             let marked = line
                 .clone()
                 .patch_style(Style::default().add_modifier(Modifier::REVERSED));
-            rows.extend(wrap_line(&marked, inner.width));
+            rows.extend(wrap_item_line(&marked, inner.width));
         } else {
-            rows.extend(wrap_line(line, inner.width));
+            rows.extend(wrap_item_line(line, inner.width));
         }
     }
     rows.truncate(usize::from(inner.height));
