@@ -2,6 +2,7 @@
 //! functions of the records: the screen, `record` and exports read the same answers.
 
 mod agent;
+mod context_warnings;
 mod conversations;
 mod cost;
 mod gateway;
@@ -12,6 +13,7 @@ mod stats;
 mod turn_diff;
 
 pub use agent::agent_name;
+pub use context_warnings::{context_line, context_step, ContextWarnings};
 pub use conversations::{
     Conversation, ConversationId, ConversationKind, Conversations, RequestShape,
 };

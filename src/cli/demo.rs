@@ -44,7 +44,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             recording.session,
             data_dir.display()
         );
-        let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
+        let prices = crate::analysis::PriceTable::builtin().unwrap_or_default();
+        let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record(), prices));
         // Nobody is at a screen to press the keys, so the demo fixes what is held itself.
         let fixer = tokio::spawn(fix_held_failures(
             recording.subscribe_to_record(),

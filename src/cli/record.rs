@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
-use crate::analysis::{ProviderCauses, RetryLoops};
+use crate::analysis::{ContextWarnings, PriceTable, ProviderCauses, RetryLoops};
 use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Origin, Subscription};
 use crate::recorder::Recording;
 
@@ -66,7 +66,15 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
         );
     }
     let control = recording.control();
-    let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record()));
+    let prices = match super::prices::price_table_async().await {
+        Ok(prices) => prices,
+        Err(error) => {
+            // The log is still worth having; only the context warnings lose the user's table.
+            eprintln!("llmscope: {error:#}; context warnings use the shipped prices");
+            PriceTable::builtin().unwrap_or_default()
+        }
+    };
+    let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record(), prices));
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     let export_health = recording
         .otlp_health()
@@ -153,7 +161,9 @@ async fn report_export_health(health: std::sync::Arc<crate::otlp::ExportHealth>,
     }
 }
 
-pub async fn print_exchanges(mut events: Subscription) {
+/// Prints each finished exchange's line, and beneath it news of its retry loop and of its
+/// conversation nearing the window of its model (by `prices`).
+pub async fn print_exchanges(mut events: Subscription, prices: PriceTable) {
     use tokio::io::AsyncWriteExt;
     // Lines of exchanges that finished together go out in one write: one system call per
     // burst rather than per exchange, and a stdout pipe nobody reads never stalls a worker.
@@ -164,6 +174,7 @@ pub async fn print_exchanges(mut events: Subscription) {
     let mut lines = String::new();
     let mut loops = RetryLoops::default();
     let mut causes = ProviderCauses::default();
+    let mut contexts = ContextWarnings::new(prices);
     let mut clock = LocalSeconds::default();
     while let Some(event) = events.recv().await {
         let mut next = Some(event);
@@ -185,6 +196,10 @@ pub async fn print_exchanges(mut events: Subscription) {
                 }
                 lines.push('\n');
                 if let Some(line) = loop_line(&mut loops, &record) {
+                    lines.push_str(&line);
+                    lines.push('\n');
+                }
+                if let Some(line) = contexts.observe(&record) {
                     lines.push_str(&line);
                     lines.push('\n');
                 }

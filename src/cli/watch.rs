@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 
 use super::record::warn_if_exposed;
 use super::ProxyArgs;
-use crate::capture::{ExchangeId, ExchangeRecord, SessionId};
+use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, SessionId};
+use crate::llm::Usage;
 use crate::recorder::Recording;
 use crate::remote::Control;
 use crate::store::Store;
@@ -88,6 +89,17 @@ impl DetailLoader for StoreLoader {
         store
             .exchange(self.session, id)
             .map(|found| found.map(|stored| stored.record))
+            .map_err(|error| error.one_line())
+    }
+
+    fn requests(
+        &self,
+        after: Option<ExchangeId>,
+        limit: usize,
+    ) -> Result<Vec<(ExchangeStart, Usage)>, String> {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        store
+            .request_batch(self.session, after, limit)
             .map_err(|error| error.one_line())
     }
 }

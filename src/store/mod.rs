@@ -15,6 +15,7 @@ mod delta;
 mod error;
 mod insert;
 mod query;
+mod query_requests;
 mod recover;
 mod schema;
 mod writer_thread;

@@ -20,18 +20,19 @@ use crate::llm::Dialect;
 /// bodies stored after them. Read from [`FROM_EXCHANGES`]: each exchange with its usage and
 /// links joined (one lookup per row for both tables, where a subquery per column took six;
 /// it halves the time `open` takes to list a session of 100,000 exchanges).
-const SUMMARY_COLUMNS: &str = "e.id, e.started_at_ms, e.method, e.uri, e.dialect, e.model,
+pub(super) const SUMMARY_COLUMNS: &str =
+    "e.id, e.started_at_ms, e.method, e.uri, e.dialect, e.model,
     e.status, e.state, e.failure_class, e.failure_message, e.first_byte_ms, e.duration_ms,
     e.request_body_len, e.response_body_captured, e.response_body_len, e.origin, e.parent_id,
     e.hold_outcome, e.rewrite_applied, e.original_request_len,
     u.input_tokens, u.output_tokens, l.repeats_id, l.beneath_id,
     u.cache_read_tokens, u.cache_write_tokens";
 /// The rows [`SUMMARY_COLUMNS`] and [`BODY_COLUMNS`] are read from; `e` is the exchange.
-const FROM_EXCHANGES: &str = "FROM exchanges e
+pub(super) const FROM_EXCHANGES: &str = "FROM exchanges e
     LEFT JOIN usage u ON u.session_id = e.session_id AND u.id = e.id
     LEFT JOIN links l ON l.session_id = e.session_id AND l.id = e.id";
 /// How many columns [`SUMMARY_COLUMNS`] selects: the body columns come after them.
-const SUMMARY_LEN: usize = 26;
+pub(super) const SUMMARY_LEN: usize = 26;
 
 const BODY_COLUMNS: &str =
     "e.request_headers, e.response_headers, e.request_body_codec, e.response_body_codec,
@@ -158,7 +159,7 @@ impl Store {
     }
 
     /// Resolves the text columns that need checking against what this build knows.
-    fn finish_summary(
+    pub(super) fn finish_summary(
         &self,
         session: SessionId,
         mut summary: ExchangeSummary,
@@ -290,7 +291,7 @@ impl Store {
     /// writer allows, so a damaged reference cannot loop). Recently decoded bodies are kept,
     /// so reading a session in order decodes each body once.
     #[allow(clippy::too_many_arguments)]
-    fn request_body(
+    pub(super) fn request_body(
         &self,
         session: SessionId,
         id: ExchangeId,
@@ -350,7 +351,7 @@ impl Store {
 
 /// Text columns whose meaning is checked after the row is read, so that a value this build
 /// does not know becomes a [`StoreError::BadRow`] naming the exchange.
-struct RawOutcome {
+pub(super) struct RawOutcome {
     state: String,
     failure_class: Option<String>,
     failure_message: Option<String>,
@@ -375,7 +376,7 @@ struct FullRow {
     request_body_captured: Option<u64>,
 }
 
-fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)> {
+pub(super) fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, RawOutcome)> {
     let dialect: String = row.get(4)?;
     let summary = ExchangeSummary {
         id: ExchangeId(row.get(0)?),
@@ -436,7 +437,7 @@ fn read_full(row: &Row<'_>) -> rusqlite::Result<FullRow> {
     })
 }
 
-fn parse_headers(json: &str) -> Result<HeaderList, String> {
+pub(super) fn parse_headers(json: &str) -> Result<HeaderList, String> {
     serde_json::from_str(json).map_err(|e| e.to_string())
 }
 

@@ -6,6 +6,7 @@
 //! screen's state, so every builder is tested with hand-made values.
 
 pub mod body;
+pub mod conversation_text;
 pub mod diff;
 pub mod fix_adapter;
 pub mod llm_adapter;

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::analysis::PriceTable;
-use crate::capture::{ExchangeId, ExchangeRecord, Subscription};
+use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, Subscription};
+use crate::llm::Usage;
 use crate::remote::Control;
 use crate::store::StoreHealth;
 use crate::tui::state::app::StatusInfo;
@@ -17,6 +18,17 @@ use crate::tui::state::rows::ExchangeRow;
 pub trait DetailLoader: Send + Sync {
     /// `Ok(None)` when there is no such exchange.
     fn load(&self, id: ExchangeId) -> Result<Option<ExchangeRecord>, String>;
+
+    /// Up to `limit` requests after `after`, in id order, each with its reply's token
+    /// counts: what grouping a past session's rows into conversations reads. A loader with
+    /// no store behind it has none, and the rows stay ungrouped.
+    fn requests(
+        &self,
+        _after: Option<ExchangeId>,
+        _limit: usize,
+    ) -> Result<Vec<(ExchangeStart, Usage)>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// What the TUI starts from.

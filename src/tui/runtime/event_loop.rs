@@ -2,6 +2,7 @@
 //! [`AppEvent`]s for `update`, and a frame is drawn at most every [`FRAME`].
 
 use std::io::Stdout;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::{Event, EventStream};
@@ -22,6 +23,7 @@ use super::context::{TuiContext, TuiError};
 use super::executor::Executor;
 use super::forward_watch::ForwardWatch;
 use super::health::HealthWatch;
+use super::history::spawn_grouping;
 
 /// How often in-flight exchanges' running times are refreshed.
 const TICK: Duration = Duration::from_millis(250);
@@ -50,6 +52,13 @@ pub(super) async fn event_loop(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let (finished_tx, mut finished_rx) = mpsc::unbounded_channel();
+    // A past session's rows are grouped in the background once the first frame is up; a
+    // live screen groups exchanges as they start.
+    let mut to_group = match (&capture, app.rows.iter().map(|row| row.id).max()) {
+        (None, Some(last)) => Some((Arc::clone(&ctx.loader), last)),
+        _ => None,
+    };
+    let mut grouping: Option<mpsc::Receiver<AppEvent>> = None;
     let mut executor = Executor::new(ctx.loader, ctx.control, ctx.export_dir, finished_tx);
     let mut pending: Vec<CaptureEvent> = Vec::new();
     let mut dirty = true;
@@ -72,6 +81,9 @@ pub(super) async fn event_loop(
                 .map_err(TuiError::Draw)?;
             last_frame = Instant::now();
             dirty = false;
+            if let Some((loader, last)) = to_group.take() {
+                grouping = Some(spawn_grouping(loader, last));
+            }
         }
         let event = tokio::select! {
             biased;
@@ -130,6 +142,14 @@ pub(super) async fn event_loop(
                     None
                 }
             },
+            // After input, loads and capture: grouping must not hold up what the user asked.
+            grouped = next_grouped(&mut grouping) => match grouped {
+                Some(event) => Some(event),
+                None => {
+                    grouping = None;
+                    None
+                }
+            },
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => None,
         };
         if let Some(event) = event {
@@ -155,6 +175,13 @@ fn flush(app: &mut App, pending: &mut Vec<CaptureEvent>, executor: &mut Executor
 async fn next_capture(capture: &mut Option<Subscription>) -> Option<CaptureEvent> {
     match capture {
         Some(subscription) => subscription.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_grouped(grouping: &mut Option<mpsc::Receiver<AppEvent>>) -> Option<AppEvent> {
+    match grouping {
+        Some(receiver) => receiver.recv().await,
         None => std::future::pending().await,
     }
 }

@@ -12,6 +12,7 @@ mod event_loop;
 mod executor;
 mod forward_watch;
 mod health;
+mod history;
 mod jobs;
 mod loads;
 mod proxy_commands;

@@ -9,6 +9,7 @@ use crate::proxy::ForwardCounts;
 use crate::tui::present::diff::{DiffKind, RequestDiff};
 use crate::tui::present::pane_text::ViewMode;
 
+use super::conversation_view::ConversationView;
 use super::conversations::ConversationBook;
 use super::detail::Detail;
 use super::editor::EditorState;
@@ -121,6 +122,9 @@ pub enum Mode {
     Editor(Box<EditorState>),
     /// The rules list over the screen.
     Rules,
+    /// The selected exchange's whole conversation, read top to bottom; it takes the place of
+    /// the list and the panes.
+    Conversation(Box<ConversationView>),
     /// The help over the screen.
     Help,
 }

@@ -22,6 +22,13 @@ pub struct Tally {
     pub model: Option<String>,
 }
 
+/// What grouping needs of a request, when its body was not decoded already.
+pub fn shape_of(start: &ExchangeStart) -> RequestShape {
+    let decoded = decode_request(start.dialect, &start.request.body);
+    let request = &start.request;
+    RequestShape::of(&request.uri, &request.headers, decoded.as_ref())
+}
+
 /// Conversations, their tallies and the session's.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationBook {
@@ -62,7 +69,18 @@ impl ConversationBook {
         let shape = RequestShape::of(&request.uri, &request.headers, decoded);
         let lineage = &start.lineage;
         let host = lineage.parent.or(lineage.repeats).or(lineage.beneath);
-        let id = self.grouping.observe(start.id, &shape, host);
+        self.observe(start.id, &shape, host)
+    }
+
+    /// Files exchange `id`, reduced to `shape`, under its conversation; `host` is the exchange
+    /// it was resent from, repeats or serves, whose conversation it joins.
+    pub fn observe(
+        &mut self,
+        id: ExchangeId,
+        shape: &RequestShape,
+        host: Option<ExchangeId>,
+    ) -> (ConversationId, ConversationKind) {
+        let id = self.grouping.observe(id, shape, host);
         let kind = self
             .grouping
             .get(id)

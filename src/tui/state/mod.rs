@@ -4,6 +4,7 @@
 //! keys, drawing or the terminal.
 
 pub mod app;
+pub mod conversation_view;
 pub mod conversations;
 pub mod detail;
 pub mod editor;

@@ -48,7 +48,8 @@ pub struct ExchangeRow {
     /// On an agent's row: how many provider calls are folded into it.
     pub provider_calls: u32,
     /// The conversation it belongs to, and what that conversation is (main, title, …);
-    /// `None` for a past session's rows, which are not grouped.
+    /// `None` until grouped: a past session's rows are grouped after the first frame, as
+    /// their requests are read in the background.
     pub conversation: Option<(ConversationId, ConversationKind)>,
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::analysis::ConversationId;
+use crate::analysis::{ConversationId, ConversationKind};
 use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, Origin};
 use crate::llm::Usage;
 use crate::store::ExchangeSummary;
@@ -281,6 +281,35 @@ impl RowTable {
                 }
             }
         }
+    }
+
+    /// Files rows listed before they were grouped (a past session's, whose requests are read
+    /// in the background) under their conversations, in id order, then puts the shown rows
+    /// in tree order once.
+    pub fn regroup(
+        &mut self,
+        grouped: Vec<(ExchangeId, (ConversationId, ConversationKind))>,
+        filter: &Filter,
+    ) {
+        for (id, conversation) in grouped {
+            let Some(&i) = self.index.get(&id) else {
+                continue;
+            };
+            if self.rows[i].conversation.is_some() {
+                continue;
+            }
+            self.rows[i].conversation = Some(conversation);
+            let row = &self.rows[i];
+            let tree = row
+                .tree_conversation()
+                .filter(|_| self.folded_into(row).is_none());
+            if let Some(c) = tree {
+                self.first_row.entry(c).or_insert(i);
+                let latest = self.latest_row.entry(c).or_insert(i);
+                *latest = (*latest).max(i);
+            }
+        }
+        self.refilter(filter);
     }
 
     /// The row `row` belongs under: its retry loop's first, or the agent exchange a provider

@@ -3,11 +3,13 @@
 
 mod auto_fix_scenarios;
 mod conversation_scenarios;
+mod conversation_view_scenarios;
 mod editor_scenarios;
 mod fix_scenarios;
 mod forward_scenarios;
 mod gateway_scenarios;
 mod gemini_scenarios;
+mod history_scenarios;
 mod intercept_scenarios;
 mod model_scenarios;
 mod resend_scenarios;

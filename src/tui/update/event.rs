@@ -7,6 +7,7 @@ use crossterm::event::KeyEvent;
 use crate::capture::{CaptureEvent, ExchangeId, ExchangeRecord, HeaderList};
 use crate::fix::Rule;
 use crate::proxy::{ForwardCounts, ResendRequest};
+use crate::tui::state::grouping::GroupedRequest;
 
 /// Everything that can change the TUI's state. The loop turns terminal input, the capture
 /// bus, the clock and finished background work into these and hands them to
@@ -29,6 +30,11 @@ pub enum AppEvent {
     CaptureEnded,
     /// A [`Command::LoadDetail`] finished with the exchange's full record.
     DetailLoaded(Arc<ExchangeRecord>),
+    /// Requests of a past session read in the background (in id order, a batch at a time),
+    /// to group its rows into conversations.
+    Grouped(Vec<GroupedRequest>),
+    /// Reading a past session's requests to group them failed; the rows stay ungrouped.
+    GroupingFailed(String),
     /// A [`Command::LoadDetail`] found nothing or failed; `reason` is shown in the panes.
     DetailFailed { id: ExchangeId, reason: String },
     /// The capture side's health changed: `Some("capture failing: disk full")`, or `None` once

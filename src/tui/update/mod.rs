@@ -5,6 +5,7 @@ pub mod event;
 
 mod actions;
 mod capture;
+mod conversation_view;
 mod editor;
 mod filter;
 mod help;
@@ -54,7 +55,12 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
                 app.detail_stale = true;
             }
         }
+        AppEvent::Grouped(batch) => app.group_history(batch),
+        AppEvent::GroupingFailed(reason) => {
+            app.notify(format!("conversations not grouped: {reason}"), true);
+        }
         AppEvent::DetailFailed { id, reason } => {
+            conversation_view::load_failed(app, id, &reason);
             if let Some(diff) = app.diff.as_mut().filter(|d| d.parent == id) {
                 *diff = RequestDiff::waiting(
                     diff.kind,
@@ -134,6 +140,7 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
     sync::keep_selection_in_view(app);
     sync::detail(app, &mut commands);
     sync::diff(app, &mut commands);
+    conversation_view::sync(app, &mut commands);
     commands
 }
 

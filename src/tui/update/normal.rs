@@ -11,7 +11,7 @@ use crate::tui::state::detail::Detail;
 use crate::tui::state::layout;
 
 use super::event::Command;
-use super::{actions, intercept, rules};
+use super::{actions, conversation_view, intercept, rules};
 
 pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
     let in_list = app.focus == Focus::List;
@@ -57,6 +57,7 @@ pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Comman
         KeyCode::Char('D') => actions::toggle_diff(app),
         KeyCode::Char('t') => actions::toggle_turn_diff(app),
         KeyCode::Char('c') => actions::toggle_conversation(app),
+        KeyCode::Char('C') => conversation_view::open(app),
         KeyCode::Char('K') => rules::keep_as_rules(app, commands),
         KeyCode::Char('R') => {
             app.mode = Mode::Rules;

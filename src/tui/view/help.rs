@@ -46,7 +46,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "t",
         "turn diff: what this request changed from the turn before",
     ),
-    ("c", "fold/unfold the selected exchange's conversation"),
+    ("c / C", "fold its conversation / read it (Enter unfolds)"),
     (
         "K",
         "keep a resend's quick fix as a rule for later requests",
@@ -159,6 +159,7 @@ mod tests {
             "D",
             "K",
             "R",
+            "C",
             "Ctrl-S",
             "Ctrl-F",
             "g/G",

@@ -2,6 +2,7 @@
 
 mod banner;
 mod conversation_row;
+mod conversation_view;
 mod detail_pane;
 mod diff;
 mod editor;
@@ -29,6 +30,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
     intercept_line::draw(frame, areas.intercept, app);
     if let Mode::Editor(editor) = &app.mode {
         editor::draw(frame, areas.main, editor);
+    } else if let Mode::Conversation(view) = &app.mode {
+        conversation_view::draw(frame, areas.main, view);
     } else {
         list::draw(frame, areas.list, app);
         if app.diff_view.is_some() {

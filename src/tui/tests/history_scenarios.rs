@@ -1,0 +1,94 @@
+//! A past session's list (rows from summaries, no bodies) grouped into conversations as the
+//! background reader's batches arrive: the same tree a live screen shows, cost included.
+
+use crate::capture::test_fixtures::{fixture_session, OPENCODE_TWO_SESSIONS};
+use crate::llm::{reply_usage, Usage};
+use crate::tui::state::conversations::shape_of;
+use crate::tui::state::grouping::GroupedRequest;
+use crate::tui::tests::test_util::render_text;
+use crate::tui::*;
+
+/// The list's rows as their first three words, the clock left out (it is local time).
+fn row_starts(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip_while(|line| !line.contains(" Exchanges "))
+        .skip(2)
+        .take_while(|line| !line.starts_with('└'))
+        .map(|line| {
+            let words = line.trim_matches(['│', ' ']).split_whitespace();
+            let clock = |word: &&str| word.len() == 8 && word.as_bytes().get(2) == Some(&b':');
+            words
+                .filter(|w| !clock(w))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_past_sessions_rows_fall_into_conversations_batch_by_batch() {
+    let records = fixture_session(OPENCODE_TWO_SESSIONS);
+    let rows = records.iter().map(|r| {
+        let mut row = row_from_start(&r.start);
+        row_update_from_record(&mut row, r);
+        row
+    });
+    let mut app = App::new(StatusInfo::default(), rows.collect(), 0, (160, 40));
+    let before = row_starts(&render_text(&app, 160, 40));
+    assert!(
+        before.iter().all(|row| !row.contains("▾")),
+        "no tree before grouping: {before:?}"
+    );
+    let grouped: Vec<GroupedRequest> = records
+        .iter()
+        .map(|r| GroupedRequest {
+            id: r.id(),
+            shape: shape_of(&r.start),
+            usage: r
+                .response
+                .as_ref()
+                .and_then(|reply| reply_usage(r.start.dialect, None, &reply.body))
+                .unwrap_or(Usage::default()),
+        })
+        .collect();
+    let (first, rest) = grouped.split_at(5);
+    update(&mut app, AppEvent::Grouped(first.to_vec()));
+    let halfway = row_starts(&render_text(&app, 160, 40));
+    assert_eq!(
+        halfway[..4],
+        [
+            "1 POST title",
+            "▾ c2 opencode",
+            "2 POST /v1/chat/completions",
+            "5 POST /v1/chat/completions"
+        ],
+        "#2 and #5 are two turns of one conversation once the first batch is filed"
+    );
+    update(&mut app, AppEvent::Grouped(rest.to_vec()));
+    let screen = render_text(&app, 160, 40);
+    assert_eq!(
+        row_starts(&screen),
+        [
+            "1 POST title",
+            "▾ c2 opencode",
+            "2 POST /v1/chat/completions",
+            "5 POST /v1/chat/completions",
+            "7 POST /v1/chat/completions",
+            "3 POST title",
+            "▾ c4 opencode",
+            "4 POST /v1/chat/completions",
+            "6 POST /v1/chat/completions",
+        ]
+        .map(String::from),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "c2 opencode conversation · 3 turns · ctx ▁▁▁▁▁▁▁▁ 1% of 1.0M · gpt-4.1 · $0.0325"
+        ),
+        "{screen}"
+    );
+}
