@@ -4,6 +4,7 @@
 //! a session, or deltas against the previous request, which agents resend with a growing
 //! prefix) can replace zstd for new rows while old rows stay readable.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::io::Read;
 
@@ -69,24 +70,26 @@ impl Codec {
 
 /// A body ready for its row.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct EncodedBody {
+pub(super) struct EncodedBody<'a> {
     pub codec: Codec,
-    pub bytes: Vec<u8>,
+    /// Borrowed from the captured body when stored as it is: a row's bytes are copied into
+    /// SQLite anyway, so a copy here would be a second one.
+    pub bytes: Cow<'a, [u8]>,
 }
 
-impl EncodedBody {
+impl EncodedBody<'_> {
     /// `None` for an empty body, so it costs a NULL rather than a zero-length blob.
     pub(super) fn stored(&self) -> Option<&[u8]> {
-        (!self.bytes.is_empty()).then_some(self.bytes.as_slice())
+        (!self.bytes.is_empty()).then_some(&*self.bytes)
     }
 }
 
 /// Encodes a whole body; small ones are kept as they are.
-pub(super) fn encode_body(raw: &[u8]) -> EncodedBody {
+pub(super) fn encode_body(raw: &[u8]) -> EncodedBody<'_> {
     if raw.len() < MIN_COMPRESSED_LEN {
         return EncodedBody {
             codec: Codec::Raw,
-            bytes: raw.to_vec(),
+            bytes: Cow::Borrowed(raw),
         };
     }
     encode(raw)
@@ -94,22 +97,22 @@ pub(super) fn encode_body(raw: &[u8]) -> EncodedBody {
 
 /// Encodes bytes of any size, compressed when that makes them smaller. Delta middles use it
 /// directly: they are all that is stored of a request, so every byte saved counts.
-pub(super) fn encode(raw: &[u8]) -> EncodedBody {
+pub(super) fn encode(raw: &[u8]) -> EncodedBody<'_> {
     if raw.is_empty() {
         return EncodedBody {
             codec: Codec::Raw,
-            bytes: Vec::new(),
+            bytes: Cow::Borrowed(&[]),
         };
     }
     match compress(raw) {
         Ok(compressed) if compressed.len() < raw.len() => EncodedBody {
             codec: Codec::Zstd,
-            bytes: compressed,
+            bytes: Cow::Owned(compressed),
         },
         // Compression only fails on allocation; storing the bytes raw loses nothing.
         _ => EncodedBody {
             codec: Codec::Raw,
-            bytes: raw.to_vec(),
+            bytes: Cow::Borrowed(raw),
         },
     }
 }

@@ -17,6 +17,7 @@ mod insert;
 mod query;
 mod recover;
 mod schema;
+mod write_tx;
 mod writer_thread;
 
 #[cfg(test)]
