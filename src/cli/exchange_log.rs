@@ -210,12 +210,24 @@ fn push_ms(out: &mut String, ms: Option<u64>) {
     }
 }
 
+/// `512B`, `1.5KB`, `2.0MB`: what `{:.1}` of the size in KiB or MiB prints, in integer
+/// arithmetic, because formatting two floats was a third of the line's cost.
 fn push_bytes(out: &mut String, n: u64) {
-    let _ = match n {
-        0..1024 => write!(out, "{n}B"),
-        1024..1_048_576 => write!(out, "{:.1}KB", n as f64 / 1024.0),
-        _ => write!(out, "{:.1}MB", n as f64 / 1_048_576.0),
+    let (unit, scale) = match n {
+        0..1024 => {
+            let _ = write!(out, "{n}B");
+            return;
+        }
+        1024..1_048_576 => ("KB", 1024u128),
+        _ => ("MB", 1_048_576u128),
     };
+    let tenths = u128::from(n) * 10;
+    let (mut whole, rest) = (tenths / scale, tenths % scale);
+    // Round half to even, as float formatting does with an exact tie.
+    if rest * 2 > scale || (rest * 2 == scale && whole % 2 == 1) {
+        whole += 1;
+    }
+    let _ = write!(out, "{}.{}{unit}", whole / 10, whole % 10);
 }
 
 #[cfg(test)]
@@ -310,6 +322,23 @@ mod tests {
             line_of(&wide)
         );
         assert!(line_of(&wide).contains(" --- ok - ttfb=- up=2.0KB down=0B"));
+    }
+
+    #[test]
+    fn sizes_print_as_one_decimal_of_their_unit() {
+        let samples = (0..1_200_000u64)
+            .chain((1u64..4000).map(|k| k * 262_144 + 1))
+            .chain([1_048_575, 1_048_576, 5 << 30, u64::MAX]);
+        for n in samples {
+            let mut printed = String::new();
+            super::push_bytes(&mut printed, n);
+            let expected = match n {
+                0..1024 => format!("{n}B"),
+                1024..1_048_576 => format!("{:.1}KB", n as f64 / 1024.0),
+                _ => format!("{:.1}MB", n as f64 / 1_048_576.0),
+            };
+            assert_eq!(printed, expected, "{n}");
+        }
     }
 
     #[test]
