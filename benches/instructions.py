@@ -16,8 +16,8 @@ work is counted.
 `--bare` is the bench binary: it serves the bare forwarders (`benches/common/bare.rs`).
 nginx is measured when on PATH (/usr/sbin is searched too). `--annotate` keeps the callgrind
 files of the larger run and prints each one's top inclusive costs per request; `--threads`
-counts each thread apart and splits llmscope's figure into its store writer and the rest
-(the forwarding tasks and the log printer).
+counts each thread apart and splits llmscope's figure into its store writer, its log thread
+(`record`'s one line per exchange) and the rest (the forwarding tasks).
 """
 
 import argparse
@@ -146,26 +146,35 @@ def command(name, args, d, port, upstream_port):
     return [args.nginx, "-p", d, "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"], signal.SIGQUIT
 
 
+# Functions only the store writer's thread, or only the log's, runs (the writer's `run` is
+# inlined in some builds, so what it calls is looked for too).
+WRITER_MARKS = ("writer_thread::Writer::run", "Store>::record_events")
+LOG_MARKS = ("exchange_log::print_exchanges",)
+
+
 def file_ir(path):
-    """A callgrind file's total, and whether it is the store writer's thread."""
-    total, writer = 0, False
+    """A callgrind file's total, and whose thread it is: "writer", "log" or None."""
+    total, whose = 0, None
     with open(path) as f:
         for line in f:
             if line.startswith("summary:") or line.startswith("totals:"):
                 total = int(line.split()[1])
-            elif "writer_thread::Writer::run" in line:
-                writer = True
-    return total, writer
+            elif whose is None and any(mark in line for mark in WRITER_MARKS):
+                whose = "writer"
+            elif whose is None and any(mark in line for mark in LOG_MARKS):
+                whose = "log"
+    return total, whose
 
 
 def total_ir(out_files):
-    """The process's total, and (with one file per thread) the store writer's share."""
-    total = writer = 0
+    """The process's total, and (with one file per thread) the store writer's and the log's."""
+    total = writer = log = 0
     for path in out_files:
-        ir, is_writer = file_ir(path)
+        ir, whose = file_ir(path)
         total += ir
-        writer += ir if is_writer else 0
-    return total, writer
+        writer += ir if whose == "writer" else 0
+        log += ir if whose == "log" else 0
+    return total, writer, log
 
 
 async def measure_once(name, args, requests, keep):
@@ -220,15 +229,17 @@ def main():
              and (args.llmscope if n == "llmscope" else args.bare if n.startswith("bare") else args.nginx)]
     results = {}
     for name in names:
-        (small, small_w), _ = asyncio.run(measure_once(name, args, args.requests, False))
-        (big, big_w), files = asyncio.run(
+        (small, small_w, small_l), _ = asyncio.run(measure_once(name, args, args.requests, False))
+        (big, big_w, big_l), files = asyncio.run(
             measure_once(name, args, 2 * args.requests, args.annotate > 0))
         per = (big - small) / args.requests
         results[name] = per
         split = ""
         if args.threads and name == "llmscope":
             writer = (big_w - small_w) / args.requests
-            split = f" (store writer thread {writer:,.0f}, the rest {per - writer:,.0f})"
+            log = (big_l - small_l) / args.requests
+            split = (f" (store writer thread {writer:,.0f}, log thread {log:,.0f},"
+                     f" the rest {per - writer - log:,.0f})")
         print(f"{name}: {per:,.0f} instructions per request{split}", flush=True)
         if args.annotate:
             annotate(files, 2 * args.requests, args.annotate)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::record::print_exchanges;
+use super::exchange_log::Printer;
 use super::runtime::shutdown_signal;
 use super::{DemoArgs, MockArgs};
 use crate::demo::{fix_held_failures, run_script, DemoScript, Story};
@@ -45,7 +45,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             data_dir.display()
         );
         let prices = crate::analysis::PriceTable::builtin().unwrap_or_default();
-        let printer = tokio::spawn(print_exchanges(recording.subscribe_to_record(), prices));
+        let printer = Printer::spawn(recording.subscribe_to_record(), prices);
         // Nobody is at a screen to press the keys, so the demo fixes what is held itself.
         let fixer = tokio::spawn(fix_held_failures(
             recording.subscribe_to_record(),
@@ -59,7 +59,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         let outcomes = run_script(&base_url, &script.steps, pace).await;
         let _ = stop.send(());
         serving.await.context("the proxy task failed")??;
-        let _ = printer.await;
+        printer.finish().await;
         let _ = fixer.await;
         for outcome in outcomes {
             // The held step's agent saw nothing of the failure: only the reply that fixed it.

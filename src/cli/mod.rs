@@ -5,6 +5,7 @@ mod attach;
 mod ca;
 mod demo;
 mod env;
+mod exchange_log;
 mod export;
 mod launch;
 mod mode;

@@ -54,8 +54,8 @@ impl DecodedBodies {
 }
 
 /// A stored body and, for a delta, the exchange it refers to.
-pub(super) struct DeltaEncoded {
-    pub body: EncodedBody,
+pub(super) struct DeltaEncoded<'a> {
+    pub body: EncodedBody<'a>,
     pub reference: Option<ExchangeId>,
     /// Hand back to [`DeltaReferences::remember`] once the row is written.
     pub candidate: Candidate,
@@ -80,13 +80,13 @@ impl DeltaReferences {
     /// Encodes `body` of exchange `id`, as a delta when a recent request on the same path
     /// shares most of it. The result's candidate goes to [`remember`](Self::remember) once
     /// its row is written: only bodies on disk may be referred to.
-    pub(super) fn encode(
+    pub(super) fn encode<'b>(
         &self,
         session: SessionId,
         uri: &str,
         id: ExchangeId,
-        body: &Bytes,
-    ) -> DeltaEncoded {
+        body: &'b Bytes,
+    ) -> DeltaEncoded<'b> {
         let key = (session, path_of(uri).to_string());
         let best = self.paths.get(&key).and_then(|candidates| {
             candidates
@@ -192,7 +192,7 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
             .count()
 }
 
-fn encode_delta(body: &[u8], prefix: usize, suffix: usize) -> EncodedBody {
+fn encode_delta(body: &[u8], prefix: usize, suffix: usize) -> EncodedBody<'static> {
     let middle = &body[prefix..body.len() - suffix];
     let compressed = codec::encode(middle);
     let mut bytes = Vec::with_capacity(HEADER + compressed.bytes.len() + 1);
@@ -203,7 +203,7 @@ fn encode_delta(body: &[u8], prefix: usize, suffix: usize) -> EncodedBody {
     bytes.extend_from_slice(&compressed.bytes);
     EncodedBody {
         codec: Codec::Delta,
-        bytes,
+        bytes: bytes.into(),
     }
 }
 
@@ -310,12 +310,12 @@ mod tests {
     }
 
     /// Encodes and remembers, as the store does after a successful write.
-    fn encode(
+    fn encode<'b>(
         refs: &mut DeltaReferences,
         uri: &str,
         id: u64,
-        body: &Bytes,
-    ) -> (Option<ExchangeId>, EncodedBody) {
+        body: &'b Bytes,
+    ) -> (Option<ExchangeId>, EncodedBody<'b>) {
         let encoded = refs.encode(SessionId(1), uri, ExchangeId(id), body);
         refs.remember(encoded.candidate);
         (encoded.reference, encoded.body)
@@ -362,7 +362,8 @@ mod tests {
     #[test]
     fn an_unwritten_body_is_never_a_reference() {
         let mut refs = DeltaReferences::default();
-        let lost = refs.encode(SessionId(1), "/v1/chat", ExchangeId(1), &conversation(4));
+        let body = conversation(4);
+        let lost = refs.encode(SessionId(1), "/v1/chat", ExchangeId(1), &body);
         drop(lost);
         assert_eq!(encode(&mut refs, "/v1/chat", 2, &conversation(5)).0, None);
         refs.clear();

@@ -2,19 +2,19 @@
 //! start and end, an exchange's start and finish, holds and rule changes, and a batch of
 //! capture events in one transaction.
 //!
-//! Writes take SQLite's write lock at `BEGIN` (IMMEDIATE), so waiting for another process is
-//! governed by the busy timeout instead of failing half-way through a batch.
+//! Writes take SQLite's write lock at `BEGIN` (IMMEDIATE, see `write_tx.rs`).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection};
 
 use super::codec;
 use super::db::Store;
 use super::delta::DeltaReferences;
 use super::error::{SqliteContext, StoreError};
+use super::write_tx::WriteTx;
 use super::SessionInfo;
 use crate::capture::{
     CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList,
@@ -138,9 +138,8 @@ impl Store {
         Ok(finished.len() as u64)
     }
 
-    fn write_tx(&self, operation: &'static str) -> Result<Transaction<'_>, StoreError> {
-        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .during(operation, &self.path)
+    fn write_tx(&self, operation: &'static str) -> Result<WriteTx<'_>, StoreError> {
+        WriteTx::begin(&self.conn).during(operation, &self.path)
     }
 }
 
@@ -250,7 +249,7 @@ struct Outcome<'a> {
     body_captured: Option<u64>,
     body_len: Option<u64>,
     headers: Option<String>,
-    body: Option<codec::EncodedBody>,
+    body: Option<codec::EncodedBody<'a>>,
 }
 
 impl<'a> Outcome<'a> {
@@ -408,10 +407,33 @@ fn update_outcome(
     ])
 }
 
-/// `[["name","value"],…]`: keeps order and duplicates, which a JSON object would not.
-fn headers_json(headers: &HeaderList) -> String {
-    // Pairs serialise as two-element arrays; serialising strings cannot fail.
-    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_string())
+/// `[["name","value"],…]`: keeps order and duplicates, which a JSON object would not. Built
+/// by hand into a buffer of the right size: header text rarely needs escaping, and the
+/// generic serialiser's growing buffer cost more than the rest of the row's encoding.
+pub(super) fn headers_json(headers: &HeaderList) -> String {
+    let len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 8).sum();
+    let mut out = String::with_capacity(len + 2);
+    out.push('[');
+    for (i, (name, value)) in headers.iter().enumerate() {
+        out.push_str(if i == 0 { "[" } else { ",[" });
+        push_json_string(&mut out, name);
+        out.push(',');
+        push_json_string(&mut out, value);
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Serialising a string cannot fail.
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
 }
 
 pub(super) fn now_ms() -> i64 {

@@ -18,6 +18,7 @@ mod query;
 mod query_requests;
 mod recover;
 mod schema;
+mod write_tx;
 mod writer_thread;
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! `usageMetadata`, a running total in each chunk) or in the top-level `usage` of a JSON
 //! answer, so only those parts are decoded.
 
-use super::{decode_response, is_event_stream};
+use super::json::Json;
+use super::{anthropic, decode_response, gemini, is_event_stream, openai_chat, openai_responses};
 use crate::llm::{Dialect, Usage};
 
 /// JSON answers larger than this are not read for their usage: LLM answers are far smaller,
@@ -21,7 +22,95 @@ pub fn reply_usage(dialect: Dialect, content_type: Option<&str>, body: &[u8]) ->
     if body.len() > MAX_JSON_ANSWER {
         return None;
     }
+    if let Some(usage) = top_level_usage(dialect, body) {
+        return usage;
+    }
     decode_response(dialect, content_type, body)?.usage
+}
+
+/// The usage of a JSON answer read from its tail alone: every dialect puts the top-level usage
+/// object at or near the end, so parsing only that object costs a fraction of the whole
+/// answer. `None` when the tail does not show for sure where that object is (then the whole
+/// answer is decoded); `Some(None)` for an answer that names no usage at all.
+fn top_level_usage(dialect: Dialect, body: &[u8]) -> Option<Option<Usage>> {
+    let key: &[u8] = match dialect {
+        Dialect::Gemini => b"\"usageMetadata\"",
+        Dialect::Unknown => return None,
+        _ => b"\"usage\"",
+    };
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    if body[start] != b'{' {
+        return None;
+    }
+    let Some(at) = memchr::memmem::rfind(body, key) else {
+        // Inside a string a quote is escaped, so a body that holds no quoted key at all
+        // has no usage field either.
+        return Some(None);
+    };
+    // A quote after `{` or `,` opens a key; after anything else it could end a string.
+    if !matches!(last_non_space(&body[..at]), Some(b'{' | b',')) {
+        return None;
+    }
+    let after_key = &body[at + key.len()..];
+    let colon = after_key.iter().position(|b| !b.is_ascii_whitespace())?;
+    if after_key[colon] != b':' {
+        return None;
+    }
+    let value_at = at + key.len() + colon + 1;
+    let mut values = serde_json::Deserializer::from_slice(&body[value_at..]).into_iter::<Json>();
+    let value = values.next()?.ok()?;
+    if !matches!(value, Json::Object(_))
+        || !closes_the_root(&body[value_at + values.byte_offset()..])
+    {
+        return None;
+    }
+    let name = String::from_utf8_lossy(&key[1..key.len() - 1]).into_owned();
+    let root = Json::Object(vec![(name, value)]);
+    let response = match dialect {
+        Dialect::OpenAiChat => openai_chat::read_response(&root),
+        Dialect::OpenAiResponses => openai_responses::read_response(&root),
+        Dialect::Anthropic => anthropic::read_response(&root),
+        Dialect::Gemini => gemini::read_response(&root),
+        Dialect::Unknown => return None,
+    };
+    Some(response.usage)
+}
+
+fn last_non_space(bytes: &[u8]) -> Option<u8> {
+    bytes
+        .iter()
+        .rev()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace())
+}
+
+/// Whether `tail`, what follows a value, closes exactly one more object or array than it
+/// opens and then ends: the value was a field of the root object, not of one nested in it.
+fn closes_the_root(tail: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in tail.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => {
+                return tail[i + 1..].iter().all(u8::is_ascii_whitespace);
+            }
+            b'}' | b']' => depth -= 1,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The events of an SSE body whose text names `usage`, in order, as a smaller SSE body.
@@ -108,5 +197,68 @@ data: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\",\"
         let chat = b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n";
         let usage = reply_usage(Dialect::OpenAiChat, SSE, chat);
         assert!(usage.is_none_or(|u| u.input_tokens.is_none() && u.output_tokens.is_none()));
+    }
+
+    /// The tail-only reading gives what decoding the whole answer gives, and falls back to
+    /// that whole decoding wherever the tail alone could mislead it.
+    #[test]
+    fn usage_read_from_the_tail_matches_the_whole_answer() {
+        let bodies: &[(Dialect, &str)] = &[
+            (
+                Dialect::OpenAiChat,
+                r#"{"id":"a","choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":250,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":64}}}"#,
+            ),
+            (
+                Dialect::OpenAiChat,
+                r#"{"usage":{"prompt_tokens":3},"system_fingerprint":"fp","extra":{"a":[1,{"b":"}"}]}}  "#,
+            ),
+            (
+                Dialect::OpenAiChat,
+                r#"{"usage":{"prompt_tokens":1},"x":{"usage":{"prompt_tokens":9}}}"#,
+            ),
+            (
+                Dialect::OpenAiChat,
+                r#"{"choices":[{"message":{"content":"say \"usage\":{\"prompt_tokens\":5}"}}]}"#,
+            ),
+            (Dialect::OpenAiChat, r#"{"a\"usage":{"prompt_tokens":8}}"#),
+            (Dialect::OpenAiChat, r#"{"choices":[],"usage":null}"#),
+            (
+                Dialect::OpenAiChat,
+                r#"{"choices":[],"usage":{"prompt_tokens":4}"#,
+            ),
+            (Dialect::OpenAiChat, r#"{"choices":[]}"#),
+            (
+                Dialect::Anthropic,
+                r#"{"content":[{"type":"text","text":"x"}],"usage":{"input_tokens":12,"cache_read_input_tokens":300,"output_tokens":8}}"#,
+            ),
+            (
+                Dialect::OpenAiResponses,
+                r#"{"output":[],"usage":{"input_tokens":9,"output_tokens":3},"user":null,"metadata":{}}"#,
+            ),
+            (
+                Dialect::Gemini,
+                r#"{"candidates":[],"usageMetadata":{"promptTokenCount":40,"candidatesTokenCount":5}}"#,
+            ),
+            (
+                Dialect::Gemini,
+                r#"[{"candidates":[],"usageMetadata":{"promptTokenCount":40}}]"#,
+            ),
+        ];
+        for (dialect, body) in bodies {
+            let whole = decode_response(*dialect, None, body.as_bytes()).and_then(|r| r.usage);
+            assert_eq!(
+                reply_usage(*dialect, None, body.as_bytes()),
+                whole,
+                "{body}"
+            );
+        }
+        // The common answer is read from its tail, not decoded whole.
+        let (dialect, body) = bodies[0];
+        let tail = top_level_usage(dialect, body.as_bytes()).expect("read from the tail");
+        assert_eq!(tail.and_then(|u| u.cache_read_tokens), Some(64));
+        assert_eq!(
+            top_level_usage(Dialect::OpenAiChat, bodies[2].1.as_bytes()),
+            None
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! directories. Tests of one file's internals sit in that file.
 
 mod cache_tokens;
+mod headers;
 mod links;
 mod records;
 mod writer;

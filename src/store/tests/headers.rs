@@ -1,0 +1,38 @@
+//! Headers come back from the file exactly as they were captured, whatever their text.
+
+use crate::capture::ExchangeId;
+use crate::store::test_fixtures::{finished, sample_start, session_info};
+use crate::store::Store;
+
+#[test]
+fn headers_with_quotes_escapes_and_any_text_come_back_as_captured() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(tmp.path()).expect("open");
+    let session = store.begin_session(&session_info()).expect("session");
+    let mut start = sample_start(session, 3, b"{}".to_vec());
+    let odd: Vec<(String, String)> = vec![
+        ("x-quote".into(), r#"say "hi""#.into()),
+        ("x-path".into(), r"C:\agent\run".into()),
+        ("x-control".into(), "tab\there\u{1}\u{7f}".into()),
+        ("x-text".into(), "café ✓ 日本".into()),
+        ("x-empty".into(), String::new()),
+    ];
+    start.request.headers.extend(odd.iter().cloned());
+    let mut record = finished(start.clone(), 200, b"{}".to_vec(), None);
+    if let Some(response) = record.response.as_mut() {
+        response.headers = odd.clone();
+    }
+    store.record_finish(&record).expect("finish");
+    let stored = store
+        .exchange(session, ExchangeId(3))
+        .expect("read")
+        .expect("row");
+    assert_eq!(stored.record.start.request.headers, start.request.headers);
+    let response = stored.record.response.expect("a reply");
+    assert_eq!(response.headers, odd);
+    // The text on disk is what any JSON reader of the file (an export, sqlite3) reads.
+    assert_eq!(
+        crate::store::insert::headers_json(&odd),
+        serde_json::to_string(&odd).expect("json")
+    );
+}
