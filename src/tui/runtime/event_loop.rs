@@ -52,12 +52,18 @@ pub(super) async fn event_loop(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let (finished_tx, mut finished_rx) = mpsc::unbounded_channel();
-    // A past session's rows are grouped in the background once the first frame is up; a
-    // live screen groups exchanges as they start.
-    let mut to_group = match (&capture, app.rows.iter().map(|row| row.id).max()) {
-        (None, Some(last)) => Some((Arc::clone(&ctx.loader), last)),
-        _ => None,
-    };
+    // The rows the screen starts with (a past session's, or an attached session's so far)
+    // are grouped in the background once the first frame is up; exchanges that start live
+    // are grouped as they come, after those.
+    let mut to_group = app
+        .rows
+        .iter()
+        .map(|row| row.id)
+        .max()
+        .map(|last| (Arc::clone(&ctx.loader), last));
+    if to_group.is_some() {
+        app.begin_history();
+    }
     let mut grouping: Option<mpsc::Receiver<AppEvent>> = None;
     let mut executor = Executor::new(ctx.loader, ctx.control, ctx.export_dir, finished_tx);
     let mut pending: Vec<CaptureEvent> = Vec::new();
@@ -147,7 +153,7 @@ pub(super) async fn event_loop(
                 Some(event) => Some(event),
                 None => {
                     grouping = None;
-                    None
+                    Some(AppEvent::GroupingDone)
                 }
             },
             _ = tokio::time::sleep_until(last_frame + FRAME), if dirty => None,

@@ -14,6 +14,7 @@ use super::conversations::ConversationBook;
 use super::detail::Detail;
 use super::editor::EditorState;
 use super::fixes::SentFixes;
+use super::grouping::HistoryGrouping;
 use super::records::{LiveExchange, RecentRecords};
 use super::rows::{ExchangeRow, Filter, HoldMark, RowTable};
 
@@ -191,6 +192,8 @@ pub struct App {
     pub causes: ProviderCauses,
     /// Which conversation each exchange is in, and their tokens, cost and gauges.
     pub conversations: ConversationBook,
+    /// Whether the rows the screen started with are still being grouped.
+    pub history: HistoryGrouping,
 }
 
 impl App {
@@ -236,6 +239,7 @@ impl App {
             causes: ProviderCauses::default(),
             // The shipped table is checked by a test; `set_prices` lays the user's over it.
             conversations: ConversationBook::new(PriceTable::builtin().unwrap_or_default()),
+            history: HistoryGrouping::Done,
         }
     }
 

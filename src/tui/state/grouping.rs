@@ -1,12 +1,17 @@
 //! Filing exchanges under their conversations as they start and finish: methods on [`App`],
 //! so a started, intercepted or late-seen exchange is grouped the same way, and a past
 //! session's rows are grouped once their requests have been read in the background.
+//!
+//! A conversation's turns are recognised in order (each request extends the one before), so
+//! while an attached screen is still reading the session's history, the exchanges that start
+//! live wait their turn and are filed after the last of the history.
 
 use crate::analysis::RequestShape;
 use crate::capture::{ExchangeId, ExchangeStart};
 use crate::llm::Usage;
 
 use super::app::App;
+use super::conversations::shape_of;
 use super::rows::{row_from_start, ExchangeRow};
 
 /// A past session's exchange reduced to what grouping needs, read on a blocking thread.
@@ -18,7 +23,36 @@ pub struct GroupedRequest {
     pub usage: Usage,
 }
 
+/// Whether the rows the screen started with are still being grouped.
+#[derive(Debug, Default)]
+pub enum HistoryGrouping {
+    /// Nothing to wait for: exchanges are filed as they come.
+    #[default]
+    Done,
+    /// The history is being read; what happened live meanwhile, in order.
+    Reading(Vec<Deferred>),
+}
+
+/// A live event held back until the history is filed.
+#[derive(Debug)]
+pub enum Deferred {
+    Started {
+        id: ExchangeId,
+        shape: RequestShape,
+        host: Option<ExchangeId>,
+    },
+    Finished {
+        id: ExchangeId,
+        usage: Usage,
+    },
+}
+
 impl App {
+    /// The rows the screen started with are being read for grouping: live exchanges wait.
+    pub fn begin_history(&mut self) {
+        self.history = HistoryGrouping::Reading(Vec::new());
+    }
+
     /// Files a batch of a past session's rows under their conversations, in id order, and
     /// counts their tokens and cost; the list is put in tree order once for the batch.
     pub fn group_history(&mut self, batch: Vec<GroupedRequest>) {
@@ -30,7 +64,25 @@ impl App {
             let host = row.parent.or(row.repeats).or(row.beneath);
             let conversation = self.conversations.observe(request.id, &request.shape, host);
             grouped.push((request.id, conversation));
-            self.count_usage(request.id, &request.usage);
+            self.count_now(request.id, &request.usage);
+        }
+        self.rows.regroup(grouped, &self.filter);
+    }
+
+    /// The history is all filed (or could not be read): what started live meanwhile is
+    /// filed after it, in the order it came.
+    pub fn history_done(&mut self) {
+        let HistoryGrouping::Reading(deferred) = std::mem::take(&mut self.history) else {
+            return;
+        };
+        let mut grouped = Vec::new();
+        for event in deferred {
+            match event {
+                Deferred::Started { id, shape, host } => {
+                    grouped.push((id, self.conversations.observe(id, &shape, host)));
+                }
+                Deferred::Finished { id, usage } => self.count_now(id, &usage),
+            }
         }
         self.rows.regroup(grouped, &self.filter);
     }
@@ -38,12 +90,33 @@ impl App {
     /// The row for a starting exchange, filed under its conversation.
     pub fn grouped_row(&mut self, start: &ExchangeStart) -> ExchangeRow {
         let mut row = row_from_start(start);
-        row.conversation = Some(self.conversations.started(start, None));
+        match &mut self.history {
+            HistoryGrouping::Done => {
+                row.conversation = Some(self.conversations.started(start, None));
+            }
+            HistoryGrouping::Reading(deferred) => {
+                let lineage = &start.lineage;
+                deferred.push(Deferred::Started {
+                    id: start.id,
+                    shape: shape_of(start),
+                    host: lineage.parent.or(lineage.repeats).or(lineage.beneath),
+                });
+            }
+        }
         row
     }
 
     /// Counts a finished exchange's tokens and cost in its conversation and the session.
     pub fn count_usage(&mut self, id: ExchangeId, usage: &Usage) {
+        match &mut self.history {
+            HistoryGrouping::Done => self.count_now(id, usage),
+            HistoryGrouping::Reading(deferred) => {
+                deferred.push(Deferred::Finished { id, usage: *usage })
+            }
+        }
+    }
+
+    fn count_now(&mut self, id: ExchangeId, usage: &Usage) {
         let Some(row) = self.rows.get(id) else {
             return;
         };

@@ -1,7 +1,10 @@
 //! A past session's list (rows from summaries, no bodies) grouped into conversations as the
 //! background reader's batches arrive: the same tree a live screen shows, cost included.
 
+use std::sync::Arc;
+
 use crate::capture::test_fixtures::{fixture_session, OPENCODE_TWO_SESSIONS};
+use crate::capture::{CaptureEvent, ExchangeRecord};
 use crate::llm::{reply_usage, Usage};
 use crate::tui::state::conversations::shape_of;
 use crate::tui::state::grouping::GroupedRequest;
@@ -28,6 +31,35 @@ fn row_starts(screen: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the background reader sends for `records`.
+fn grouped_requests(records: &[ExchangeRecord]) -> Vec<GroupedRequest> {
+    records
+        .iter()
+        .map(|r| GroupedRequest {
+            id: r.id(),
+            shape: shape_of(&r.start),
+            usage: r
+                .response
+                .as_ref()
+                .and_then(|reply| reply_usage(r.start.dialect, None, &reply.body))
+                .unwrap_or(Usage::default()),
+        })
+        .collect()
+}
+
+/// The tree both sessions' seven exchanges make, the clock left out.
+const TREE: [&str; 9] = [
+    "1 POST title",
+    "▾ c2 opencode",
+    "2 POST /v1/chat/completions",
+    "5 POST /v1/chat/completions",
+    "7 POST /v1/chat/completions",
+    "3 POST title",
+    "▾ c4 opencode",
+    "4 POST /v1/chat/completions",
+    "6 POST /v1/chat/completions",
+];
+
 #[test]
 fn a_past_sessions_rows_fall_into_conversations_batch_by_batch() {
     let records = fixture_session(OPENCODE_TWO_SESSIONS);
@@ -42,18 +74,7 @@ fn a_past_sessions_rows_fall_into_conversations_batch_by_batch() {
         before.iter().all(|row| !row.contains("▾")),
         "no tree before grouping: {before:?}"
     );
-    let grouped: Vec<GroupedRequest> = records
-        .iter()
-        .map(|r| GroupedRequest {
-            id: r.id(),
-            shape: shape_of(&r.start),
-            usage: r
-                .response
-                .as_ref()
-                .and_then(|reply| reply_usage(r.start.dialect, None, &reply.body))
-                .unwrap_or(Usage::default()),
-        })
-        .collect();
+    let grouped = grouped_requests(&records);
     let (first, rest) = grouped.split_at(5);
     update(&mut app, AppEvent::Grouped(first.to_vec()));
     let halfway = row_starts(&render_text(&app, 160, 40));
@@ -69,26 +90,55 @@ fn a_past_sessions_rows_fall_into_conversations_batch_by_batch() {
     );
     update(&mut app, AppEvent::Grouped(rest.to_vec()));
     let screen = render_text(&app, 160, 40);
-    assert_eq!(
-        row_starts(&screen),
-        [
-            "1 POST title",
-            "▾ c2 opencode",
-            "2 POST /v1/chat/completions",
-            "5 POST /v1/chat/completions",
-            "7 POST /v1/chat/completions",
-            "3 POST title",
-            "▾ c4 opencode",
-            "4 POST /v1/chat/completions",
-            "6 POST /v1/chat/completions",
-        ]
-        .map(String::from),
-        "{screen}"
-    );
+    assert_eq!(row_starts(&screen), TREE.map(String::from), "{screen}");
     assert!(
         screen.contains(
             "c2 opencode conversation · 3 turns · ctx ▁▁▁▁▁▁▁▁ 1% of 1.0M · gpt-4.1 · $0.0325"
         ),
         "{screen}"
+    );
+}
+
+#[test]
+fn an_attached_screen_files_live_turns_after_the_history_it_is_still_reading() {
+    let records = fixture_session(OPENCODE_TWO_SESSIONS);
+    let (history, live) = records.split_at(5);
+    let rows = history.iter().map(|r| {
+        let mut row = row_from_start(&r.start);
+        row_update_from_record(&mut row, r);
+        row
+    });
+    let status = StatusInfo {
+        live: true,
+        attached: true,
+        ..StatusInfo::default()
+    };
+    let mut app = App::new(status, rows.collect(), 0, (160, 40));
+    app.begin_history();
+    // #6 and #7 are later turns of the history's two conversations; they arrive before the
+    // reader has sent a single batch.
+    for record in live {
+        update(
+            &mut app,
+            AppEvent::Capture(CaptureEvent::Started(record.start.clone())),
+        );
+        update(
+            &mut app,
+            AppEvent::Capture(CaptureEvent::Finished(Arc::new(record.clone()))),
+        );
+    }
+    update(&mut app, AppEvent::Grouped(grouped_requests(history)));
+    update(&mut app, AppEvent::GroupingDone);
+    let screen = render_text(&app, 160, 40);
+    assert_eq!(
+        row_starts(&screen),
+        TREE.map(String::from),
+        "the live turns join the conversations the history started:\n{screen}"
+    );
+    assert!(
+        screen.contains(
+            "c2 opencode conversation · 3 turns · ctx ▁▁▁▁▁▁▁▁ 1% of 1.0M · gpt-4.1 · $0.0325"
+        ),
+        "#7's tokens count in its conversation once it is filed:\n{screen}"
     );
 }

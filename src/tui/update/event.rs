@@ -35,6 +35,8 @@ pub enum AppEvent {
     Grouped(Vec<GroupedRequest>),
     /// Reading a past session's requests to group them failed; the rows stay ungrouped.
     GroupingFailed(String),
+    /// Every request of the past session's rows has been read and filed.
+    GroupingDone,
     /// A [`Command::LoadDetail`] found nothing or failed; `reason` is shown in the panes.
     DetailFailed { id: ExchangeId, reason: String },
     /// The capture side's health changed: `Some("capture failing: disk full")`, or `None` once

@@ -57,8 +57,10 @@ pub fn update(app: &mut App, event: AppEvent) -> Vec<Command> {
         }
         AppEvent::Grouped(batch) => app.group_history(batch),
         AppEvent::GroupingFailed(reason) => {
+            app.history_done();
             app.notify(format!("conversations not grouped: {reason}"), true);
         }
+        AppEvent::GroupingDone => app.history_done(),
         AppEvent::DetailFailed { id, reason } => {
             conversation_view::load_failed(app, id, &reason);
             if let Some(diff) = app.diff.as_mut().filter(|d| d.parent == id) {
