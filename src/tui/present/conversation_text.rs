@@ -63,11 +63,17 @@ pub fn wrap_item_line(line: &Line<'static>, width: u16) -> Vec<Line<'static>> {
     rows
 }
 
-/// The items of `request`'s conversation followed by `reply`'s.
-pub fn conversation_items(
-    request: &DecodedRequest,
-    reply: Option<&DecodedResponse>,
-) -> Vec<ConversationItem> {
+/// What is known of the reply to the request being read.
+#[derive(Debug, Clone, Copy)]
+pub enum Reply<'a> {
+    /// Still arriving: what has been assembled so far, if anything.
+    Arriving(Option<&'a DecodedResponse>),
+    /// Finished: the reply, or `None` when none was recorded.
+    Finished(Option<&'a DecodedResponse>),
+}
+
+/// The items of `request`'s conversation: its system prompt and messages.
+pub fn request_items(request: &DecodedRequest) -> Vec<ConversationItem> {
     let mut items = Vec::new();
     let system = request.system.join("\n");
     if !system.trim().is_empty() {
@@ -93,11 +99,22 @@ pub fn conversation_items(
             });
         }
     }
-    let Some(reply) = reply else {
-        items.push(note("no reply recorded"));
-        return items;
+    items
+}
+
+/// The items of the reply, read after the request's.
+pub fn reply_items(reply: Reply<'_>) -> Vec<ConversationItem> {
+    let (reply, arriving) = match reply {
+        Reply::Arriving(None) => return vec![note("the reply is on its way")],
+        Reply::Finished(None) => return vec![note("no reply recorded")],
+        Reply::Arriving(Some(reply)) => (reply, true),
+        Reply::Finished(Some(reply)) => (reply, false),
     };
-    items.push(note("the reply"));
+    let mut items = vec![note(if arriving {
+        "the reply, still arriving"
+    } else {
+        "the reply"
+    })];
     let mut role = "assistant";
     if !reply.thinking.is_empty() {
         items.push(folded_text(role, "(thinking) ", &reply.thinking));

@@ -18,6 +18,20 @@ pub enum Reading {
     Ready,
 }
 
+/// What the shown items were read from: which request, and how much of its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown {
+    pub source: ExchangeId,
+    pub reply: Progress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The exchange is in flight; this many reply bytes had arrived.
+    Arriving(u64),
+    Finished,
+}
+
 /// The conversation being read and where the reader is in it.
 #[derive(Debug, Clone)]
 pub struct ConversationView {
@@ -31,6 +45,10 @@ pub struct ConversationView {
     pub reading: Reading,
     items: Vec<ConversationItem>,
     unfolded: Vec<bool>,
+    /// What the items were read from; `None` until they first are.
+    shown: Option<Shown>,
+    /// How many of the items are the request's; the reply's follow.
+    request_len: usize,
     pub cursor: usize,
     /// The first logical line shown.
     pub scroll: usize,
@@ -49,6 +67,8 @@ impl ConversationView {
             reading: Reading::Loading,
             items: Vec::new(),
             unfolded: Vec::new(),
+            shown: None,
+            request_len: 0,
             cursor: 0,
             scroll: 0,
             lines: Vec::new(),
@@ -56,11 +76,58 @@ impl ConversationView {
         }
     }
 
-    pub fn set_items(&mut self, items: Vec<ConversationItem>) {
-        self.unfolded = vec![false; items.len()];
+    pub fn shown(&self) -> Option<Shown> {
+        self.shown
+    }
+
+    /// Reads `source`, a newer request of the conversation, once it is in memory; what is
+    /// shown stays until then.
+    pub fn follow(&mut self, source: ExchangeId, title: String) {
+        self.source = source;
+        self.title = title;
+        self.asked = false;
+    }
+
+    /// Shows the items read from `shown`: `request`'s then `reply`'s, or, when `request` is
+    /// `None`, the request's as they are and the reply's anew. Items that stay where they were
+    /// keep their folds, and a reader at the last item stays at the end as more comes.
+    pub fn show(
+        &mut self,
+        shown: Shown,
+        request: Option<Vec<ConversationItem>>,
+        reply: Vec<ConversationItem>,
+        (width, height): (u16, u16),
+    ) {
+        let at_end = self.reading == Reading::Ready && self.cursor + 1 >= self.items.len();
+        let old = std::mem::take(&mut self.items);
+        let mut unfolded = std::mem::take(&mut self.unfolded);
+        let mut items = match request {
+            Some(request) => {
+                // A newer turn repeats the earlier messages: those keep their folds.
+                let same = old.iter().zip(&request).take_while(|(a, b)| a == b).count();
+                unfolded.truncate(same);
+                self.request_len = request.len();
+                request
+            }
+            None => {
+                let mut items = old;
+                items.truncate(self.request_len);
+                items
+            }
+        };
+        items.extend(reply);
+        unfolded.resize(items.len(), false);
         self.items = items;
+        self.unfolded = unfolded;
         self.reading = Reading::Ready;
+        self.shown = Some(shown);
         self.relayout();
+        self.cursor = self.cursor.min(self.items.len().saturating_sub(1));
+        if at_end {
+            self.bottom(width, height);
+        } else {
+            self.clamp(width, height);
+        }
     }
 
     pub fn lines(&self) -> &[Line<'static>] {

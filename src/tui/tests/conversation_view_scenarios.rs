@@ -204,3 +204,102 @@ fn a_long_first_line_wraps_under_its_text_leaving_the_role_column_clear() {
         "{lines:?}"
     );
 }
+
+/// A chat request whose messages are `turns`, user and assistant in turn.
+fn chat_request(turns: &[&str]) -> Vec<u8> {
+    let messages: Vec<serde_json::Value> = turns
+        .iter()
+        .enumerate()
+        .map(|(at, text)| {
+            let role = if at % 2 == 0 { "user" } else { "assistant" };
+            serde_json::json!({"role": role, "content": text})
+        })
+        .collect();
+    serde_json::json!({"model": "gpt-4.1", "stream": true, "messages": messages})
+        .to_string()
+        .into_bytes()
+}
+
+fn event(app: &mut App, event: CaptureEvent) {
+    update(app, AppEvent::Capture(event));
+}
+
+#[test]
+fn the_view_follows_its_conversation_a_new_turn_and_a_reply_as_it_streams() {
+    let first: Vec<String> = (1..=60).map(|n| format!("step {n}")).collect();
+    let first = first.join("\n");
+    let mut app = live_app();
+    let reply = br#"{"choices":[{"message":{"role":"assistant","content":"Which flag?"}}]}"#;
+    let turn1 = super::test_util::sample_record(1, &chat_request(&[&first]), 200, reply);
+    event(&mut app, CaptureEvent::Started(turn1.start.clone()));
+    finished(&mut app, turn1);
+    app.select(ExchangeId(1));
+    press(&mut app, KeyCode::Char('C'));
+    // At the end of what there is: the reader is waiting for what comes next.
+    press(&mut app, KeyCode::Char('G'));
+
+    let request = chat_request(&[&first, "Which flag?", "Rename --json to --jsonl."]);
+    let turn2 = super::test_util::sample_record(2, &request, 200, b"");
+    event(&mut app, CaptureEvent::Started(turn2.start.clone()));
+    event(
+        &mut app,
+        CaptureEvent::ResponseHead {
+            id: ExchangeId(2),
+            status: 200,
+            headers: Arc::new(vec![("content-type".into(), "text/event-stream".into())]),
+            first_byte_ms: 80,
+        },
+    );
+    let delta = "data: {\"choices\":[{\"delta\":{\"content\":\"Renamed the flag\"}}]}\n\n";
+    event(
+        &mut app,
+        CaptureEvent::ResponseChunk {
+            id: ExchangeId(2),
+            data: bytes::Bytes::from_static(delta.as_bytes()),
+        },
+    );
+    let screen = render_text(&app, 120, 40);
+    assert!(
+        screen.contains(" conversation · 2 turns · read from #2"),
+        "the view moves on to the conversation's new turn:\n{screen}"
+    );
+    let lines = view_lines(&screen);
+    let at = |text: &str| lines.iter().position(|l| l.contains(text));
+    let ask = at("user        Rename --json to --jsonl.");
+    let arriving = at("── the reply, still arriving ──");
+    let words = at("assistant   Renamed the flag");
+    assert!(
+        ask.is_some() && ask < arriving && arriving < words,
+        "the new ask, then the reply so far, kept in view at the end:\n{screen}"
+    );
+
+    let more = "data: {\"choices\":[{\"delta\":{\"content\":\" in src/cli.rs.\"}}]}\n\n";
+    event(
+        &mut app,
+        CaptureEvent::ResponseChunk {
+            id: ExchangeId(2),
+            data: bytes::Bytes::from_static(more.as_bytes()),
+        },
+    );
+    let screen = render_text(&app, 120, 40);
+    assert!(
+        screen.contains("assistant   Renamed the flag in src/cli.rs."),
+        "each chunk is read as it comes:\n{screen}"
+    );
+    let whole = format!("{delta}{more}data: [DONE]\n\n");
+    let mut done = super::test_util::record_with(
+        2,
+        "/v1/chat/completions",
+        &request,
+        200,
+        "text/event-stream",
+        whole.as_bytes(),
+    );
+    done.start = turn2.start.clone();
+    finished(&mut app, done);
+    let screen = render_text(&app, 120, 40);
+    assert!(
+        screen.contains("── the reply ──") && !screen.contains("still arriving"),
+        "the finished reply is read as finished:\n{screen}"
+    );
+}

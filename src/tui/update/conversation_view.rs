@@ -4,11 +4,12 @@
 
 use crossterm::event::KeyCode;
 
+use crate::analysis::Conversation;
 use crate::capture::ExchangeId;
-use crate::tui::present::conversation_text::conversation_items;
+use crate::tui::present::conversation_text::{reply_items, request_items, Reply};
 use crate::tui::present::llm_adapter::{decode_record_response, decode_start};
 use crate::tui::state::app::{App, Mode};
-use crate::tui::state::conversation_view::{ConversationView, Reading};
+use crate::tui::state::conversation_view::{ConversationView, Progress, Reading, Shown};
 use crate::tui::state::detail::Detail;
 use crate::tui::state::layout;
 
@@ -24,21 +25,34 @@ pub(super) fn open(app: &mut App) {
     let view = match app.conversations.of(id) {
         Some(c) if c.kind.is_conversation() => {
             let newest = c.exchanges.last().copied().unwrap_or(id);
-            let turns = match c.turns() {
-                1 => "1 turn".to_string(),
-                n => format!("{n} turns"),
-            };
-            let title = format!("{} {} · {turns} · read from {newest}", c.id, c.label());
-            ConversationView::new(newest, Some(c.id), title)
+            ConversationView::new(newest, Some(c.id), title(c, newest))
         }
         _ => ConversationView::new(id, None, format!("{id} read as a conversation")),
     };
     app.mode = Mode::Conversation(Box::new(view));
 }
 
-pub(super) fn handle_key(app: &mut App, code: KeyCode) {
+/// `c3 Claude Code conversation · 2 turns · read from #6`.
+fn title(conversation: &Conversation, newest: ExchangeId) -> String {
+    let turns = match conversation.turns() {
+        1 => "1 turn".to_string(),
+        n => format!("{n} turns"),
+    };
+    format!(
+        "{} {} · {turns} · read from {newest}",
+        conversation.id,
+        conversation.label()
+    )
+}
+
+/// The conversation view's text area, columns and rows.
+fn view_size(app: &App) -> (u16, u16) {
     let inner = layout::inner(layout::areas(layout::screen(app), app).main);
-    let (width, height) = (inner.width, inner.height);
+    (inner.width, inner.height)
+}
+
+pub(super) fn handle_key(app: &mut App, code: KeyCode) {
+    let (width, height) = view_size(app);
     let page = isize::try_from(height.saturating_sub(1).max(1)).unwrap_or(1);
     let Mode::Conversation(view) = &mut app.mode else {
         return;
@@ -65,35 +79,84 @@ pub(super) fn handle_key(app: &mut App, code: KeyCode) {
 }
 
 /// Fills an open view once its exchange is in memory, asking the store for it when not (after
-/// the selected exchange's own load, one load at a time).
+/// the selected exchange's own load, one load at a time); then keeps it up with the
+/// conversation: a reply as it streams in, a newer turn once it starts.
 pub(super) fn sync(app: &mut App, commands: &mut Vec<Command>) {
+    let Mode::Conversation(view) = &app.mode else {
+        return;
+    };
+    if matches!(view.reading, Reading::Unavailable(_)) {
+        return;
+    }
+    let newer = view
+        .conversation
+        .and_then(|c| app.conversations.get(c))
+        .and_then(|c| {
+            let newest = c.exchanges.last().copied()?;
+            (newest > view.source).then(|| (newest, title(c, newest)))
+        });
+    let size = view_size(app);
     let Mode::Conversation(view) = &mut app.mode else {
         return;
     };
-    if view.reading != Reading::Loading {
-        return;
+    if let Some((newest, title)) = newer {
+        view.follow(newest, title);
     }
     let id = view.source;
-    let found = match (app.live.get(&id), app.recent.get(id)) {
-        (Some(live), _) => Some((decode_start(&live.start), live.assembled())),
-        (None, Some(record)) => Some((decode_start(&record.start), decode_record_response(record))),
-        (None, None) => None,
-    };
-    match found {
-        Some((Some(request), reply)) => {
-            view.set_items(conversation_items(&request, reply.as_ref()))
+    let shown = view.shown();
+    let same_request = shown.is_some_and(|s| s.source == id);
+    let progress = |reply| Shown { source: id, reply };
+    if let Some(live) = app.live.get(&id) {
+        let now = progress(Progress::Arriving(live.received));
+        if shown == Some(now) {
+            return;
         }
-        Some((None, _)) => {
-            view.reading = Reading::Unavailable(format!(
-                "{id} is not an LLM call llmscope reads: nothing to show as a conversation"
-            ));
+        let request = if same_request {
+            None
+        } else {
+            match decode_start(&live.start) {
+                Some(request) => Some(request_items(&request)),
+                None => return not_an_llm_call(view),
+            }
+        };
+        let assembled = live.assembled();
+        view.show(
+            now,
+            request,
+            reply_items(Reply::Arriving(assembled.as_ref())),
+            size,
+        );
+    } else if let Some(record) = app.recent.get(id) {
+        let now = progress(Progress::Finished);
+        if shown == Some(now) {
+            return;
         }
-        None if view.asked || matches!(app.detail, Detail::Loading(_)) => {}
-        None => {
-            view.asked = true;
-            commands.push(Command::LoadDetail(id));
-        }
+        let request = if same_request {
+            None
+        } else {
+            match decode_start(&record.start) {
+                Some(request) => Some(request_items(&request)),
+                None => return not_an_llm_call(view),
+            }
+        };
+        let reply = decode_record_response(record);
+        view.show(
+            now,
+            request,
+            reply_items(Reply::Finished(reply.as_ref())),
+            size,
+        );
+    } else if !view.asked && !matches!(app.detail, Detail::Loading(_)) {
+        view.asked = true;
+        commands.push(Command::LoadDetail(id));
     }
+}
+
+fn not_an_llm_call(view: &mut ConversationView) {
+    view.reading = Reading::Unavailable(format!(
+        "{} is not an LLM call llmscope reads: nothing to show as a conversation",
+        view.source
+    ));
 }
 
 /// A load the view waited for failed: it says why instead of loading forever.
