@@ -75,11 +75,22 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
         plain
     };
     parts.push((1, Span::styled(format!("{failed} failed "), failed_style)));
+    let in_flight = app.rows.in_flight_count();
+    let flight_style = if in_flight > 0 {
+        Style::default().fg(Color::Yellow)
+    } else {
+        plain
+    };
+    parts.push((
+        1,
+        Span::styled(format!("{in_flight} in flight "), flight_style),
+    ));
     let session = app.conversations.session();
     if session.cost.priced + session.cost.unpriced > 0 {
         let tokens = &session.tokens;
+        // After the modes: hold on or off matters more than the running totals.
         parts.push((
-            1,
+            2,
             Span::styled(
                 format!(
                     "│ tok {} in ({} cached) {} out · {} ",
@@ -92,16 +103,6 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
             ),
         ));
     }
-    let in_flight = app.rows.in_flight_count();
-    let flight_style = if in_flight > 0 {
-        Style::default().fg(Color::Yellow)
-    } else {
-        plain
-    };
-    parts.push((
-        1,
-        Span::styled(format!("{in_flight} in flight "), flight_style),
-    ));
     if let Some(counts) = &app.forward {
         // A refused handshake means an agent that does not trust llmscope's CA: its calls
         // are failing, so it is said in colour.
@@ -128,7 +129,7 @@ fn spans(app: &App, width: usize) -> Vec<Span<'static>> {
     } else {
         Span::styled("│ hold off ", plain)
     };
-    parts.push((2, hold));
+    parts.push((1, hold));
     if status.auto_fix && status.control {
         parts.push((
             1,
@@ -282,5 +283,40 @@ mod tests {
             first.contains("1 total") && first.contains("1 failed"),
             "{first:?}"
         );
+    }
+
+    #[test]
+    fn hold_stays_in_view_when_the_token_totals_do_not_fit() {
+        let mut info = status();
+        info.capture_health = None;
+        let mut app = App::new(info, vec![row(1, "/a", Some(200))], 0, (120, 40));
+        let usage = crate::llm::Usage {
+            input_tokens: Some(48_000),
+            output_tokens: Some(900),
+            ..Default::default()
+        };
+        let dialect = crate::llm::Dialect::OpenAiChat;
+        let id = crate::capture::ExchangeId(1);
+        app.conversations
+            .finished(id, dialect, Some("gpt-4.1"), &usage, false);
+        let first = |width: u16| {
+            render_text(&app, width, 40)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let wide = first(200);
+        assert!(
+            wide.contains("0 in flight │ tok 48k in (0 cached) 900 out · $")
+                && wide.contains("│ hold ON"),
+            "{wide:?}"
+        );
+        let narrow = first(100);
+        assert!(
+            narrow.contains("│ hold ON"),
+            "the mode outranks the totals: {narrow:?}"
+        );
+        assert!(!narrow.contains("tok 48k"), "{narrow:?}");
     }
 }
