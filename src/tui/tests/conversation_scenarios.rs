@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::support::{finished, live_app, press};
+use super::support::{finished, live_app, press, OPENCODE_TWO_SESSIONS_TREE};
 use super::test_util::{find_cell_style, render, render_text};
 use crate::capture::test_fixtures::{fixture_session, CLAUDE_CODE_SESSION, OPENCODE_TWO_SESSIONS};
 use crate::capture::{CaptureEvent, ExchangeId};
@@ -53,18 +53,7 @@ fn interleaved_opencode_sessions_read_as_two_conversations_with_titles_apart() {
         .collect();
     assert_eq!(
         starts,
-        [
-            "1 POST title",
-            "▾ c2 opencode",
-            "2 POST /v1/chat/completions",
-            "5 POST /v1/chat/completions",
-            "7 POST /v1/chat/completions",
-            "3 POST title",
-            "▾ c4 opencode",
-            "4 POST /v1/chat/completions",
-            "6 POST /v1/chat/completions",
-        ]
-        .map(String::from),
+        OPENCODE_TWO_SESSIONS_TREE.map(String::from),
         "{screen}"
     );
     // 30,932 prompt tokens (20,224 cached), 117 out, at gpt-4.1's prices.

@@ -224,6 +224,17 @@ fn event(app: &mut App, event: CaptureEvent) {
     update(app, AppEvent::Capture(event));
 }
 
+fn chunk(app: &mut App, id: u64, data: &'static str) {
+    let data = bytes::Bytes::from_static(data.as_bytes());
+    event(
+        app,
+        CaptureEvent::ResponseChunk {
+            id: ExchangeId(id),
+            data,
+        },
+    );
+}
+
 #[test]
 fn the_view_follows_its_conversation_a_new_turn_and_a_reply_as_it_streams() {
     let first: Vec<String> = (1..=60).map(|n| format!("step {n}")).collect();
@@ -251,13 +262,7 @@ fn the_view_follows_its_conversation_a_new_turn_and_a_reply_as_it_streams() {
         },
     );
     let delta = "data: {\"choices\":[{\"delta\":{\"content\":\"Renamed the flag\"}}]}\n\n";
-    event(
-        &mut app,
-        CaptureEvent::ResponseChunk {
-            id: ExchangeId(2),
-            data: bytes::Bytes::from_static(delta.as_bytes()),
-        },
-    );
+    chunk(&mut app, 2, delta);
     let screen = render_text(&app, 120, 40);
     assert!(
         screen.contains(" conversation · 2 turns · read from #2"),
@@ -274,13 +279,7 @@ fn the_view_follows_its_conversation_a_new_turn_and_a_reply_as_it_streams() {
     );
 
     let more = "data: {\"choices\":[{\"delta\":{\"content\":\" in src/cli.rs.\"}}]}\n\n";
-    event(
-        &mut app,
-        CaptureEvent::ResponseChunk {
-            id: ExchangeId(2),
-            data: bytes::Bytes::from_static(more.as_bytes()),
-        },
-    );
+    chunk(&mut app, 2, more);
     let screen = render_text(&app, 120, 40);
     assert!(
         screen.contains("assistant   Renamed the flag in src/cli.rs."),

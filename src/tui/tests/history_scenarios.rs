@@ -8,6 +8,7 @@ use crate::capture::{CaptureEvent, ExchangeRecord};
 use crate::llm::{reply_usage, Usage};
 use crate::tui::state::conversations::shape_of;
 use crate::tui::state::grouping::GroupedRequest;
+use crate::tui::tests::support::OPENCODE_TWO_SESSIONS_TREE;
 use crate::tui::tests::test_util::render_text;
 use crate::tui::*;
 
@@ -47,19 +48,6 @@ fn grouped_requests(records: &[ExchangeRecord]) -> Vec<GroupedRequest> {
         .collect()
 }
 
-/// The tree both sessions' seven exchanges make, the clock left out.
-const TREE: [&str; 9] = [
-    "1 POST title",
-    "▾ c2 opencode",
-    "2 POST /v1/chat/completions",
-    "5 POST /v1/chat/completions",
-    "7 POST /v1/chat/completions",
-    "3 POST title",
-    "▾ c4 opencode",
-    "4 POST /v1/chat/completions",
-    "6 POST /v1/chat/completions",
-];
-
 #[test]
 fn a_past_sessions_rows_fall_into_conversations_batch_by_batch() {
     let records = fixture_session(OPENCODE_TWO_SESSIONS);
@@ -90,7 +78,11 @@ fn a_past_sessions_rows_fall_into_conversations_batch_by_batch() {
     );
     update(&mut app, AppEvent::Grouped(rest.to_vec()));
     let screen = render_text(&app, 160, 40);
-    assert_eq!(row_starts(&screen), TREE.map(String::from), "{screen}");
+    assert_eq!(
+        row_starts(&screen),
+        OPENCODE_TWO_SESSIONS_TREE.map(String::from),
+        "{screen}"
+    );
     assert!(
         screen.contains(
             "c2 opencode conversation · 3 turns · ctx ▁▁▁▁▁▁▁▁ 1% of 1.0M · gpt-4.1 · $0.0325"
@@ -132,7 +124,7 @@ fn an_attached_screen_files_live_turns_after_the_history_it_is_still_reading() {
     let screen = render_text(&app, 160, 40);
     assert_eq!(
         row_starts(&screen),
-        TREE.map(String::from),
+        OPENCODE_TWO_SESSIONS_TREE.map(String::from),
         "the live turns join the conversations the history started:\n{screen}"
     );
     assert!(

@@ -78,3 +78,17 @@ pub fn cursor_to_end_of_line_with(app: &mut App, text: &str) {
     }
     press(app, KeyCode::End);
 }
+
+/// The list `OPENCODE_TWO_SESSIONS` makes once grouped, each row's first three words: two
+/// interleaved conversations, each after its title request.
+pub const OPENCODE_TWO_SESSIONS_TREE: [&str; 9] = [
+    "1 POST title",
+    "▾ c2 opencode",
+    "2 POST /v1/chat/completions",
+    "5 POST /v1/chat/completions",
+    "7 POST /v1/chat/completions",
+    "3 POST title",
+    "▾ c4 opencode",
+    "4 POST /v1/chat/completions",
+    "6 POST /v1/chat/completions",
+];

@@ -12,6 +12,7 @@ use crate::tui::state::app::{App, Mode};
 use crate::tui::state::conversation_view::{ConversationView, Progress, Reading, Shown};
 use crate::tui::state::detail::Detail;
 use crate::tui::state::layout;
+use crate::tui::state::records::LiveExchange;
 
 use super::event::Command;
 
@@ -103,53 +104,42 @@ pub(super) fn sync(app: &mut App, commands: &mut Vec<Command>) {
         view.follow(newest, title);
     }
     let id = view.source;
+    let found = match (app.live.get(&id), app.recent.get(id)) {
+        (Some(live), _) => Some((&live.start, Progress::Arriving(live.received))),
+        (None, Some(record)) => Some((&record.start, Progress::Finished)),
+        (None, None) => None,
+    };
+    let Some((start, reply)) = found else {
+        if !view.asked && !matches!(app.detail, Detail::Loading(_)) {
+            view.asked = true;
+            commands.push(Command::LoadDetail(id));
+        }
+        return;
+    };
+    let now = Shown { source: id, reply };
     let shown = view.shown();
-    let same_request = shown.is_some_and(|s| s.source == id);
-    let progress = |reply| Shown { source: id, reply };
-    if let Some(live) = app.live.get(&id) {
-        let now = progress(Progress::Arriving(live.received));
-        if shown == Some(now) {
-            return;
-        }
-        let request = if same_request {
-            None
-        } else {
-            match decode_start(&live.start) {
-                Some(request) => Some(request_items(&request)),
-                None => return not_an_llm_call(view),
-            }
-        };
-        let assembled = live.assembled();
-        view.show(
-            now,
-            request,
-            reply_items(Reply::Arriving(assembled.as_ref())),
-            size,
-        );
-    } else if let Some(record) = app.recent.get(id) {
-        let now = progress(Progress::Finished);
-        if shown == Some(now) {
-            return;
-        }
-        let request = if same_request {
-            None
-        } else {
-            match decode_start(&record.start) {
-                Some(request) => Some(request_items(&request)),
-                None => return not_an_llm_call(view),
-            }
-        };
-        let reply = decode_record_response(record);
-        view.show(
-            now,
-            request,
-            reply_items(Reply::Finished(reply.as_ref())),
-            size,
-        );
-    } else if !view.asked && !matches!(app.detail, Detail::Loading(_)) {
-        view.asked = true;
-        commands.push(Command::LoadDetail(id));
+    if shown == Some(now) {
+        return;
     }
+    // The request is read once per source; only its reply changes while it streams.
+    let request = match shown.filter(|s| s.source == id) {
+        Some(_) => None,
+        None => match decode_start(start) {
+            Some(request) => Some(request_items(&request)),
+            None => return not_an_llm_call(view),
+        },
+    };
+    let reply = match reply {
+        Progress::Arriving(_) => {
+            let assembled = app.live.get(&id).and_then(LiveExchange::assembled);
+            reply_items(Reply::Arriving(assembled.as_ref()))
+        }
+        Progress::Finished => {
+            let decoded = app.recent.get(id).and_then(|r| decode_record_response(r));
+            reply_items(Reply::Finished(decoded.as_ref()))
+        }
+    };
+    view.show(now, request, reply, size);
 }
 
 fn not_an_llm_call(view: &mut ConversationView) {
