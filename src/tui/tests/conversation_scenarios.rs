@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::support::{finished, live_app, press, OPENCODE_TWO_SESSIONS_TREE};
+use super::support::{chat_request, finished, live_app, press, OPENCODE_TWO_SESSIONS_TREE};
 use super::test_util::{find_cell_style, render, render_text};
 use crate::capture::test_fixtures::{fixture_session, CLAUDE_CODE_SESSION, OPENCODE_TWO_SESSIONS};
 use crate::capture::{CaptureEvent, ExchangeId};
@@ -196,4 +196,31 @@ fn the_gauge_turns_amber_past_80_percent_of_the_window() {
     assert!(screen.contains("ctx ▇▇▇▇▇▇▆▁ 85% of 200k"), "{screen}");
     let style = find_cell_style(&buffer, "ctx ▇▇▇▇▇▇▆▁ 85%").expect("gauge on screen");
     assert_eq!(style.fg, Some(Color::Yellow));
+}
+
+#[test]
+fn a_resend_is_its_turn_again_in_the_request_panes_title() {
+    let mut app = live_app();
+    let ok = br#"{"choices":[{"message":{"role":"assistant","content":"Which flag?"}}]}"#;
+    let refused = br#"{"error":{"message":"Unsupported parameter: top_p"}}"#;
+    let asks = ["Rename the flag.", "Which flag?", "--json to --jsonl."];
+    let first = super::test_util::sample_record(1, &chat_request(&asks[..1]), 200, ok);
+    let second = super::test_util::sample_record(2, &chat_request(&asks), 400, refused);
+    let mut resend = super::test_util::sample_record(3, &chat_request(&asks), 200, ok);
+    let mut start = (*resend.start).clone();
+    start.lineage = crate::capture::Lineage::resend_of(ExchangeId(2));
+    resend.start = std::sync::Arc::new(start);
+    for record in [first, second, resend] {
+        update(
+            &mut app,
+            AppEvent::Capture(CaptureEvent::Started(record.start.clone())),
+        );
+        finished(&mut app, record);
+    }
+    app.select(ExchangeId(3));
+    let screen = render_text(&app, 120, 40);
+    assert!(
+        screen.contains("Request · c1 turn 2/2"),
+        "the resend of turn 2 is turn 2 of 2, not a third:\n{screen}"
+    );
 }

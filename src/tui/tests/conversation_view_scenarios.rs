@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 
-use super::support::{finished, live_app, press};
+use super::support::{chat_request, finished, live_app, press};
 use super::test_util::render_text;
 use crate::capture::test_fixtures::{fixture_session, CLAUDE_CODE_SESSION};
 use crate::capture::{CaptureEvent, ExchangeId};
@@ -203,21 +203,6 @@ fn a_long_first_line_wraps_under_its_text_leaving_the_role_column_clear() {
                 .all(|l| l.starts_with("            ") && !l.trim().is_empty()),
         "{lines:?}"
     );
-}
-
-/// A chat request whose messages are `turns`, user and assistant in turn.
-fn chat_request(turns: &[&str]) -> Vec<u8> {
-    let messages: Vec<serde_json::Value> = turns
-        .iter()
-        .enumerate()
-        .map(|(at, text)| {
-            let role = if at % 2 == 0 { "user" } else { "assistant" };
-            serde_json::json!({"role": role, "content": text})
-        })
-        .collect();
-    serde_json::json!({"model": "gpt-4.1", "stream": true, "messages": messages})
-        .to_string()
-        .into_bytes()
 }
 
 fn event(app: &mut App, event: CaptureEvent) {

@@ -92,3 +92,18 @@ pub const OPENCODE_TWO_SESSIONS_TREE: [&str; 9] = [
     "4 POST /v1/chat/completions",
     "6 POST /v1/chat/completions",
 ];
+
+/// A chat request whose messages are `turns`, user and assistant in turn.
+pub fn chat_request(turns: &[&str]) -> Vec<u8> {
+    let messages: Vec<serde_json::Value> = turns
+        .iter()
+        .enumerate()
+        .map(|(at, text)| {
+            let role = if at % 2 == 0 { "user" } else { "assistant" };
+            serde_json::json!({"role": role, "content": text})
+        })
+        .collect();
+    serde_json::json!({"model": "gpt-4.1", "stream": true, "messages": messages})
+        .to_string()
+        .into_bytes()
+}

@@ -32,12 +32,8 @@ fn conversation_place(app: &App) -> String {
     else {
         return String::new();
     };
-    let turn = conversation
-        .exchanges
-        .iter()
-        .position(|&e| e == id)
-        .unwrap_or(0)
-        + 1;
+    // A resend or a repeat is its turn again, not a turn of its own.
+    let turn = conversation.turn_of(id).unwrap_or(1);
     let mut place = format!(
         " · {} turn {turn}/{}",
         conversation.id,
