@@ -98,7 +98,8 @@ impl ConversationBook {
         usage: &Usage,
         beneath: bool,
     ) {
-        if beneath {
+        // A reply that reported no usage (an error, an old record) is not an unpriced call.
+        if beneath || *usage == Usage::default() {
             return;
         }
         let tokens = Tokens::from_usage(dialect, usage);

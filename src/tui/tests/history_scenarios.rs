@@ -134,3 +134,25 @@ fn an_attached_screen_files_live_turns_after_the_history_it_is_still_reading() {
         "#7's tokens count in its conversation once it is filed:\n{screen}"
     );
 }
+
+#[test]
+fn a_past_failure_that_reported_no_usage_is_not_counted_as_an_unpriced_call() {
+    let request = br#"{"model":"mock-400-model","messages":[{"role":"user","content":"hi"}]}"#;
+    let refused = br#"{"error":{"message":"Invalid model name passed in model=mock-400-model"}}"#;
+    let record = crate::tui::tests::test_util::sample_record(1, request, 400, refused);
+    let mut row = row_from_start(&record.start);
+    row_update_from_record(&mut row, &record);
+    let mut app = App::new(StatusInfo::default(), vec![row], 0, (160, 40));
+    let grouped = GroupedRequest {
+        id: record.id(),
+        shape: shape_of(&record.start),
+        usage: Usage::default(),
+    };
+    update(&mut app, AppEvent::Grouped(vec![grouped]));
+    let screen = render_text(&app, 160, 40);
+    let status = screen.lines().next().unwrap_or_default();
+    assert!(
+        status.contains("1 failed") && !status.contains("unpriced") && !status.contains("tok"),
+        "{status}"
+    );
+}
