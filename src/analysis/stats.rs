@@ -290,6 +290,7 @@ mod tests {
             output_tokens: failure.is_none().then_some(50),
             cache_read_tokens: failure.is_none().then_some(800),
             cache_write_tokens: None,
+            host: None,
         }
     }
 

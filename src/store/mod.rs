@@ -100,6 +100,10 @@ pub struct ExchangeSummary {
     /// Prompt tokens read from the provider's cache, and written to it, when it said.
     pub cache_read_tokens: Option<u64>,
     pub cache_write_tokens: Option<u64>,
+    /// The host the agent asked for: kept in forward mode only, where one session holds
+    /// several APIs' calls. The `host` header is the only one the record keeps only there,
+    /// so a JSON lookup runs only for the rows that have one.
+    pub host: Option<String>,
 }
 
 /// An exchange read back from the store.

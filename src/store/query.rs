@@ -26,13 +26,17 @@ pub(super) const SUMMARY_COLUMNS: &str =
     e.request_body_len, e.response_body_captured, e.response_body_len, e.origin, e.parent_id,
     e.hold_outcome, e.rewrite_applied, e.original_request_len,
     u.input_tokens, u.output_tokens, l.repeats_id, l.beneath_id,
-    u.cache_read_tokens, u.cache_write_tokens";
+    u.cache_read_tokens, u.cache_write_tokens,
+    CASE WHEN instr(e.request_headers, '[\"host\",') > 0 THEN
+        (SELECT json_extract(h.value, '$[1]') FROM json_each(e.request_headers) h
+          WHERE json_extract(h.value, '$[0]') = 'host' LIMIT 1)
+    END";
 /// The rows [`SUMMARY_COLUMNS`] and [`BODY_COLUMNS`] are read from; `e` is the exchange.
 pub(super) const FROM_EXCHANGES: &str = "FROM exchanges e
     LEFT JOIN usage u ON u.session_id = e.session_id AND u.id = e.id
     LEFT JOIN links l ON l.session_id = e.session_id AND l.id = e.id";
 /// How many columns [`SUMMARY_COLUMNS`] selects: the body columns come after them.
-pub(super) const SUMMARY_LEN: usize = 26;
+pub(super) const SUMMARY_LEN: usize = 27;
 
 const BODY_COLUMNS: &str =
     "e.request_headers, e.response_headers, e.request_body_codec, e.response_body_codec,
@@ -405,6 +409,7 @@ pub(super) fn read_summary(row: &Row<'_>) -> rusqlite::Result<(ExchangeSummary, 
         output_tokens: row.get(21)?,
         cache_read_tokens: row.get(24)?,
         cache_write_tokens: row.get(25)?,
+        host: row.get(26)?,
     };
     let outcome = RawOutcome {
         state: row.get(7)?,

@@ -36,3 +36,29 @@ fn headers_with_quotes_escapes_and_any_text_come_back_as_captured() {
         serde_json::to_string(&odd).expect("json")
     );
 }
+
+#[test]
+fn a_forward_mode_exchange_lists_with_its_host_and_a_reverse_mode_one_without() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(tmp.path()).expect("open");
+    let session = store.begin_session(&session_info()).expect("session");
+    let mut reverse = sample_start(session, 1, b"{}".to_vec());
+    // A value that only looks like the header's name must not be taken for it.
+    reverse
+        .request
+        .headers
+        .push(("x-note".into(), r#"["host","decoy"]"#.into()));
+    let mut forward = sample_start(session, 2, b"{}".to_vec());
+    forward
+        .request
+        .headers
+        .push(("host".into(), "api.anthropic.com".into()));
+    for start in [reverse, forward] {
+        store
+            .record_finish(&finished(start, 200, b"{}".to_vec(), None))
+            .expect("finish");
+    }
+    let summaries = store.exchange_summaries(session).expect("list");
+    let hosts: Vec<Option<&str>> = summaries.iter().map(|s| s.host.as_deref()).collect();
+    assert_eq!(hosts, [None, Some("api.anthropic.com")]);
+}

@@ -12,8 +12,8 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Whether `row` passes: the text may match the path, model, status, failure class or the
-    /// failure message, ignoring case.
+    /// Whether `row` passes: the text may match the path, forward mode's host, model, status,
+    /// failure class or the failure message, ignoring case.
     pub fn matches(&self, row: &ExchangeRow) -> bool {
         if self.failed_only && !row.is_failed() {
             return false;
@@ -23,6 +23,7 @@ impl Filter {
         }
         let hit = |text: &str| contains_ignoring_case(text, &self.needle);
         hit(&row.uri)
+            || row.host.as_deref().is_some_and(hit)
             || row.model.as_deref().is_some_and(hit)
             || row.status.is_some_and(|s| hit(&s.to_string()))
             || row.failure.as_ref().is_some_and(|f| {

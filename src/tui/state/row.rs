@@ -14,6 +14,9 @@ pub struct ExchangeRow {
     pub method: String,
     /// Path and query as the agent sent them.
     pub uri: String,
+    /// The host the agent asked for, in forward mode (where one session holds several
+    /// APIs' calls); `None` in reverse mode, where every call goes to the upstream.
+    pub host: Option<String>,
     pub model: Option<String>,
     pub dialect: Dialect,
     /// `None` until the reply head arrives, and for good when none ever did.

@@ -18,6 +18,7 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
         started_at_ms: start.started_at_ms,
         method: start.request.method.clone(),
         uri: start.request.uri.clone(),
+        host: forward_host(start),
         model: start.model.clone(),
         dialect: start.dialect,
         status: None,
@@ -42,6 +43,16 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
     }
 }
 
+/// The host a forward-mode exchange was sent to: the only kind whose record keeps `Host`.
+fn forward_host(start: &ExchangeStart) -> Option<String> {
+    start
+        .request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, host)| host.clone())
+}
+
 /// The row for an exchange read back from the store (a past session).
 pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
     ExchangeRow {
@@ -49,6 +60,7 @@ pub fn row_from_summary(summary: &ExchangeSummary) -> ExchangeRow {
         started_at_ms: summary.started_at_ms,
         method: summary.method.clone(),
         uri: summary.uri.clone(),
+        host: summary.host.clone(),
         model: summary.model.clone(),
         dialect: summary.dialect,
         status: summary.status,
@@ -80,6 +92,7 @@ pub fn row_update_from_record(row: &mut ExchangeRow, record: &ExchangeRecord) {
     row.started_at_ms = start.started_at_ms;
     row.method.clone_from(&start.request.method);
     row.uri.clone_from(&start.request.uri);
+    row.host = forward_host(start);
     row.model.clone_from(&start.model);
     row.dialect = start.dialect;
     row.request_bytes = start.request.body.len() as u64;

@@ -7,6 +7,7 @@ pub(crate) fn row(id: u64, uri: &str, status: Option<u16>) -> ExchangeRow {
         id: ExchangeId(id),
         started_at_ms: 1_700_000_000_000 + id as i64 * 1000,
         method: "POST".into(),
+        host: None,
         uri: uri.into(),
         model: Some("gpt-4o".into()),
         dialect: Dialect::OpenAiChat,

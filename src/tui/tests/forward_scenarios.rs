@@ -53,3 +53,31 @@ fn a_narrow_status_line_drops_the_forward_counts_before_the_exchange_counts() {
     assert!(line.contains("0 total"), "{line}");
     assert!(!line.contains("tunnelled"), "{line}");
 }
+
+#[test]
+fn forward_mode_rows_name_their_host_and_the_filter_finds_it() {
+    use crate::capture::{CaptureEvent, ExchangeStart};
+    use std::sync::Arc;
+    let mut app = live_app();
+    app.size = (160, 40);
+    let to = |id: u64, host: &str, uri: &str| {
+        let record = super::test_util::record_with(id, uri, b"{}", 200, "application/json", b"{}");
+        let mut start: ExchangeStart = (*record.start).clone();
+        start.request.headers.push(("host".into(), host.into()));
+        Arc::new(start)
+    };
+    let anthropic = to(1, "api.anthropic.com", "/v1/messages");
+    let codex = to(2, "chatgpt.com", "/backend-api/codex/responses");
+    for start in [anthropic, codex] {
+        update(&mut app, AppEvent::Capture(CaptureEvent::Started(start)));
+    }
+    let screen = render_text(&app, 160, 40);
+    assert!(
+        screen.contains("api.anthropic.com/v1/messages")
+            && screen.contains("chatgpt.com/backend-api/codex/responses"),
+        "{screen}"
+    );
+    app.filter.needle = "chatgpt".into();
+    let shown: Vec<bool> = app.rows.iter().map(|row| app.filter.matches(row)).collect();
+    assert_eq!(shown, [false, true]);
+}

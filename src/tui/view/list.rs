@@ -224,6 +224,9 @@ fn path_cell(row: &ExchangeRow, now_ms: i64, indented: bool) -> String {
         Some(HoldMark::Recorded(outcome)) => cell.push_str(&format!("[{outcome}] ")),
         None => {}
     }
+    if let Some(host) = &row.host {
+        cell.push_str(host);
+    }
     cell.push_str(&row.uri);
     cell
 }
