@@ -494,3 +494,39 @@ async fn mode_reverse_keeps_a_signed_in_claude_on_a_base_url() {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     assert!(saw["env"].get("HTTPS_PROXY").is_none(), "{saw}");
 }
+
+#[tokio::test]
+async fn launch_outside_tmux_intercepts_for_a_second_screen_and_the_request_goes_on_unchanged() {
+    let mock = MockUpstream::start().await.expect("mock");
+    let s = scene();
+    let mut args: Vec<String> = [
+        "openai-compatible",
+        "--upstream",
+        &mock.url(),
+        "--intercept",
+        "chat",
+        "--hold-timeout",
+        "1",
+        "--listen",
+        "127.0.0.1:0",
+        "--",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(s.fake("OPENAI_BASE_URL", "/chat/completions"));
+    let started = std::time::Instant::now();
+    let out = s.launch(args, vec![("FAKE_EXIT", "0".into())]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("requests matching `chat` wait for `llmscope attach")
+            && stderr.contains("unchanged after 1 s"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the request waited for a screen until its time ran out"
+    );
+    assert_eq!(recorded(&s.data), ["/v1/chat/completions"]);
+    assert_eq!(mock.received().len(), 1, "then it went out unchanged");
+}

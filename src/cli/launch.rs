@@ -180,12 +180,6 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         && !args.no_split
         && std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal();
-    if args.proxy.intercept.is_some() && !split {
-        bail!(
-            "--intercept needs the screen to edit and send the paused requests, which `launch` \
-             leaves to the agent: run `llmscope --upstream URL --intercept PATTERN` instead"
-        );
-    }
     let mut plan = plan(&args)?;
     let mut proxy = args.proxy.clone();
     let mode = match (args.proxy.mode, &plan.signed_in) {
@@ -241,6 +235,20 @@ async fn serve_and_run(proxy: ProxyArgs, plan: Plan, custom_data_dir: bool) -> R
         listen,
         &format!(", recording session {session}; open the screen from another terminal: {attach}"),
     );
+    if let Some(pattern) = &proxy.intercept {
+        // The agent has this terminal: the paused requests are sent from a second screen.
+        if let Err(error) = recording.attach() {
+            bail!(
+                "--intercept needs a screen to edit and send the paused requests, and this \
+                 session cannot serve one: {error}"
+            );
+        }
+        eprintln!(
+            "llmscope: requests matching `{pattern}` wait for `{attach}` to edit and send them \
+             (unchanged after {} s)",
+            proxy.hold_timeout
+        );
+    }
     let reader = recording.connect_reader().await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {

@@ -65,7 +65,8 @@ pub struct ProxyArgs {
     pub hold_timeout: u64,
     /// Pause agent requests whose "METHOD path model" contains PATTERN (any case; `*` for
     /// all) before they are forwarded, to edit or send them from the screen (`I` toggles;
-    /// with `record`, from `llmscope attach`). They go out unchanged after --hold-timeout
+    /// with `record` or `launch` outside tmux, from `llmscope attach`). They go out unchanged
+    /// after --hold-timeout
     #[arg(long, value_name = "PATTERN")]
     pub intercept: Option<String>,
     /// Pass the upstream's replies on exactly as they come, even when the agent cannot act on
