@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::tls::{TestCa, TlsFront};
+use common::tls::{self_signed_ca_server, TestCa, TlsFront};
 use common::{chat_body, client, json, Harness};
 use llmscope::capture::FailureClass;
 use llmscope::mock::MockUpstream;
@@ -111,4 +111,33 @@ async fn a_certificate_for_another_name_is_a_name_mismatch() {
         "{}",
         failure.message
     );
+}
+
+#[tokio::test]
+async fn a_server_certificate_that_is_its_own_ca_is_named_as_such() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mock = MockUpstream::start().await.expect("mock starts");
+    let (pem, config) = self_signed_ca_server(scratch.path(), &["127.0.0.1"]);
+    let front = TlsFront::start(config, mock.addr()).await;
+    let url = format!("https://127.0.0.1:{}", front.addr.port());
+    // The user did what they would: trusted the gateway's own certificate.
+    let ca = UpstreamCa::load(&pem).expect("the certificate loads");
+    let mut harness = Harness::start_with(|config| {
+        config.upstream = Upstream::parse(&url).expect("url");
+        config.upstream_ca = Some(ca);
+    })
+    .await;
+    let (status, body) = proxied_chat(&harness).await;
+    let record = harness.next_finished().await;
+    let failure = record.failure.as_ref().expect("a failure");
+    assert_eq!(status, 502);
+    assert!(
+        failure
+            .message
+            .starts_with("TLS handshake with 127.0.0.1 failed: its certificate is marked as a CA"),
+        "{}",
+        failure.message
+    );
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("without CA:TRUE"), "{body}");
 }

@@ -34,6 +34,13 @@ fn what_failed(error: &TlsError) -> Option<&'static str> {
         CertificateError::Revoked => "its certificate has been revoked",
         CertificateError::BadSignature => "its certificate's signature does not verify",
         CertificateError::BadEncoding => "its certificate cannot be read",
+        // webpki's words for a server certificate that says it is a CA: what `openssl req
+        // -x509` makes by default, so a self-made gateway certificate often is one.
+        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+            "its certificate is marked as a CA (basicConstraints CA:TRUE), which TLS refuses \
+             for a server: give the upstream a certificate signed by that CA, or one made \
+             without CA:TRUE"
+        }
         _ => return None,
     })
 }

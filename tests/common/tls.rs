@@ -54,6 +54,28 @@ impl TestCa {
     }
 }
 
+/// A server certificate for `names` that is its own CA (`openssl req -x509`'s default), in
+/// PEM at `dir/self-signed.pem`, and a server config presenting it.
+pub fn self_signed_ca_server(dir: &Path, names: &[&str]) -> (PathBuf, Arc<rustls::ServerConfig>) {
+    let key = KeyPair::generate().expect("key");
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).expect("cert");
+    let pem_path = dir.join("self-signed.pem");
+    std::fs::write(&pem_path, cert.pem()).expect("cert written");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (pem_path, Arc::new(config))
+}
+
 /// Terminates TLS on a loopback port and pipes each connection to `behind`.
 pub struct TlsFront {
     pub addr: SocketAddr,
