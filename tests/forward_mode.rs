@@ -152,6 +152,23 @@ async fn the_real_binary_records_an_intercepted_host_decrypted_and_tunnels_other
     assert!(echoed == sent, "the tunnel passed every byte unchanged");
     drop(tunnel);
 
+    // A screen attached from another terminal gets the counts for its status line too.
+    let attachment = tokio::time::timeout(WAIT, llmscope::remote::connect_live(&data, None))
+        .await
+        .expect("attached in time")
+        .expect("the session is live");
+    let (control, _events) = attachment.start(Vec::new());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while control.forward_counts().map(|c| c.tunnelled) != Some(1) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the attached screen never heard of the tunnel: {:?}",
+            control.forward_counts()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(control);
+
     recorder.terminate();
     let summary = recorder.line_containing(Stream::Stdout, "forward proxy:");
     assert!(

@@ -19,7 +19,7 @@ use super::wire_event::WireRequest;
 use super::RemoteError;
 use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, HeaderList, Subscription};
 use crate::fix::Rule;
-use crate::proxy::ResendRequest;
+use crate::proxy::{ForwardCounts, ResendRequest};
 
 /// The server is trusted to send whole records; this only keeps a broken one from eating
 /// memory without end.
@@ -179,6 +179,11 @@ impl RemoteControl {
     /// The switches as the server last reported them.
     pub fn state(&self) -> ControlState {
         self.inner.state.borrow().clone()
+    }
+
+    /// Forward mode's counts as the server last reported them.
+    pub fn forward_counts(&self) -> Option<ForwardCounts> {
+        self.inner.state.borrow().forward.map(Into::into)
     }
 
     /// Changes of the switches, from this screen or any other.

@@ -11,6 +11,7 @@ pub fn control_state(control: &ProxyControl) -> ControlState {
         auto_fix: control.auto_fix_enabled(),
         intercept: control.intercept(),
         rules: control.rules().into_iter().map(Rule::redacted).collect(),
+        forward: control.forward_counts().map(Into::into),
     }
 }
 

@@ -7,7 +7,7 @@ use super::client::RemoteControl;
 use super::wire::ControlState;
 use crate::capture::{ExchangeId, HeaderList};
 use crate::fix::{restore_secrets, Rule};
-use crate::proxy::{ProxyControl, ResendRequest};
+use crate::proxy::{ForwardCounts, ProxyControl, ResendRequest};
 
 #[derive(Clone)]
 pub enum Control {
@@ -24,6 +24,14 @@ impl Control {
         match self {
             Self::Local(control) => control.rules().into_iter().map(Rule::redacted).collect(),
             Self::Remote(control) => control.state().rules,
+        }
+    }
+
+    /// Forward mode's counts (as last reported, for a remote proxy); `None` in reverse mode.
+    pub fn forward_counts(&self) -> Option<ForwardCounts> {
+        match self {
+            Self::Local(control) => control.forward_counts(),
+            Self::Remote(control) => control.forward_counts(),
         }
     }
 

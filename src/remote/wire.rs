@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::wire_event::{WireEvent, WireRecord, WireRequest, WireStart};
 use crate::capture::{ExchangeId, HeaderList, SessionId};
 use crate::fix::Rule;
+use crate::proxy::ForwardCounts;
 
 /// Bumped when a message changes in a way an older screen could misread.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -58,6 +59,35 @@ pub struct ControlState {
     pub intercept: Option<String>,
     /// Credentials a rule sets read `<redacted>`.
     pub rules: Vec<Rule>,
+    /// Forward mode's counts, for the status line; `None` in reverse mode (and from a server
+    /// that predates them).
+    #[serde(default)]
+    pub forward: Option<ForwardTally>,
+}
+
+/// [`ForwardCounts`] as they cross the socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardTally {
+    pub tunnelled: u64,
+    pub refused_handshakes: u64,
+}
+
+impl From<ForwardCounts> for ForwardTally {
+    fn from(counts: ForwardCounts) -> Self {
+        Self {
+            tunnelled: counts.tunnelled,
+            refused_handshakes: counts.refused_handshakes,
+        }
+    }
+}
+
+impl From<ForwardTally> for ForwardCounts {
+    fn from(tally: ForwardTally) -> Self {
+        Self {
+            tunnelled: tally.tunnelled,
+            refused_handshakes: tally.refused_handshakes,
+        }
+    }
 }
 
 /// An exchange whose agent is waiting.

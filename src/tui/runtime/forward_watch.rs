@@ -1,24 +1,20 @@
-//! Forward mode's counts as a status-line part, sent to `update` only when they change. The
-//! counts are atomics in the proxy, so reading them on the tick never waits on anything.
+//! Forward mode's counts as a status-line part, sent to `update` only when they change. A
+//! local proxy's counts are atomics and an attached one's are the last state its server sent,
+//! so reading them on the tick never waits on anything.
 
-use crate::proxy::{ForwardCounts, ProxyControl};
+use crate::proxy::ForwardCounts;
 use crate::remote::Control;
 use crate::tui::update::event::AppEvent;
 
 pub(super) struct ForwardWatch {
-    /// A proxy in this process; an attached screen's proxy does not send its counts.
-    source: Option<ProxyControl>,
+    source: Option<Control>,
     shown: Option<ForwardCounts>,
 }
 
 impl ForwardWatch {
     pub(super) fn new(control: Option<&Control>) -> Self {
-        let source = match control {
-            Some(Control::Local(control)) => Some(control.clone()),
-            Some(Control::Remote(_)) | None => None,
-        };
         Self {
-            source,
+            source: control.cloned(),
             shown: None,
         }
     }
