@@ -41,24 +41,36 @@ fn headers_with_quotes_escapes_and_any_text_come_back_as_captured() {
 fn a_forward_mode_exchange_lists_with_its_host_and_a_reverse_mode_one_without() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let store = Store::open(tmp.path()).expect("open");
-    let session = store.begin_session(&session_info()).expect("session");
-    let mut reverse = sample_start(session, 1, b"{}".to_vec());
+    let reverse_session = store.begin_session(&session_info()).expect("session");
+    let mut reverse = sample_start(reverse_session, 1, b"{}".to_vec());
     // A value that only looks like the header's name must not be taken for it.
     reverse
         .request
         .headers
         .push(("x-note".into(), r#"["host","decoy"]"#.into()));
-    let mut forward = sample_start(session, 2, b"{}".to_vec());
+    let forward_session = store.begin_session(&session_info()).expect("session");
+    // Forward mode's first exchange may be a refused handshake: a CONNECT with no headers.
+    let mut refused = sample_start(forward_session, 1, Vec::new());
+    refused.request.method = "CONNECT".into();
+    refused.request.uri = "api.anthropic.com:443".into();
+    refused.request.headers.clear();
+    let mut forward = sample_start(forward_session, 2, b"{}".to_vec());
     forward
         .request
         .headers
         .push(("host".into(), "api.anthropic.com".into()));
-    for start in [reverse, forward] {
+    for start in [reverse, refused, forward] {
         store
             .record_finish(&finished(start, 200, b"{}".to_vec(), None))
             .expect("finish");
     }
-    let summaries = store.exchange_summaries(session).expect("list");
-    let hosts: Vec<Option<&str>> = summaries.iter().map(|s| s.host.as_deref()).collect();
-    assert_eq!(hosts, [None, Some("api.anthropic.com")]);
+    let hosts = |session| {
+        let summaries = store.exchange_summaries(session).expect("list");
+        summaries.into_iter().map(|s| s.host).collect::<Vec<_>>()
+    };
+    assert_eq!(hosts(reverse_session), [None]);
+    assert_eq!(
+        hosts(forward_session),
+        [None, Some("api.anthropic.com".to_string())]
+    );
 }
