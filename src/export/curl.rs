@@ -80,7 +80,7 @@ pub fn curl_command(upstream: &str, record: &ExchangeRecord) -> String {
         _ => {}
     }
 
-    let target = Target::resolve(upstream, &request.uri);
+    let target = Target::of(upstream, request);
     let url = url_word(&target, record.start.dialect, &mut vars);
     let mut preamble = Vec::new();
     if !vars.is_empty() {

@@ -238,3 +238,22 @@ fn binary_body_is_read_from_a_file_the_reader_saves() {
     assert!(command.contains("--data-binary @body.bin"), "{command}");
     assert!(command.contains("# The request body is binary (3 bytes)"));
 }
+
+#[test]
+fn a_forward_mode_exchange_replays_against_the_host_it_was_sent_to() {
+    let command = command_for("/v1/messages?beta=true", |e| {
+        e.request
+            .headers
+            .push(("host".into(), "api.anthropic.com".into()));
+    });
+    let (args, _) = run_with_fake_curl(&command, &[]);
+    assert!(
+        args.iter()
+            .any(|a| a == "https://api.anthropic.com/v1/messages?beta=true"),
+        "{args:?}"
+    );
+    assert!(
+        !command.contains(UPSTREAM) && !command.contains("host: "),
+        "{command}"
+    );
+}

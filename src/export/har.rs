@@ -76,7 +76,7 @@ fn entry(upstream: &str, page_id: &str, stored: &StoredExchange) -> Value {
 }
 
 fn request(upstream: &str, request: &CapturedRequest, unrecorded: Option<u64>) -> Value {
-    let target = Target::resolve(upstream, &request.uri);
+    let target = Target::of(upstream, request);
     let query: Vec<Value> = target
         .params
         .iter()
@@ -264,10 +264,19 @@ mod tests {
             json!([{"name":"x","value":"1"},{"name":"q","value":"a b"}])
         );
         assert_eq!(request["postData"]["mimeType"], "application/json");
-        let host = request["headers"]
+        // A forward-mode record keeps its host: that is where its request went.
+        let mut forward = start(2, "/v1/messages");
+        forward
+            .request
+            .headers
+            .push(("host".into(), "api.anthropic.com".into()));
+        let record = finished(forward, 200, Vec::new());
+        let forwarded = &har_of(&[stored(record)])["log"]["entries"][0]["request"];
+        assert_eq!(forwarded["url"], "https://api.anthropic.com/v1/messages");
+        let host = forwarded["headers"]
             .as_array()
             .and_then(|h| h.iter().find(|h| h["name"] == "host"));
-        assert_eq!(host.map(|h| &h["value"]), Some(&json!("127.0.0.1:4000")));
+        assert_eq!(host.map(|h| &h["value"]), Some(&json!("api.anthropic.com")));
         assert_eq!(
             request["bodySize"],
             request["postData"]["text"]

@@ -5,7 +5,7 @@
 //! URLs); the exporters mask them again, so a database written before that, or by hand, does
 //! not leak through an export either.
 
-use crate::capture::{form_decode, is_secret_param};
+use crate::capture::{form_decode, is_secret_param, CapturedRequest};
 use crate::proxy::Upstream;
 
 /// A request target resolved against the upstream.
@@ -32,6 +32,17 @@ pub(super) struct QueryParam {
 }
 
 impl Target {
+    /// Where `request` went: to the host forward mode kept for it (`https://`, as forward
+    /// mode intercepts TLS), else to the session's `upstream` as reverse mode sends it.
+    pub fn of(upstream: &str, request: &CapturedRequest) -> Self {
+        let kept_host = request
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .map(|(_, host)| format!("https://{host}"));
+        Self::resolve(kept_host.as_deref().unwrap_or(upstream), &request.uri)
+    }
+
     /// Resolves `uri` (path and query as the agent sent them) the way the proxy forwarded it:
     /// the upstream's path prefix is kept.
     pub fn resolve(upstream: &str, uri: &str) -> Self {

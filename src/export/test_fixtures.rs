@@ -26,7 +26,8 @@ pub(super) fn session() -> SessionSummary {
     }
 }
 
-/// A chat request as an OpenAI SDK sends it, already redacted by capture.
+/// A chat request as an OpenAI SDK sends it, already redacted by capture; reverse mode keeps no
+/// `Host` (forward mode's kept one says where the request went).
 pub(super) fn start(id: u64, uri: &str) -> ExchangeStart {
     let body = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#;
     ExchangeStart {
@@ -41,7 +42,6 @@ pub(super) fn start(id: u64, uri: &str) -> ExchangeStart {
             headers: vec![
                 ("content-type".into(), "application/json".into()),
                 ("authorization".into(), "Bearer <redacted>".into()),
-                ("host".into(), "127.0.0.1:8787".into()),
                 ("content-length".into(), body.len().to_string()),
             ],
             body: Bytes::from_static(body.as_bytes()),
