@@ -14,7 +14,7 @@ use super::conversations::ConversationBook;
 use super::detail::Detail;
 use super::editor::EditorState;
 use super::fixes::SentFixes;
-use super::grouping::HistoryGrouping;
+use super::history::HistoryGrouping;
 use super::records::{LiveExchange, RecentRecords};
 use super::rows::{ExchangeRow, Filter, HoldMark, RowTable};
 

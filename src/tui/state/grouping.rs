@@ -12,6 +12,7 @@ use crate::llm::Usage;
 
 use super::app::App;
 use super::conversations::shape_of;
+use super::history::{Deferred, HistoryGrouping};
 use super::rows::{row_from_start, ExchangeRow};
 
 /// A past session's exchange reduced to what grouping needs, read on a blocking thread.
@@ -21,30 +22,6 @@ pub struct GroupedRequest {
     pub shape: RequestShape,
     /// Its reply's token counts, as stored.
     pub usage: Usage,
-}
-
-/// Whether the rows the screen started with are still being grouped.
-#[derive(Debug, Default)]
-pub enum HistoryGrouping {
-    /// Nothing to wait for: exchanges are filed as they come.
-    #[default]
-    Done,
-    /// The history is being read; what happened live meanwhile, in order.
-    Reading(Vec<Deferred>),
-}
-
-/// A live event held back until the history is filed.
-#[derive(Debug)]
-pub enum Deferred {
-    Started {
-        id: ExchangeId,
-        shape: RequestShape,
-        host: Option<ExchangeId>,
-    },
-    Finished {
-        id: ExchangeId,
-        usage: Usage,
-    },
 }
 
 impl App {

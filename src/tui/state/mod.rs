@@ -11,6 +11,7 @@ pub mod editor;
 pub mod filter;
 pub mod fixes;
 pub mod grouping;
+pub mod history;
 pub mod hold_hint;
 pub mod layout;
 pub mod records;
