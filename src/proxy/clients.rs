@@ -70,7 +70,7 @@ impl UpstreamClients {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<UpstreamReply, TransportError> {
-        if url.scheme() == "http" {
+        if takes_plain_client(&url) {
             self.send_plain(method, url, headers, body).await
         } else {
             self.send_tls(method, url, headers, body).await
@@ -109,6 +109,12 @@ impl UpstreamClients {
             .map_err(|_| IdleTimeout)??;
         Ok(UpstreamReply::plain(reply, self.idle))
     }
+}
+
+/// A plain-http URL without credentials in it: reqwest turns a URL's user and password into
+/// a Basic `Authorization` header, which hyper-util's client does not, so those stay on reqwest.
+fn takes_plain_client(url: &reqwest::Url) -> bool {
+    url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
 }
 
 /// reqwest set up as the module doc says.
@@ -205,6 +211,15 @@ mod tests {
             }
         };
         (outcome(send(false)).await, outcome(send(true)).await)
+    }
+
+    #[test]
+    fn plain_http_without_credentials_takes_the_plain_client() {
+        let takes = |url: &str| takes_plain_client(&url.parse().expect("url"));
+        assert!(takes("http://127.0.0.1:4000/v1/chat/completions"));
+        assert!(!takes("https://api.openai.com/v1/chat/completions"));
+        assert!(!takes("http://user:secret@gw.internal:4000/v1/messages"));
+        assert!(!takes("http://user@gw.internal:4000/v1/messages"));
     }
 
     #[tokio::test]
