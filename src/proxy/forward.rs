@@ -1,6 +1,7 @@
 //! Forwarding one prepared request to the upstream and deciding where its reply goes: to the
 //! agent that asked, to a held agent waiting for a fix, or only to the record.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,7 +10,8 @@ use super::forward_mode::record_host;
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
 use super::hold::{claim_held_agent, deliver_if_good, hold_or_pass, may_carry_an_error, park};
 use super::relay::{relay_reply, ReplySink};
-use super::upstream::classify_transport_error;
+use super::reply::UpstreamReply;
+use super::transport_error::{classify_transport_error, TransportError};
 use super::{ProxyState, ResendError, ResendRequest};
 use crate::capture::{ExchangeId, ExchangeStart, Failure, FailureClass, Lineage, Origin, Rewrite};
 use crate::llm::request_model;
@@ -27,23 +29,18 @@ pub enum ReplyTo {
 }
 
 pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo) {
-    let state = guard.state();
+    let state = guard.state_arc();
+    let url = state.url_for_exchange(guard.start.id, &outgoing.target, guard.start.dialect);
     let request = state
-        .client
-        .request(
-            outgoing.method,
-            state.url_for_exchange(guard.start.id, &outgoing.target, guard.start.dialect),
-        )
-        .headers(outgoing.headers)
-        .body(outgoing.body);
+        .clients
+        .send(outgoing.method, url, outgoing.headers, outgoing.body);
     let idle = state.config.idle_timeout;
     let (parent, auto_fix) = match reply_to {
         ReplyTo::Agent(agent) => return forward_for_agent(guard, request, agent).await,
         ReplyTo::HeldAgentOf(parent) => (parent, false),
         ReplyTo::AutoFixOf(parent) => (parent, true),
     };
-    let state = guard.state_arc();
-    let succeeded = match request.send().await {
+    let succeeded = match request.await {
         Ok(reply) if reply.status().is_success() && may_carry_an_error(&reply) => {
             deliver_if_good(guard, reply, parent).await
         }
@@ -60,7 +57,7 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
             false
         }
         Err(error) => {
-            let failure = classify_transport_error(&error, true, idle);
+            let failure = classify_transport_error(&*error, true, idle);
             guard.finish(None, Some(failure));
             false
         }
@@ -72,11 +69,11 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
 
 async fn forward_for_agent(
     guard: ExchangeGuard,
-    request: reqwest::RequestBuilder,
+    request: impl Future<Output = Result<UpstreamReply, TransportError>>,
     mut agent: HeadSender,
 ) {
     let sent = tokio::select! {
-        sent = request.send() => sent,
+        sent = request => sent,
         () = agent.closed() => {
             let failure = Failure::new(
                 FailureClass::ClientAborted,
@@ -106,7 +103,7 @@ async fn forward_for_agent(
         }
         Ok(reply) => relay_reply(guard, reply, ReplySink::Agent(agent)).await,
         Err(error) => {
-            let failure = classify_transport_error(&error, true, state.config.idle_timeout);
+            let failure = classify_transport_error(&*error, true, state.config.idle_timeout);
             let reply = failure_whole(guard.start.dialect, &failure);
             if agent_side && state.hold_enabled() {
                 park(guard, None, failure, reply, agent);

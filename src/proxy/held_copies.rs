@@ -16,6 +16,7 @@ use super::body::WholeReply;
 use super::error_reply::failure_whole;
 use super::guard::HeadSender;
 use super::headers::agent_response_headers;
+use super::reply::UpstreamReply;
 use crate::capture::{CapturedResponse, ExchangeId, Failure, FailureClass};
 use crate::llm::Dialect;
 
@@ -95,7 +96,7 @@ pub struct FixCopies {
 
 impl FixCopies {
     /// `None` when no copy waits, which is nearly always.
-    pub fn of(reply: &reqwest::Response, copies: Vec<CopySender>) -> Option<Self> {
+    pub fn of(reply: &UpstreamReply, copies: Vec<CopySender>) -> Option<Self> {
         (!copies.is_empty()).then(|| Self {
             status: reply.status(),
             headers: agent_response_headers(reply.headers().clone()),

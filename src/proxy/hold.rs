@@ -18,7 +18,8 @@ use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::agent_response_headers;
 use super::held_copies::{answer_all, Claimed, CopyAnswer};
 use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
-use super::upstream::classify_transport_error;
+use super::reply::UpstreamReply;
+use super::transport_error::classify_transport_error;
 use super::wait_queue::WaitQueue;
 use super::ProxyState;
 use crate::capture::{
@@ -55,7 +56,7 @@ impl HoldQueue {
 /// auto-fix to send for a failure held for one.
 pub async fn hold_or_pass(
     mut guard: ExchangeGuard,
-    reply: reqwest::Response,
+    reply: UpstreamReply,
     agent: HeadSender,
 ) -> Option<AutoFixJob> {
     let status = reply.status();
@@ -117,7 +118,7 @@ pub async fn hold_or_pass(
 
 /// A 2xx reply small and JSON enough to be an error object in disguise, worth reading whole
 /// before anyone gets it.
-pub fn may_carry_an_error(reply: &reqwest::Response) -> bool {
+pub fn may_carry_an_error(reply: &UpstreamReply) -> bool {
     !is_event_stream(reply)
         && is_json(reply)
         && reply
@@ -129,7 +130,7 @@ pub fn may_carry_an_error(reply: &reqwest::Response) -> bool {
 /// came and why.
 pub async fn read_whole(
     guard: &mut ExchangeGuard,
-    mut reply: reqwest::Response,
+    mut reply: UpstreamReply,
 ) -> Result<(CapturedResponse, WholeReply), (CapturedResponse, Failure)> {
     let status = reply.status();
     let headers = capture_head(guard, &reply);
@@ -141,7 +142,7 @@ pub async fn read_whole(
             Ok(Some(chunk)) => body.push(&chunk),
             Ok(None) => break,
             Err(error) => {
-                let failure = classify_transport_error(&error, false, idle);
+                let failure = classify_transport_error(&*error, false, idle);
                 return Err((body.into_response(status.as_u16(), headers), failure));
             }
         }
@@ -163,7 +164,7 @@ pub async fn read_whole(
     Ok((response, whole))
 }
 
-fn is_json(reply: &reqwest::Response) -> bool {
+fn is_json(reply: &UpstreamReply) -> bool {
     reply
         .headers()
         .get(header::CONTENT_TYPE)
@@ -269,7 +270,7 @@ fn publish_ended(state: &ProxyState, id: ExchangeId, outcome: HoldOutcome) {
 /// delivered as the fix. Returns whether it was delivered.
 pub async fn deliver_if_good(
     mut guard: ExchangeGuard,
-    reply: reqwest::Response,
+    reply: UpstreamReply,
     parent: ExchangeId,
 ) -> bool {
     let status = reply.status().as_u16();

@@ -13,10 +13,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
+use super::clients::UpstreamClients;
 use super::forward_mode;
 use super::retry_loop::RetryLoops;
 use super::serve::serve_exchange;
-use super::upstream::build_client;
 use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
 use crate::capture::{CaptureBus, SessionId};
 
@@ -45,7 +45,7 @@ impl Proxy {
         bus: CaptureBus,
         session: SessionId,
     ) -> Result<Self, ProxyError> {
-        let client = build_client(
+        let clients = UpstreamClients::build(
             config.connect_timeout,
             config.idle_timeout,
             config.upstream_ca.as_ref(),
@@ -57,7 +57,7 @@ impl Proxy {
             intercepts: Default::default(),
             retry_loops: RetryLoops::new(config.retry_stop),
             config,
-            client,
+            clients,
             bus,
             session,
             next_id: AtomicU64::new(0),

@@ -6,6 +6,7 @@
 
 mod auto_fix;
 mod body;
+mod clients;
 mod control;
 mod detach;
 mod error_reply;
@@ -22,11 +23,13 @@ mod listener;
 mod models;
 mod providers;
 mod relay;
+mod reply;
 mod retry_loop;
 mod rules;
 mod secrets;
 mod serve;
 mod tls_reason;
+mod transport_error;
 mod upstream;
 mod upstream_ca;
 mod wait_queue;
@@ -36,6 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
+pub use clients::install_crypto_provider;
 pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
 pub use forward_mode::{ForwardCounts, ForwardMode, DEFAULT_INTERCEPT_HOSTS};
@@ -43,7 +47,7 @@ pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
 pub use providers::{Provider, ProviderSpecError};
 pub use retry_loop::RetryStop;
-pub use upstream::{install_crypto_provider, Upstream, UpstreamUrlError};
+pub use upstream::{Upstream, UpstreamUrlError};
 pub use upstream_ca::{UpstreamCa, UpstreamCaError};
 pub use wait_queue::HeldSummary;
 
@@ -141,7 +145,7 @@ pub enum ProxyError {
 /// Shared by every connection and exchange task.
 struct ProxyState {
     config: ProxyConfig,
-    client: reqwest::Client,
+    clients: clients::UpstreamClients,
     bus: CaptureBus,
     session: SessionId,
     next_id: AtomicU64,

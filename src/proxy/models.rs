@@ -65,7 +65,8 @@ pub async fn list_models(
     }
     let target = state.secrets.restore_target(id, &models_target(uri));
     let reply = state
-        .client
+        .clients
+        .reqwest()
         .get(state.url_for_exchange(id, &target, Dialect::detect(uri, false)))
         .headers(upstream_request_headers(headers))
         .timeout(LIST_TIMEOUT)

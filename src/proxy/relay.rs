@@ -16,7 +16,8 @@ use super::error_reply::{error_in_200_reply, failure_reply};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::{agent_response_headers, header_list};
 use super::held_copies::{Claimed, FixCopies};
-use super::upstream::classify_transport_error;
+use super::reply::UpstreamReply;
+use super::transport_error::classify_transport_error;
 use crate::capture::{
     classify_failure, CaptureEvent, CapturedResponse, Failure, FailureClass, HeaderList,
 };
@@ -111,7 +112,7 @@ enum RelayEnd {
 }
 
 /// Records the arrival of the reply head and returns it as the record keeps it.
-pub fn capture_head(guard: &mut ExchangeGuard, reply: &reqwest::Response) -> HeaderList {
+pub fn capture_head(guard: &mut ExchangeGuard, reply: &UpstreamReply) -> HeaderList {
     guard.first_byte_ms = Some(guard.elapsed_ms());
     let headers = header_list(reply.headers());
     if guard.bus().wants_live_detail() {
@@ -135,7 +136,7 @@ fn publish_chunk(guard: &ExchangeGuard, chunk: &Bytes) {
     }
 }
 
-pub fn is_event_stream(reply: &reqwest::Response) -> bool {
+pub fn is_event_stream(reply: &UpstreamReply) -> bool {
     reply
         .headers()
         .get(header::CONTENT_TYPE)
@@ -143,7 +144,7 @@ pub fn is_event_stream(reply: &reqwest::Response) -> bool {
         .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"))
 }
 
-pub async fn relay_reply(mut guard: ExchangeGuard, reply: reqwest::Response, sink: ReplySink) {
+pub async fn relay_reply(mut guard: ExchangeGuard, reply: UpstreamReply, sink: ReplySink) {
     let (sink, copies) = match sink {
         ReplySink::Fixed(Claimed { agent, copies }) => {
             let copies = FixCopies::of(&reply, copies);
@@ -230,7 +231,7 @@ fn finish(
 /// gone.
 fn send_streaming_head(
     agent: HeadSender,
-    reply: &reqwest::Response,
+    reply: &UpstreamReply,
     drained: &Arc<DrainSignal>,
 ) -> Option<mpsc::Sender<Result<Bytes, BodyError>>> {
     let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(AGENT_CHANNEL_CHUNKS);
@@ -242,7 +243,7 @@ fn send_streaming_head(
 }
 
 /// A small non-stream reply of known length: nothing is gained by streaming it.
-fn is_small_whole(reply: &reqwest::Response) -> bool {
+fn is_small_whole(reply: &UpstreamReply) -> bool {
     !is_event_stream(reply) && reply.content_length().is_some_and(|n| n <= WHOLE_REPLY_MAX)
 }
 
@@ -252,7 +253,7 @@ fn is_small_whole(reply: &reqwest::Response) -> bool {
 /// already on its way.
 async fn relay_whole(
     guard: &mut ExchangeGuard,
-    mut reply: reqwest::Response,
+    mut reply: UpstreamReply,
     agent: HeadSender,
 ) -> (CapturedResponse, Option<Failure>) {
     let status = reply.status();
@@ -265,7 +266,7 @@ async fn relay_whole(
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
             Err(error) => {
-                let failure = classify_transport_error(&error, false, idle);
+                let failure = classify_transport_error(&*error, false, idle);
                 if guard.state().config.readable_replies {
                     // Nothing has reached the agent yet, so it can have the reason: a head
                     // and a cut body read as a bare "connection closed" in every SDK.
@@ -325,7 +326,7 @@ async fn relay_whole(
 /// Moves body chunks from the upstream to the agent (if any) until one side ends.
 async fn pump(
     guard: &ExchangeGuard,
-    mut reply: reqwest::Response,
+    mut reply: UpstreamReply,
     tx: Option<&mpsc::Sender<Result<Bytes, BodyError>>>,
     capture: &mut CaptureBuffer,
     mut watch: Option<&mut StreamWatch>,
@@ -348,7 +349,7 @@ async fn pump(
         let chunk = match next {
             Ok(Some(chunk)) => chunk,
             Ok(None) => return RelayEnd::Complete,
-            Err(error) => return RelayEnd::Broken(classify_transport_error(&error, false, idle)),
+            Err(error) => return RelayEnd::Broken(classify_transport_error(&*error, false, idle)),
         };
         capture.push(&chunk);
         if let Some(watch) = watch.as_deref_mut() {

@@ -15,7 +15,8 @@ pub async fn pass_on(state: &ProxyState, request: Request<Incoming>) -> Response
     let mut headers = upstream_request_headers(parts.headers);
     headers.remove(http::header::PROXY_AUTHORIZATION);
     let sent = state
-        .client
+        .clients
+        .reqwest()
         .request(parts.method, parts.uri.to_string())
         .headers(headers)
         .body(reqwest::Body::wrap(body))

@@ -1,0 +1,268 @@
+//! The HTTP clients that take requests upstream: hyper-util's pooled client for plain-http
+//! upstreams, which costs half as much per request, and reqwest for https upstreams (its TLS
+//! set-up and `--upstream-ca`) and llmscope's other outgoing calls (model lists, forward
+//! mode's pass-through).
+//!
+//! Both are set up alike: no redirects followed (the agent sees them), no decompression
+//! (bodies pass through as sent), no environment proxy, TCP_NODELAY, the same connect timeout,
+//! and the same idle timeout before the head and between body chunks.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ACCEPT};
+use http::{HeaderMap, Method, Request};
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::reply::UpstreamReply;
+use super::transport_error::{IdleTimeout, TransportError};
+use super::upstream_ca::UpstreamCa;
+
+/// How long an unused kept-alive upstream connection stays in either client's pool.
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// hyper-util's client, for plain-http upstreams.
+type PlainClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Every upstream call goes through one of these two clients.
+pub struct UpstreamClients {
+    plain: PlainClient,
+    tls: reqwest::Client,
+    idle: Duration,
+}
+
+impl UpstreamClients {
+    /// `extra_ca` is trusted besides the platform's roots.
+    pub fn build(
+        connect_timeout: Duration,
+        idle_timeout: Duration,
+        extra_ca: Option<&UpstreamCa>,
+    ) -> Result<Self, reqwest::Error> {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(connect_timeout));
+        let plain = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connector);
+        Ok(Self {
+            plain,
+            tls: build_reqwest(connect_timeout, idle_timeout, extra_ca)?,
+            idle: idle_timeout,
+        })
+    }
+
+    /// reqwest, for calls that are not an exchange's request: model lists, forward mode's
+    /// pass-through of hosts it does not intercept.
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.tls
+    }
+
+    /// Sends an exchange's request and waits for the reply's head, at most the idle timeout.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<UpstreamReply, TransportError> {
+        if takes_plain_client(&url) {
+            self.send_plain(method, url, headers, body).await
+        } else {
+            self.send_tls(method, url, headers, body).await
+        }
+    }
+
+    async fn send_tls(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<UpstreamReply, TransportError> {
+        let request = self.tls.request(method, url).headers(headers).body(body);
+        Ok(UpstreamReply::tls(request.send().await?))
+    }
+
+    async fn send_plain(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<UpstreamReply, TransportError> {
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = method;
+        *request.uri_mut() = http::Uri::try_from(url.as_str())?;
+        *request.headers_mut() = headers;
+        // What reqwest sends when the agent named nothing: both clients send the same.
+        request
+            .headers_mut()
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
+        let reply = tokio::time::timeout(self.idle, self.plain.request(request))
+            .await
+            .map_err(|_| IdleTimeout)??;
+        Ok(UpstreamReply::plain(reply, self.idle))
+    }
+}
+
+/// A plain-http URL without credentials in it: reqwest turns a URL's user and password into
+/// a Basic `Authorization` header, which hyper-util's client does not, so those stay on reqwest.
+fn takes_plain_client(url: &reqwest::Url) -> bool {
+    url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
+}
+
+/// reqwest set up as the module doc says.
+fn build_reqwest(
+    connect_timeout: Duration,
+    idle_timeout: Duration,
+    extra_ca: Option<&UpstreamCa>,
+) -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca) = extra_ca {
+        builder = builder.tls_certs_merge(ca.certificates());
+    }
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(connect_timeout)
+        .read_timeout(idle_timeout)
+        .pool_idle_timeout(POOL_IDLE)
+        .build()
+}
+
+/// rustls needs one process-wide crypto provider; ring keeps the build free of C++/CMake.
+pub fn install_crypto_provider() {
+    // Err only means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::capture::Failure;
+    use crate::proxy::transport_error::classify_transport_error;
+
+    const IDLE: Duration = Duration::from_millis(300);
+
+    /// An upstream that answers every connection with `reply`, then hangs up, or stays
+    /// silent when `hang`.
+    async fn faulty_upstream(reply: &'static [u8], hang: bool) -> reqwest::Url {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = vec![0; 64 * 1024];
+                    let _ = socket.read(&mut request).await;
+                    let _ = socket.write_all(reply).await;
+                    if hang {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                    }
+                });
+            }
+        });
+        format!("http://{addr}/v1/chat/completions")
+            .parse()
+            .expect("url")
+    }
+
+    /// What the exchange records when its reply comes through `send`, read to its end.
+    async fn outcome(
+        send: impl Future<Output = Result<UpstreamReply, TransportError>>,
+    ) -> Option<Failure> {
+        let mut reply = match send.await {
+            Ok(reply) => reply,
+            Err(error) => return Some(classify_transport_error(&*error, true, IDLE)),
+        };
+        loop {
+            match reply.chunk().await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(error) => return Some(classify_transport_error(&*error, false, IDLE)),
+            }
+        }
+    }
+
+    async fn both_clients(url: reqwest::Url) -> (Option<Failure>, Option<Failure>) {
+        let clients = UpstreamClients::build(Duration::from_secs(2), IDLE, None).expect("clients");
+        let send = |via_reqwest: bool| {
+            let (method, url, body) = (Method::POST, url.clone(), Bytes::from_static(b"{}"));
+            let clients = &clients;
+            async move {
+                if via_reqwest {
+                    clients.send_tls(method, url, HeaderMap::new(), body).await
+                } else {
+                    clients
+                        .send_plain(method, url, HeaderMap::new(), body)
+                        .await
+                }
+            }
+        };
+        (outcome(send(false)).await, outcome(send(true)).await)
+    }
+
+    #[test]
+    fn plain_http_without_credentials_takes_the_plain_client() {
+        let takes = |url: &str| takes_plain_client(&url.parse().expect("url"));
+        assert!(takes("http://127.0.0.1:4000/v1/chat/completions"));
+        assert!(!takes("https://api.openai.com/v1/chat/completions"));
+        assert!(!takes("http://user:secret@gw.internal:4000/v1/messages"));
+        assert!(!takes("http://user@gw.internal:4000/v1/messages"));
+    }
+
+    #[tokio::test]
+    async fn both_clients_give_a_fault_the_same_class_and_words() {
+        let refused = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = listener.local_addr().expect("address");
+            drop(listener);
+            format!("http://{addr}/").parse().expect("url")
+        };
+        let faults: [(&str, reqwest::Url); 8] = [
+            ("refused", refused),
+            ("closed", faulty_upstream(b"", false).await),
+            (
+                "garbage",
+                faulty_upstream(b"SMTP ready\r\n\r\n", false).await,
+            ),
+            ("silent", faulty_upstream(b"", true).await),
+            (
+                "cut",
+                faulty_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc", false).await,
+            ),
+            (
+                "bad chunk",
+                faulty_upstream(
+                    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+                    false,
+                )
+                .await,
+            ),
+            (
+                "silent mid-body",
+                faulty_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc", true).await,
+            ),
+            (
+                "whole",
+                faulty_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", false).await,
+            ),
+        ];
+        for (name, url) in faults {
+            let (plain, reqwest) = both_clients(url).await;
+            assert_eq!(plain, reqwest, "{name}");
+            assert_eq!(plain.is_none(), name == "whole", "{name}: {plain:?}");
+        }
+    }
+}
