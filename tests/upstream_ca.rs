@@ -5,7 +5,7 @@ mod common;
 
 use common::tls::{self_signed_ca_server, TestCa, TlsFront};
 use common::{chat_body, client, json, Harness};
-use llmscope::capture::FailureClass;
+use llmscope::capture::{Failure, FailureClass};
 use llmscope::mock::MockUpstream;
 use llmscope::proxy::{Upstream, UpstreamCa};
 
@@ -34,6 +34,20 @@ impl PrivateUpstream {
     fn url(&self, host: &str) -> String {
         format!("https://{host}:{}", self.front.addr.port())
     }
+}
+
+/// One chat through llmscope to `url`, trusting `ca` for it: what the agent got, and the
+/// failure recorded.
+async fn failed_through(url: &str, ca: UpstreamCa) -> (u16, serde_json::Value, Failure) {
+    let mut harness = Harness::start_with(|config| {
+        config.upstream = Upstream::parse(url).expect("url");
+        config.upstream_ca = Some(ca);
+    })
+    .await;
+    let (status, body) = proxied_chat(&harness).await;
+    let record = harness.next_finished().await;
+    let failure = record.failure.clone().expect("a failure");
+    (status, body, failure)
 }
 
 async fn proxied_chat(harness: &Harness) -> (u16, serde_json::Value) {
@@ -95,14 +109,7 @@ async fn a_certificate_for_another_name_is_a_name_mismatch() {
     let upstream = PrivateUpstream::start(&["gateway.internal"]).await;
     let url = upstream.url("127.0.0.1");
     let ca = UpstreamCa::load(&upstream.ca.pem_path).expect("CA loads");
-    let mut harness = Harness::start_with(|config| {
-        config.upstream = Upstream::parse(&url).expect("url");
-        config.upstream_ca = Some(ca);
-    })
-    .await;
-    let (status, _) = proxied_chat(&harness).await;
-    let record = harness.next_finished().await;
-    let failure = record.failure.as_ref().expect("a failure");
+    let (status, _, failure) = failed_through(&url, ca).await;
     assert_eq!(status, 502);
     assert!(
         failure
@@ -122,14 +129,7 @@ async fn a_server_certificate_that_is_its_own_ca_is_named_as_such() {
     let url = format!("https://127.0.0.1:{}", front.addr.port());
     // The user did what they would: trusted the gateway's own certificate.
     let ca = UpstreamCa::load(&pem).expect("the certificate loads");
-    let mut harness = Harness::start_with(|config| {
-        config.upstream = Upstream::parse(&url).expect("url");
-        config.upstream_ca = Some(ca);
-    })
-    .await;
-    let (status, body) = proxied_chat(&harness).await;
-    let record = harness.next_finished().await;
-    let failure = record.failure.as_ref().expect("a failure");
+    let (status, body, failure) = failed_through(&url, ca).await;
     assert_eq!(status, 502);
     assert!(
         failure

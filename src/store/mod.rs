@@ -10,6 +10,7 @@
 mod abandoned;
 mod backlog;
 mod codec;
+mod columns;
 mod db;
 mod delta;
 mod error;

@@ -4,11 +4,10 @@
 use bytes::Bytes;
 use rusqlite::params;
 
+use super::columns::{FROM_EXCHANGES, SUMMARY_COLUMNS, SUMMARY_LEN};
 use super::db::Store;
 use super::error::{SqliteContext, StoreError};
-use super::query::{
-    parse_headers, read_summary, RawOutcome, FROM_EXCHANGES, SUMMARY_COLUMNS, SUMMARY_LEN,
-};
+use super::query::{parse_headers, read_summary, RawOutcome};
 use super::ExchangeSummary;
 use crate::capture::{CapturedRequest, ExchangeId, ExchangeStart, SessionId};
 use crate::llm::Usage;

@@ -41,17 +41,22 @@ impl TestCa {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let params = CertificateParams::new(names).expect("leaf params");
         let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
-            .expect("server config");
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Arc::new(config)
+        http1_server(&cert, &key)
     }
+}
+
+/// A server config presenting `cert`, offering HTTP/1.1.
+fn http1_server(cert: &rcgen::Certificate, key: &KeyPair) -> Arc<rustls::ServerConfig> {
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
+        .expect("server config");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
 }
 
 /// A server certificate for `names` that is its own CA (`openssl req -x509`'s default), in
@@ -64,16 +69,7 @@ pub fn self_signed_ca_server(dir: &Path, names: &[&str]) -> (PathBuf, Arc<rustls
     let cert = params.self_signed(&key).expect("cert");
     let pem_path = dir.join("self-signed.pem");
     std::fs::write(&pem_path, cert.pem()).expect("cert written");
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(cert.der().to_vec())], key)
-        .expect("server config");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    (pem_path, Arc::new(config))
+    (pem_path, http1_server(&cert, &key))
 }
 
 /// Terminates TLS on a loopback port and pipes each connection to `behind`.
