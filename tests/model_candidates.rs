@@ -4,14 +4,13 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use common::tui::{now_ms, screen};
 use common::{chat_body, client, Harness};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use llmscope::capture::CaptureEvent;
-use llmscope::tui::{draw, run_command, update, App, AppEvent, Command, StatusInfo};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+use llmscope::tui::{run_command, update, App, AppEvent, Command, StatusInfo};
 
 #[tokio::test]
 async fn the_upstreams_models_are_listed_with_the_agents_credentials() {
@@ -51,25 +50,6 @@ async fn the_upstreams_models_are_listed_with_the_agents_credentials() {
         1,
         "llmscope's own question is not an exchange"
     );
-}
-
-fn now_ms() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
-    i64::try_from(since.as_millis()).expect("ms fit")
-}
-
-fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
-    terminal.draw(|frame| draw(app, frame)).expect("draw");
-    let buffer = terminal.backend().buffer();
-    (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Applies a key; the commands it gives run through the proxy as the screen's loop runs them

@@ -4,33 +4,13 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use common::tui::{now_ms, screen};
 use common::{chat_body, client, json, Harness};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use llmscope::capture::{CaptureEvent, ExchangeId, HoldOutcome};
-use llmscope::tui::{draw, run_command, update, App, AppEvent, Command, StatusInfo};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-
-fn now_ms() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
-    i64::try_from(since.as_millis()).expect("ms fit")
-}
-
-fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
-    terminal.draw(|frame| draw(app, frame)).expect("draw");
-    let buffer = terminal.backend().buffer();
-    (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use llmscope::tui::{run_command, update, App, AppEvent, Command, StatusInfo};
 
 /// Feeds capture events to the app until `done` accepts one; returns that one.
 async fn pump(

@@ -5,6 +5,7 @@
 pub mod recorder;
 pub mod screen;
 pub mod tls;
+pub mod tui;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -225,6 +225,17 @@ fn looks_like_text(text: &str) -> bool {
     control * 20 <= total
 }
 
+/// `text` on one line, safe for the screen, cut to `max` characters with `…` when there is
+/// more: what a folded item or a diff line shows of a long message.
+pub fn preview(text: &str, max: usize) -> String {
+    let flat = sanitize(&text.replace(['\n', '\r'], " "));
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    format!("{cut}…")
+}
+
 /// Makes a string safe to put in a terminal cell: tabs become spaces, other control
 /// characters a visible placeholder.
 pub fn sanitize(text: &str) -> String {

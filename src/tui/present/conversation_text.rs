@@ -6,7 +6,7 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::body::{dim, sanitize};
+use super::body::{self, dim, sanitize};
 use super::wrap::wrap_line;
 use crate::llm::{DecodedRequest, DecodedResponse, Part, ToolCall};
 
@@ -249,12 +249,7 @@ fn note(text: &str) -> ConversationItem {
 }
 
 fn preview(text: &str) -> String {
-    let flat = sanitize(&text.replace(['\n', '\r'], " "));
-    if flat.chars().count() <= PREVIEW {
-        return flat;
-    }
-    let cut: String = flat.chars().take(PREVIEW).collect();
-    format!("{cut}…")
+    body::preview(text, PREVIEW)
 }
 
 fn lines_word(n: usize) -> String {

@@ -5,7 +5,7 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 
-use super::body::{dim, sanitize};
+use super::body::{self, dim};
 use crate::analysis::TurnDiff;
 use crate::llm::{Message, Part};
 
@@ -93,12 +93,7 @@ fn part_text(part: &Part) -> String {
 
 /// The first line's first characters, with `…` when there is more.
 fn preview(text: &str) -> String {
-    let flat = sanitize(&text.replace(['\n', '\r'], " "));
-    if flat.chars().count() <= PREVIEW {
-        return flat;
-    }
-    let cut: String = flat.chars().take(PREVIEW).collect();
-    format!("{cut}…")
+    body::preview(text, PREVIEW)
 }
 
 fn messages_word(n: usize) -> String {
