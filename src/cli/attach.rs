@@ -98,6 +98,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         events: Some(events),
         loader: Arc::new(StoreLoader::new(store, hello.session)),
         capture_health: None,
+        export_health: None,
         control: Some(Control::Remote(control)),
         prices: super::prices::price_table_async().await?,
         export_dir: dir.join("exports").join(hello.session.to_string()),

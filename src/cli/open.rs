@@ -42,6 +42,7 @@ pub async fn run(args: OpenArgs) -> Result<()> {
         events: None,
         loader: Arc::new(StoreLoader::new(store, session)),
         capture_health: None,
+        export_health: None,
         control: None,
         export_dir: dir.join("exports").join(session.to_string()),
         prices: super::prices::price_table_async().await?,

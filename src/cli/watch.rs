@@ -48,6 +48,7 @@ pub async fn run_live(recording: Recording) -> Result<()> {
         events: Some(recording.subscribe()),
         loader: Arc::new(loader),
         capture_health: Some(recording.store_health()),
+        export_health: recording.otlp_health(),
         control: Some(Control::Local(control)),
         export_dir: recording
             .data_dir

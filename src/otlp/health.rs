@@ -34,7 +34,7 @@ impl ExportHealth {
     }
 
     /// Keeps the first problem only: a dead collector is worth one line, not one per batch.
-    pub(super) fn note_problem(&self, problem: String) {
+    pub(crate) fn note_problem(&self, problem: String) {
         let mut first = self
             .first_problem
             .lock()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::analysis::PriceTable;
 use crate::capture::{ExchangeId, ExchangeRecord, ExchangeStart, Subscription};
 use crate::llm::Usage;
+use crate::otlp::ExportHealth;
 use crate::remote::Control;
 use crate::store::StoreHealth;
 use crate::tui::state::app::StatusInfo;
@@ -41,6 +42,8 @@ pub struct TuiContext {
     pub loader: Arc<dyn DetailLoader>,
     /// The store writer's health, shown in the status line while capture is failing.
     pub capture_health: Option<Arc<StoreHealth>>,
+    /// The `--otlp` export's health and its collector, shown once spans are being lost.
+    pub export_health: Option<(Arc<ExportHealth>, String)>,
     /// The running proxy (here or attached), for resend and hold; `None` when browsing a
     /// past session.
     pub control: Option<Control>,

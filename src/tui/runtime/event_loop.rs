@@ -46,7 +46,7 @@ pub(super) async fn event_loop(
     }
     let mut changes = ctx.control.as_ref().and_then(Control::state_changes);
     let mut capture = ctx.events;
-    let mut health = HealthWatch::new(ctx.capture_health);
+    let mut health = HealthWatch::new(ctx.capture_health, ctx.export_health);
     let mut forward = ForwardWatch::new(ctx.control.as_ref());
     let mut input = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);
