@@ -232,6 +232,10 @@ mod tests {
             .expect("public endpoints need no flag");
         assert_eq!(config.upstream.to_string(), "https://api.openai.com");
         assert_eq!(config.upstream_label(), "https://api.openai.com +2 by API");
+        let label = config.upstream_label();
+        let read = crate::proxy::UpstreamLabel::parse(&label);
+        assert_eq!(read.main, Some("https://api.openai.com"));
+        assert_eq!(read.elsewhere, 2);
         let route = |dialect| {
             config
                 .upstream_for

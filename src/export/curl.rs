@@ -89,6 +89,12 @@ pub fn curl_command(upstream: &str, record: &ExchangeRecord) -> String {
             vars.join(", ")
         ));
     }
+    if Target::may_have_gone_elsewhere(upstream, request) {
+        preamble.push(format!(
+            "# This session sent some APIs' requests to other upstreams ({upstream}); if this \
+             one was among them, change the URL."
+        ));
+    }
     if let Some(len) = record.start.request_body_unrecorded {
         preamble.push(format!(
             "# llmscope did not record this request's body ({len} bytes; its writer fell behind \

@@ -257,3 +257,33 @@ fn a_forward_mode_exchange_replays_against_the_host_it_was_sent_to() {
         "{command}"
     );
 }
+
+#[test]
+fn a_session_that_sent_some_apis_elsewhere_replays_against_its_main_upstream_and_says_so() {
+    let label = "https://api.openai.com +2 by API";
+    let record = finished(start(1, "/v1/chat/completions"), 200, Vec::new());
+    let command = curl_command(label, &record);
+    let (args, _) = run_with_fake_curl(&command, &[("OPENAI_API_KEY", "k")]);
+    assert!(
+        args.iter()
+            .any(|a| a == "https://api.openai.com/v1/chat/completions"),
+        "the label's URL, not the label: {args:?}"
+    );
+    assert!(
+        command.contains("# This session sent some APIs' requests to other upstreams"),
+        "{command}"
+    );
+    let forward = {
+        let mut start = start(2, "/v1/messages");
+        start
+            .request
+            .headers
+            .push(("host".into(), "api.anthropic.com".into()));
+        finished(start, 200, Vec::new())
+    };
+    let command = curl_command("forward proxy", &forward);
+    assert!(
+        command.contains("https://api.anthropic.com/v1/messages") && !command.contains("# This"),
+        "{command}"
+    );
+}

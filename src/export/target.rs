@@ -6,7 +6,7 @@
 //! not leak through an export either.
 
 use crate::capture::{form_decode, is_secret_param, CapturedRequest};
-use crate::proxy::Upstream;
+use crate::proxy::{Upstream, UpstreamLabel};
 
 /// A request target resolved against the upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,14 +33,26 @@ pub(super) struct QueryParam {
 
 impl Target {
     /// Where `request` went: to the host forward mode kept for it (`https://`, as forward
-    /// mode intercepts TLS), else to the session's `upstream` as reverse mode sends it.
-    pub fn of(upstream: &str, request: &CapturedRequest) -> Self {
+    /// mode intercepts TLS), else to the upstream the session's `label` names, as reverse
+    /// mode sends it.
+    pub fn of(label: &str, request: &CapturedRequest) -> Self {
         let kept_host = request
             .headers
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("host"))
             .map(|(_, host)| format!("https://{host}"));
-        Self::resolve(kept_host.as_deref().unwrap_or(upstream), &request.uri)
+        let main = UpstreamLabel::parse(label).main.unwrap_or(label);
+        Self::resolve(kept_host.as_deref().unwrap_or(main), &request.uri)
+    }
+
+    /// Whether the URL [`Target::of`] gives `request` may not be where it went: its session
+    /// sent some APIs' requests to other upstreams, which the record does not name.
+    pub fn may_have_gone_elsewhere(label: &str, request: &CapturedRequest) -> bool {
+        let forward = request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"));
+        !forward && UpstreamLabel::parse(label).elsewhere > 0
     }
 
     /// Resolves `uri` (path and query as the agent sent them) the way the proxy forwarded it:

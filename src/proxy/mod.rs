@@ -42,7 +42,7 @@ use std::time::Duration;
 pub use clients::install_crypto_provider;
 pub use control::{ProxyControl, ResendError, ResendRequest};
 pub use error_reply::LLMSCOPE_ERROR_HEADER;
-pub use forward_mode::{ForwardCounts, ForwardMode, DEFAULT_INTERCEPT_HOSTS};
+pub use forward_mode::{ForwardCounts, ForwardMode, UpstreamLabel, DEFAULT_INTERCEPT_HOSTS};
 pub use intercept::InterceptPattern;
 pub use listener::{bind_listener, Proxy};
 pub use providers::{Provider, ProviderSpecError};

@@ -118,8 +118,55 @@ impl ForwardStats {
     }
 }
 
+/// A session's upstream label read back: the upstream its requests went to unless their API
+/// had one of its own, and how many other upstreams some APIs went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpstreamLabel<'a> {
+    /// The plain upstream's URL; `None` for forward mode alone, where each request went to
+    /// the host it named.
+    pub main: Option<&'a str>,
+    /// How many other upstreams some APIs' requests went to (`+N by API`).
+    pub elsewhere: usize,
+}
+
+impl<'a> UpstreamLabel<'a> {
+    /// Reads what [`ProxyConfig::upstream_label`](crate::proxy::ProxyConfig::upstream_label)
+    /// wrote. A label it did not write (a hand-edited or older file) is taken as a URL.
+    pub fn parse(label: &'a str) -> Self {
+        if label == "forward proxy" {
+            return Self {
+                main: None,
+                elsewhere: 0,
+            };
+        }
+        if let Some(main) = label
+            .strip_prefix("forward proxy (and ")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            return Self {
+                main: Some(main),
+                elsewhere: 0,
+            };
+        }
+        let others = label.rsplit_once(" +").and_then(|(main, tail)| {
+            let n = tail.strip_suffix(" by API")?.parse().ok()?;
+            Some((main, n))
+        });
+        match others {
+            Some((main, elsewhere)) => Self {
+                main: Some(main),
+                elsewhere,
+            },
+            None => Self {
+                main: Some(label),
+                elsewhere: 0,
+            },
+        }
+    }
+}
+
 impl crate::proxy::ProxyConfig {
-    /// Where requests go, as the session and the screen name it.
+    /// Where requests go, as the session and the screen name it; [`UpstreamLabel`] reads it.
     pub fn upstream_label(&self) -> String {
         match &self.forward {
             None => {
@@ -184,6 +231,25 @@ impl ProxyState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_upstream_label_reads_back_as_its_main_upstream() {
+        let read = |label| {
+            let read = UpstreamLabel::parse(label);
+            (read.main, read.elsewhere)
+        };
+        assert_eq!(
+            read("http://127.0.0.1:4000"),
+            (Some("http://127.0.0.1:4000"), 0)
+        );
+        assert_eq!(read("https://gw +1 by API"), (Some("https://gw"), 1));
+        assert_eq!(read("forward proxy"), (None, 0));
+        assert_eq!(
+            read("forward proxy (and http://127.0.0.1:4000)"),
+            (Some("http://127.0.0.1:4000"), 0)
+        );
+        assert_eq!(read("http://a/+x by API"), (Some("http://a/+x by API"), 0));
+    }
 
     #[test]
     fn hosts_match_in_any_case_and_the_defaults_stay() {
