@@ -2,7 +2,7 @@
 //! it passes 80 %, then once per further 10 %, so a coming context-length 400 is announced turns
 //! before it happens without a line per turn.
 //!
-//! Cheap for the many exchanges far from their window: the reply's usage and the price table
+//! Cheap for the many exchanges far from their window: the price table, then the reply's usage,
 //! decide first, and only a request past the first step is decoded to find its conversation.
 
 use std::collections::HashMap;
@@ -59,6 +59,9 @@ impl ContextWarnings {
             return None;
         }
         let model = start.model.as_deref()?;
+        // A model whose window the table does not know is never warned of: its reply's usage
+        // need not be read at all.
+        Gauge::of(&self.prices, Some(model), 0)?;
         let reply = record.response.as_ref()?;
         let content_type = reply
             .headers
