@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::tui::{now_ms, screen};
+use common::tui::{holding_screen, screen};
 use common::{chat_body, client, Harness};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use llmscope::capture::CaptureEvent;
-use llmscope::tui::{run_command, update, App, AppEvent, Command, StatusInfo};
+use llmscope::tui::{run_command, update, App, AppEvent, Command};
 
 #[tokio::test]
 async fn the_upstreams_models_are_listed_with_the_agents_credentials() {
@@ -73,18 +71,7 @@ async fn key(h: &Harness, app: &mut App, code: KeyCode, modifiers: KeyModifiers)
 
 #[tokio::test]
 async fn a_held_refused_model_is_never_offered_back_and_the_first_fix_works() {
-    let mut h = Harness::start_with(|c| {
-        c.hold_errors = true;
-        c.hold_timeout = Duration::from_secs(60);
-    })
-    .await;
-    let status = StatusInfo {
-        live: true,
-        control: true,
-        hold: true,
-        ..StatusInfo::default()
-    };
-    let mut app = App::new(status, Vec::new(), now_ms(), (120, 40));
+    let (mut h, mut app) = holding_screen().await;
     let request = client()
         .post(h.url("/v1/chat/completions"))
         .header("content-type", "application/json")

@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::tui::{now_ms, screen};
+use common::tui::{holding_screen, now_ms, screen};
 use common::{chat_body, client, json, Harness};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use llmscope::capture::{CaptureEvent, ExchangeId, HoldOutcome};
-use llmscope::tui::{run_command, update, App, AppEvent, Command, StatusInfo};
+use llmscope::tui::{run_command, update, App, AppEvent, Command};
 
 /// Feeds capture events to the app until `done` accepts one; returns that one.
 async fn pump(
@@ -45,18 +43,7 @@ fn press(h: &Harness, app: &mut App, code: KeyCode) {
 
 #[tokio::test]
 async fn a_held_400_fixed_in_the_editor_reaches_the_waiting_client_as_200() {
-    let mut h = Harness::start_with(|c| {
-        c.hold_errors = true;
-        c.hold_timeout = Duration::from_secs(60);
-    })
-    .await;
-    let status = StatusInfo {
-        live: true,
-        control: true,
-        hold: h.control.hold_enabled(),
-        ..StatusInfo::default()
-    };
-    let mut app = App::new(status, Vec::new(), now_ms(), (120, 40));
+    let (mut h, mut app) = holding_screen().await;
     let request = client()
         .post(h.url("/v1/chat/completions"))
         .header("authorization", "Bearer sk-agent-REAL")

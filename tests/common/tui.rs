@@ -1,9 +1,10 @@
 //! The screen in tests that drive the TUI's state through a real proxy: the wall clock the
-//! app is given, and the app drawn into a 120×40 `TestBackend` as text.
+//! app is given, a live proxy that holds failures with the screen that drives it, and the app
+//! drawn into a 120×40 `TestBackend` as text.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use llmscope::tui::{draw, App};
+use llmscope::tui::{draw, App, StatusInfo};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -25,4 +26,20 @@ pub fn screen(app: &App) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A proxy holding failed replies for a minute, and a live screen with the keys to fix them.
+pub async fn holding_screen() -> (super::Harness, App) {
+    let harness = super::Harness::start_with(|c| {
+        c.hold_errors = true;
+        c.hold_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let status = StatusInfo {
+        live: true,
+        control: true,
+        hold: harness.control.hold_enabled(),
+        ..StatusInfo::default()
+    };
+    (harness, App::new(status, Vec::new(), now_ms(), (120, 40)))
 }
