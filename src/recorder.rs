@@ -142,9 +142,9 @@ impl Recording {
         self.bus.subscribe()
     }
 
-    /// A subscription to what the record is made of, without live reply chunks.
-    pub fn subscribe_to_record(&self) -> Subscription {
-        self.bus.subscribe_to(Interest::Record)
+    /// A subscription to the events of `interest`.
+    pub fn subscribe_to(&self, interest: Interest) -> Subscription {
+        self.bus.subscribe_to(interest)
     }
 
     pub fn store_health(&self) -> Arc<StoreHealth> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::{chat_body, client, WAIT};
-use llmscope::capture::{CaptureEvent, ExchangeRecord, Subscription};
+use llmscope::capture::{CaptureEvent, ExchangeRecord, Interest, Subscription};
 use llmscope::mock::MockUpstream;
 use llmscope::proxy::{ProxyConfig, Upstream};
 use llmscope::recorder::Recording;
@@ -109,7 +109,7 @@ async fn records_are_the_same_with_only_the_record_listening_and_with_a_live_scr
         .await
         .expect("recording starts");
     let proxy = format!("http://{}", recording.local_addr());
-    let mut record_only = recording.subscribe_to_record();
+    let mut record_only = recording.subscribe_to(Interest::Record);
     let bus = recording.bus.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {
@@ -170,7 +170,7 @@ async fn a_capped_record_keeps_the_start_of_the_reply_and_its_real_length() {
         .await
         .expect("recording starts");
     let proxy = format!("http://{}", recording.local_addr());
-    let mut events = recording.subscribe_to_record();
+    let mut events = recording.subscribe_to(Interest::Record);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(recording.serve_until(async {
         let _ = stopped.await;

@@ -4,9 +4,14 @@
 //! falls behind by more than its limit, droppable events (live body chunks) are skipped for it
 //! and counted. Lifecycle events are always delivered, so the record is never missing an
 //! exchange even when a consumer is slow.
+//!
+//! A [`Tap`] is the other kind of listener: it sees each event inline, as it is published.
+//! It is for observers that only update a small index in memory (the records the store has
+//! yet to write, the requests paused by intercept), which a queue and a task of their own
+//! would cost a wake-up, often of another thread, on every event.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use tokio::sync::mpsc;
 
@@ -28,9 +33,12 @@ pub enum Interest {
     /// Everything, live reply heads and body chunks included (screens that show streams).
     Everything,
     /// Only what the record is made of: every event except live reply heads and chunks, which
-    /// `Finished` repeats in full. Keeps a busy proxy from queueing (and waking) the store and
-    /// the log printer for every chunk.
+    /// `Finished` repeats in full. Keeps a busy proxy from queueing (and waking) the store
+    /// for every chunk.
     Record,
+    /// How exchanges ended and which were paused (`Finished`, `Intercepted`): what a log of
+    /// outcomes prints. Its reader is not woken by the start of every request.
+    Outcomes,
 }
 
 impl Interest {
@@ -38,8 +46,27 @@ impl Interest {
         match self {
             Self::Everything => true,
             Self::Record => !event.is_live_detail(),
+            Self::Outcomes => matches!(
+                event,
+                CaptureEvent::Finished(_) | CaptureEvent::Intercepted { .. }
+            ),
         }
     }
+}
+
+/// An observer called inline by [`CaptureBus::publish`], under the bus's lock, in the order
+/// events are published. It must be quick and must never wait: it runs on the forwarding
+/// tasks.
+pub trait Tap: Send + Sync {
+    fn observe(&self, event: &CaptureEvent);
+}
+
+/// Who hears the bus.
+#[derive(Default)]
+struct Listeners {
+    subscribers: Vec<Subscriber>,
+    /// Held weakly: a tap's owner dropping it is what removes it.
+    taps: Vec<Weak<dyn Tap>>,
 }
 
 #[derive(Default)]
@@ -56,7 +83,7 @@ struct Counters {
 /// Cheap to clone; all clones publish to the same subscribers.
 #[derive(Clone, Default)]
 pub struct CaptureBus {
-    subscribers: Arc<Mutex<Vec<Subscriber>>>,
+    listeners: Arc<Mutex<Listeners>>,
     counters: Arc<Counters>,
 }
 
@@ -99,14 +126,14 @@ impl CaptureBus {
     fn add_subscriber(&self, lag_limit: usize, interest: Interest) -> (Subscription, u64) {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Arc::new(AtomicUsize::new(0));
-        let mut subscribers = self.lock();
+        let mut listeners = self.lock();
         let finished_before = self.counters.finished.load(Ordering::Relaxed);
         if interest == Interest::Everything {
             self.counters
                 .live_subscribers
                 .fetch_add(1, Ordering::Relaxed);
         }
-        subscribers.push(Subscriber {
+        listeners.subscribers.push(Subscriber {
             tx,
             pending: pending.clone(),
             lag_limit,
@@ -115,14 +142,33 @@ impl CaptureBus {
         (Subscription { rx, pending }, finished_before)
     }
 
+    /// Adds the tap `make` builds, which observes every event published from now on until it
+    /// is dropped. `make` is told how many `Finished` events were published before it, as
+    /// [`subscribe_counting_finished`](Self::subscribe_counting_finished) tells a
+    /// subscription; it runs under the bus's lock, so no event falls between the two.
+    pub fn tap<T: Tap + 'static>(&self, make: impl FnOnce(u64) -> Arc<T>) -> Arc<T> {
+        let mut listeners = self.lock();
+        let tap = make(self.counters.finished.load(Ordering::Relaxed));
+        let weak = Arc::downgrade(&tap);
+        listeners.taps.push(weak);
+        tap
+    }
+
     /// Delivers `event` to every live subscriber without waiting.
     pub fn publish(&self, event: CaptureEvent) {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
-        let mut subscribers = self.lock();
+        let mut listeners = self.lock();
         if matches!(event, CaptureEvent::Finished(_)) {
             self.counters.finished.fetch_add(1, Ordering::Relaxed);
         }
-        subscribers.retain(|sub| {
+        listeners.taps.retain(|tap| match tap.upgrade() {
+            Some(tap) => {
+                tap.observe(&event);
+                true
+            }
+            None => false,
+        });
+        listeners.subscribers.retain(|sub| {
             if !sub.interest.wants(&event) {
                 // A closed receiver is noticed at the next event it wants.
                 return true;
@@ -153,7 +199,7 @@ impl CaptureBus {
     /// nobody; used at shutdown so consumers can drain and stop even while idle keep-alive
     /// connections still hold clones of the bus.
     pub fn close(&self) {
-        self.lock().clear();
+        self.lock().subscribers.clear();
         self.counters.live_subscribers.store(0, Ordering::Relaxed);
     }
 
@@ -164,10 +210,10 @@ impl CaptureBus {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
-        // A panic while holding this lock cannot leave the list inconsistent, so poisoning is
+    fn lock(&self) -> std::sync::MutexGuard<'_, Listeners> {
+        // A panic while holding this lock cannot leave the lists inconsistent, so poisoning is
         // safe to ignore.
-        self.subscribers
+        self.listeners
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -288,7 +334,7 @@ mod tests {
         let bus = CaptureBus::new();
         drop(bus.subscribe());
         bus.publish(chunk(1));
-        assert!(bus.lock().is_empty());
+        assert!(bus.lock().subscribers.is_empty());
     }
 
     #[test]
@@ -310,5 +356,66 @@ mod tests {
         let got = sub.try_recv().and_then(|e| e.exchange_id());
         assert_eq!(got, Some(ExchangeId(3)));
         assert_eq!(bus.subscribe_counting_finished(8, Interest::Record).1, 2);
+    }
+
+    struct Seen(Mutex<Vec<Option<ExchangeId>>>);
+
+    impl Tap for Seen {
+        fn observe(&self, event: &CaptureEvent) {
+            self.0.lock().unwrap().push(event.exchange_id());
+        }
+    }
+
+    #[test]
+    fn a_tap_sees_each_event_as_it_is_published_until_it_is_dropped() {
+        use crate::capture::test_fixtures::agent_start;
+        use crate::capture::{ExchangeRecord, Timing};
+        let bus = CaptureBus::new();
+        bus.publish(CaptureEvent::Finished(Arc::new(ExchangeRecord {
+            start: Arc::new(agent_start(1, "/v1/chat/completions", "{}")),
+            timing: Timing::default(),
+            response: None,
+            failure: None,
+        })));
+        let mut told = None;
+        let tap = bus.tap(|finished_before| {
+            told = Some(finished_before);
+            Arc::new(Seen(Mutex::default()))
+        });
+        assert_eq!(told, Some(1));
+        bus.publish(chunk(2));
+        // Seen before `publish` returned: no queue, no task in between.
+        assert_eq!(*tap.0.lock().unwrap(), [Some(ExchangeId(2))]);
+        drop(tap);
+        bus.publish(chunk(3));
+        assert!(bus.lock().taps.is_empty());
+    }
+
+    #[test]
+    fn an_outcomes_subscriber_is_not_sent_the_start_of_each_request() {
+        use crate::capture::test_fixtures::agent_start;
+        use crate::capture::{ExchangeRecord, Timing};
+        let bus = CaptureBus::new();
+        let mut outcomes = bus.subscribe_to(Interest::Outcomes);
+        let start = Arc::new(agent_start(1, "/v1/chat/completions", "{}"));
+        bus.publish(CaptureEvent::Started(start.clone()));
+        bus.publish(CaptureEvent::Held {
+            id: ExchangeId(1),
+            expires_at_ms: 0,
+        });
+        bus.publish(CaptureEvent::Intercepted {
+            start: start.clone(),
+            expires_at_ms: 0,
+        });
+        bus.publish(CaptureEvent::Finished(Arc::new(ExchangeRecord {
+            start,
+            timing: Timing::default(),
+            response: None,
+            failure: None,
+        })));
+        let got: Vec<bool> = std::iter::from_fn(|| outcomes.try_recv())
+            .map(|event| matches!(event, CaptureEvent::Finished(_)))
+            .collect();
+        assert_eq!(got, [false, true], "the interception, then the finish");
     }
 }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use super::exchange_log::Printer;
 use super::runtime::shutdown_signal;
 use super::{DemoArgs, MockArgs};
+use crate::capture::Interest;
 use crate::demo::{fix_held_failures, run_script, DemoScript, Story};
 use crate::mock::MockUpstream;
 use crate::proxy::{ProxyConfig, Upstream};
@@ -45,10 +46,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             data_dir.display()
         );
         let prices = crate::analysis::PriceTable::builtin().unwrap_or_default();
-        let printer = Printer::spawn(recording.subscribe_to_record(), prices);
+        let printer = Printer::spawn(recording.subscribe_to(Interest::Outcomes), prices);
         // Nobody is at a screen to press the keys, so the demo fixes what is held itself.
         let fixer = tokio::spawn(fix_held_failures(
-            recording.subscribe_to_record(),
+            recording.subscribe_to(Interest::Record),
             recording.control(),
             |line| println!("{line}"),
         ));

@@ -5,6 +5,7 @@ use anyhow::Result;
 use super::exchange_log::Printer;
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
+use crate::capture::Interest;
 use crate::recorder::Recording;
 
 pub async fn run(args: ProxyArgs) -> Result<()> {
@@ -73,7 +74,7 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
             crate::analysis::PriceTable::builtin().unwrap_or_default()
         }
     };
-    let printer = Printer::spawn(recording.subscribe_to_record(), prices);
+    let printer = Printer::spawn(recording.subscribe_to(Interest::Outcomes), prices);
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     let export_health = recording
         .otlp_health()

@@ -23,7 +23,9 @@ use super::wire::PROTOCOL_VERSION;
 use super::wire::{ClientRequest, ControlState, Hello, InterceptedNow, ServerMessage, Waiting};
 use super::wire_event::{WireEvent, WireRecord, WireStart};
 use super::RemoteError;
-use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeStart, Interest, SessionId};
+use crate::capture::{
+    CaptureBus, CaptureEvent, ExchangeId, ExchangeStart, Interest, SessionId, Tap,
+};
 use crate::proxy::ProxyControl;
 use crate::store::StoreHealth;
 
@@ -51,19 +53,50 @@ pub struct SessionFacts {
 pub struct AttachServer {
     path: PathBuf,
     accept: JoinHandle<()>,
-    mirror: JoinHandle<()>,
     log: Arc<AtomicBool>,
 }
 
-/// Requests paused before forwarding, with the start only their `Intercepted` event carries.
-type InterceptedStarts = Arc<Mutex<BTreeMap<ExchangeId, (Arc<ExchangeStart>, i64)>>>;
+/// Requests paused before forwarding, with the start only their `Intercepted` event carries;
+/// a tap of the bus, so it is up to date with every event already published.
+#[derive(Default)]
+struct InterceptedStarts {
+    starts: Mutex<BTreeMap<ExchangeId, (Arc<ExchangeStart>, i64)>>,
+}
+
+impl InterceptedStarts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ExchangeId, (Arc<ExchangeStart>, i64)>> {
+        self.starts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Tap for InterceptedStarts {
+    fn observe(&self, event: &CaptureEvent) {
+        match event {
+            CaptureEvent::Intercepted {
+                start,
+                expires_at_ms,
+            } => {
+                self.lock()
+                    .insert(start.id, (start.clone(), *expires_at_ms));
+            }
+            // Released: from now on it is an exchange like any other.
+            CaptureEvent::Started(start) => {
+                let mut starts = self.lock();
+                if !starts.is_empty() {
+                    starts.remove(&start.id);
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 struct Shared {
     control: ProxyControl,
     bus: CaptureBus,
     unsaved: Unsaved,
     facts: SessionFacts,
-    intercepted: InterceptedStarts,
+    intercepted: Arc<InterceptedStarts>,
     log: Arc<AtomicBool>,
     next_client: AtomicU64,
 }
@@ -92,11 +125,7 @@ impl AttachServer {
             path: path.clone(),
             source,
         })?;
-        let intercepted = InterceptedStarts::default();
-        let mirror = tokio::spawn(mirror_intercepted(
-            bus.subscribe_to(Interest::Record),
-            intercepted.clone(),
-        ));
+        let intercepted = bus.tap(|_| Arc::new(InterceptedStarts::default()));
         let log = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared {
             control,
@@ -108,12 +137,7 @@ impl AttachServer {
             next_client: AtomicU64::new(1),
         });
         let accept = tokio::spawn(accept_loop(listener, shared));
-        Ok(Self {
-            path,
-            accept,
-            mirror,
-            log,
-        })
+        Ok(Self { path, accept, log })
     }
 
     pub fn path(&self) -> &Path {
@@ -129,7 +153,6 @@ impl AttachServer {
 impl Drop for AttachServer {
     fn drop(&mut self) {
         self.accept.abort();
-        self.mirror.abort();
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -173,24 +196,6 @@ fn same_user(stream: &UnixStream) -> bool {
     stream.peer_cred().is_ok_and(|cred| cred.uid() == me)
 }
 
-async fn mirror_intercepted(mut events: crate::capture::Subscription, map: InterceptedStarts) {
-    while let Some(event) = events.recv().await {
-        let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-        match event {
-            CaptureEvent::Intercepted {
-                start,
-                expires_at_ms,
-            } => {
-                map.insert(start.id, (start, expires_at_ms));
-            }
-            CaptureEvent::Started(start) => {
-                map.remove(&start.id);
-            }
-            _ => {}
-        }
-    }
-}
-
 impl Shared {
     fn state(&self) -> ControlState {
         control_state(&self.control)
@@ -205,10 +210,7 @@ impl Shared {
                 })
                 .collect()
         };
-        let starts = self
-            .intercepted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let starts = self.intercepted.lock();
         let intercepted = waiting(self.control.intercepted())
             .into_iter()
             .filter_map(|w| {
@@ -250,7 +252,6 @@ async fn serve_screen(stream: UnixStream, shared: Arc<Shared>) {
     hello.unsaved = shared
         .unsaved
         .among_first(finished_before)
-        .await
         .iter()
         .map(|record| WireRecord::from_record(record))
         .collect();

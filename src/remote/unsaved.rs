@@ -9,12 +9,8 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
-use crate::capture::{CaptureBus, CaptureEvent, ExchangeRecord, Interest, Subscription};
+use crate::capture::{CaptureBus, CaptureEvent, ExchangeRecord, Tap};
 use crate::store::StoreHealth;
 
 /// At most this many records are kept for screens yet to come.
@@ -22,14 +18,14 @@ const MAX_KEPT: usize = 4096;
 /// Nor more body bytes than this: the writer lets go of bodies past its own budget, and these
 /// records must not keep them alive.
 const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
-/// The ledger only reads memory; this bounds the hello's wait should it have stopped.
-const CATCH_UP: Duration = Duration::from_secs(2);
 
 /// Records in publication order, each with its number among the bus's `Finished` events.
 #[derive(Default)]
 struct Ledger {
     records: VecDeque<(u64, Arc<ExchangeRecord>)>,
     bytes: usize,
+    /// How many `Finished` events of the bus the ledger has taken in.
+    seen: u64,
 }
 
 impl Ledger {
@@ -50,69 +46,63 @@ fn body_bytes(record: &ExchangeRecord) -> usize {
     record.start.request.body.len() + record.response.as_ref().map_or(0, |r| r.body.len())
 }
 
+/// The ledger as the bus's tap: it files each finished record as it is published.
+struct LedgerTap {
+    ledger: Mutex<Ledger>,
+    store: Arc<StoreHealth>,
+}
+
+impl LedgerTap {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Tap for LedgerTap {
+    fn observe(&self, event: &CaptureEvent) {
+        let CaptureEvent::Finished(record) = event else {
+            return;
+        };
+        let mut ledger = self.lock();
+        ledger.seen += 1;
+        let seq = ledger.seen;
+        ledger.bytes += body_bytes(record);
+        ledger.records.push_back((seq, record.clone()));
+        ledger.trim(self.store.exchanges_written());
+    }
+}
+
 /// The running ledger; dropping it stops following the bus.
 pub struct Unsaved {
-    ledger: Arc<Mutex<Ledger>>,
-    /// How many `Finished` events of the bus the ledger has taken in.
-    seen: watch::Receiver<u64>,
-    store: Arc<StoreHealth>,
-    follow: JoinHandle<()>,
+    tap: Arc<LedgerTap>,
 }
 
 impl Unsaved {
     pub fn start(bus: &CaptureBus, store: Arc<StoreHealth>) -> Self {
-        let (events, before) = bus.subscribe_counting_finished(usize::MAX, Interest::Record);
-        let (seen_tx, seen) = watch::channel(before);
-        let ledger = Arc::new(Mutex::new(Ledger::default()));
-        let follow = tokio::spawn(follow(events, ledger.clone(), store.clone(), seen_tx));
-        Self {
-            ledger,
-            seen,
-            store,
-            follow,
-        }
+        let tap = bus.tap(|finished_before| {
+            Arc::new(LedgerTap {
+                ledger: Mutex::new(Ledger {
+                    seen: finished_before,
+                    ..Ledger::default()
+                }),
+                store,
+            })
+        });
+        Self { tap }
     }
 
     /// The records among the first `finished` `Finished` events of the bus that the store
-    /// has not committed (as far as it has said so), oldest first.
-    pub async fn among_first(&self, finished: u64) -> Vec<Arc<ExchangeRecord>> {
-        let mut seen = self.seen.clone();
-        let _ = tokio::time::timeout(CATCH_UP, seen.wait_for(|n| *n >= finished)).await;
-        let written = self.store.exchanges_written();
-        let ledger = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        ledger
+    /// has not committed (as far as it has said so), oldest first. The ledger has seen all of
+    /// them: a tap observes each event before its publication returns.
+    pub fn among_first(&self, finished: u64) -> Vec<Arc<ExchangeRecord>> {
+        let written = self.tap.store.exchanges_written();
+        self.tap
+            .lock()
             .records
             .iter()
             .filter(|(seq, _)| *seq > written && *seq <= finished)
             .map(|(_, record)| record.clone())
             .collect()
-    }
-}
-
-impl Drop for Unsaved {
-    fn drop(&mut self) {
-        self.follow.abort();
-    }
-}
-
-async fn follow(
-    mut events: Subscription,
-    ledger: Arc<Mutex<Ledger>>,
-    store: Arc<StoreHealth>,
-    seen: watch::Sender<u64>,
-) {
-    let mut count = *seen.borrow();
-    while let Some(event) = events.recv().await {
-        let CaptureEvent::Finished(record) = event else {
-            continue;
-        };
-        count += 1;
-        let mut ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        ledger.bytes += body_bytes(&record);
-        ledger.records.push_back((count, record));
-        ledger.trim(store.exchanges_written());
-        drop(ledger);
-        seen.send_replace(count);
     }
 }
 
