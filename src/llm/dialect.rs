@@ -123,24 +123,7 @@ pub fn gemini_path_model(path_and_query: &str) -> Option<&str> {
 pub fn request_model(target: &str, body: &[u8]) -> Option<String> {
     gemini_path_model(target)
         .map(str::to_string)
-        .or_else(|| body_model(body))
-}
-
-/// The `model` field of a JSON request body, if the body is a JSON object that has one.
-fn body_model(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct ModelOnly {
-        model: Option<serde_json::Value>,
-    }
-    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
-    if *first != b'{' {
-        return None;
-    }
-    match serde_json::from_slice::<ModelOnly>(body).ok()?.model? {
-        serde_json::Value::String(model) => Some(model),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
-    }
+        .or_else(|| super::body_model::body_model(body))
 }
 
 #[cfg(test)]
@@ -206,16 +189,5 @@ mod tests {
             Some("gemini-2.5-pro")
         );
         assert_eq!(request_model("/v1beta/models/:generateContent", body), None);
-    }
-
-    #[test]
-    fn finds_the_model_of_a_json_body() {
-        assert_eq!(
-            body_model(br#"{"messages":[],"model":"gpt-4o"}"#).as_deref(),
-            Some("gpt-4o")
-        );
-        assert_eq!(body_model(br#"{"model":null}"#), None);
-        assert_eq!(body_model(b"not json"), None);
-        assert_eq!(body_model(b""), None);
     }
 }

@@ -1,6 +1,7 @@
 //! What llmscope knows about LLM APIs: which dialect a request speaks, how its streams and
 //! error bodies look, and how to answer an agent in its own dialect.
 
+mod body_model;
 mod decode;
 mod decoded;
 mod diagnosis;
