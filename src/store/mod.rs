@@ -14,6 +14,7 @@ mod columns;
 mod db;
 mod delta;
 mod error;
+mod held_starts;
 mod insert;
 mod query;
 mod query_requests;

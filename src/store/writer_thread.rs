@@ -15,6 +15,7 @@ use super::backlog::{Admitted, Backlog};
 use super::codec::{self, Effort};
 use super::db::Store;
 use super::error::StoreError;
+use super::held_starts::{HeldStarts, HOLD};
 use crate::capture::{CaptureEvent, ExchangeId, Subscription};
 
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,8 @@ pub(super) struct WriterConfig {
     /// Pause after a write that emptied the backlog. Bounds how late an exchange reaches the
     /// disk; under load it turns one wake-up and commit per event into one per pause.
     pub gather: Duration,
+    /// How long a start alone in its batch waits for its finish (see `held_starts.rs`).
+    pub hold_starts: Duration,
 }
 
 impl Default for WriterConfig {
@@ -53,6 +56,7 @@ impl Default for WriterConfig {
             max_backoff: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(5),
             gather: Duration::from_millis(5),
+            hold_starts: HOLD,
             hurry_after: 64,
         }
     }
@@ -187,6 +191,7 @@ pub(super) fn spawn_writer_with(
         health: health.clone(),
         shutting_down: shutting_down.clone(),
         backlog: Backlog::new(config.memory_budget),
+        held: HeldStarts::new(config.hold_starts),
         backoff: config.first_backoff,
         give_up_at: None,
         burst_peak_bytes: 0,
@@ -213,6 +218,8 @@ struct Writer {
     shutting_down: Arc<AtomicBool>,
     /// Received events not yet committed, oldest first; only what the record is made of.
     backlog: Backlog,
+    /// Starts taken off the backlog to wait a moment for their finish.
+    held: HeldStarts,
     backoff: Duration,
     give_up_at: Option<Instant>,
     /// The most body bytes queued since the queue was last empty.
@@ -247,13 +254,17 @@ impl Writer {
     fn run(mut self) -> Store {
         loop {
             if self.backlog.is_empty() {
-                let next = if self.trim_when_idle {
+                let next = if !self.held.is_empty() {
+                    self.next_event_within(self.held.hold())
+                } else if self.trim_when_idle {
                     self.next_event_within(TRIM_IDLE)
                 } else {
                     self.events.blocking_recv()
                 };
                 match next {
                     Some(event) => self.accept(event),
+                    // Nothing came: the held starts are due, or shutdown flushes them.
+                    None if !self.held.is_empty() => {}
                     None if self.trim_when_idle => {
                         self.trim_when_idle = false;
                         return_freed_memory();
@@ -265,7 +276,8 @@ impl Writer {
             // Everything queued comes in now, so the budget, not the bus, bounds memory.
             self.accept_ready(usize::MAX);
             self.burst_peak_bytes = self.burst_peak_bytes.max(self.backlog.bytes());
-            if self.backlog.is_empty() {
+            let shutting_down = self.shutting_down.load(Ordering::Relaxed);
+            if self.backlog.is_empty() && !(shutting_down || self.held.any_due(Instant::now())) {
                 continue;
             }
             let behind = self.backlog.len() + self.events.pending();
@@ -274,9 +286,9 @@ impl Writer {
             } else {
                 Effort::Normal
             });
-            if let Err(err) = self.write_front() {
+            if let Err(err) = self.write_front(shutting_down) {
                 self.handle_failure(err);
-            } else if self.backlog.is_empty() && !self.shutting_down.load(Ordering::Relaxed) {
+            } else if self.backlog.is_empty() && !shutting_down {
                 if std::mem::take(&mut self.burst_peak_bytes) >= TRIM_AFTER_QUEUED_BYTES {
                     self.trim_when_idle = true;
                 }
@@ -284,9 +296,10 @@ impl Writer {
                 // of each one waking this thread.
                 thread::sleep(self.config.gather);
             }
-            self.health
-                .backlog
-                .store(self.backlog.len() as u64, Ordering::Relaxed);
+            self.health.backlog.store(
+                (self.backlog.len() + self.held.len()) as u64,
+                Ordering::Relaxed,
+            );
         }
         self.store
     }
@@ -354,13 +367,22 @@ impl Writer {
         }
     }
 
-    fn write_front(&mut self) -> Result<(), StoreError> {
+    /// Writes the front of the backlog, holding back lone starts for their finish (none when
+    /// `flush`) and writing the held ones that are due.
+    fn write_front(&mut self, flush: bool) -> Result<(), StoreError> {
         let batch = self
             .backlog
             .front_batch(self.config.batch, self.config.batch_bytes);
         let n = batch.len();
-        let written = self.store.record_events(&batch)?;
+        let now = Instant::now();
+        let plan = self.held.plan(batch, now, flush);
+        let written = if plan.events.is_empty() {
+            0
+        } else {
+            self.store.record_events(&plan.events)?
+        };
         self.backlog.drop_front(n);
+        self.held.apply(plan, now);
         self.health.wrote(written);
         self.backoff = self.config.first_backoff;
         Ok(())
@@ -374,7 +396,7 @@ impl Writer {
         self.health.failed(&err, true);
         let wait = match self.shutdown_time_left() {
             Some(left) if left.is_zero() => {
-                self.health.lost(self.backlog.len());
+                self.health.lost(self.backlog.len() + self.held.clear());
                 self.backlog.clear();
                 return;
             }

@@ -259,3 +259,70 @@ fn a_backlog_over_its_memory_budget_keeps_every_exchange_but_not_every_body() {
         }
     }
 }
+
+#[test]
+fn an_exchange_that_ends_at_once_is_one_row_insert_and_a_long_one_shows_in_flight_meanwhile() {
+    let (_tmp, store, session) = open();
+    // Every update of an exchange row leaves a line here: the finish of an exchange whose
+    // start was written alone.
+    let watch = Connection::open(store.path()).expect("second connection");
+    watch
+        .execute_batch(
+            "CREATE TABLE row_updates (id INTEGER);
+             CREATE TRIGGER count_updates AFTER UPDATE ON exchanges
+             BEGIN INSERT INTO row_updates VALUES (new.id); END;",
+        )
+        .expect("trigger");
+    let config = WriterConfig {
+        // Far longer than the test takes between a start and its finish, even on a busy
+        // machine; the default is 20 ms.
+        hold_starts: Duration::from_millis(400),
+        ..quick_config()
+    };
+    let bus = CaptureBus::new();
+    let writer = spawn_writer_with(store, bus.subscribe(), config);
+    let health = writer.health();
+
+    bus.publish(started(session, 1));
+    std::thread::sleep(Duration::from_millis(15));
+    bus.publish(done(session, 1));
+    wait_until("the quick exchange is written", &health, |h| {
+        h.exchanges_written() == 1
+    });
+
+    bus.publish(started(session, 2));
+    let in_flight = || -> Option<String> {
+        watch
+            .query_row("SELECT state FROM exchanges WHERE id = 2", [], |row| {
+                row.get(0)
+            })
+            .ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while in_flight().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the long exchange's start never reached the disk"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(in_flight().as_deref(), Some("in_flight"));
+    bus.publish(done(session, 2));
+    drop(bus);
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 0);
+    let store = exit.store.expect("store");
+    assert_eq!(
+        states(&store, session),
+        [(1, ExchangeState::Complete), (2, ExchangeState::Complete)]
+    );
+    let updated: Vec<i64> = watch
+        .prepare("SELECT id FROM row_updates")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("updates");
+    assert_eq!(
+        updated,
+        [2],
+        "only the exchange written in two steps was updated"
+    );
+}
