@@ -7,6 +7,7 @@
 //! price of `gpt-4.1`. An unknown model is unpriced, never guessed. Reading the override file
 //! is the caller's job; this module only parses text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -83,8 +84,7 @@ impl PriceTable {
 
     /// The price of `model` as an agent or a gateway names it, if the table has it.
     pub fn price(&self, model: &str) -> Option<&Price> {
-        let wanted = canonical_model(model);
-        self.models.get(&wanted)
+        self.models.get(canonical_model(model).as_ref())
     }
 
     pub fn len(&self) -> usize {
@@ -124,18 +124,28 @@ fn parse(text: &str, path: &Path) -> Result<PriceFile, PriceError> {
 fn canonical_names(models: HashMap<String, Price>) -> HashMap<String, Price> {
     models
         .into_iter()
-        .map(|(name, price)| (canonical_model(&name), price))
+        .map(|(name, price)| (canonical_model(&name).into_owned(), price))
         .collect()
 }
 
 /// `anthropic/claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`; `gpt-4.1-2025-04-14` →
 /// `gpt-4.1`; `claude-opus-4-1@20250805` → `claude-opus-4-1`.
-pub fn canonical_model(model: &str) -> String {
-    let name = model.trim().to_ascii_lowercase();
+pub fn canonical_model(model: &str) -> Cow<'_, str> {
+    let trimmed = model.trim();
+    // Most names are already lower case: they are looked up without a copy.
+    if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(canonical_part(&trimmed.to_ascii_lowercase()).to_string())
+    } else {
+        Cow::Borrowed(canonical_part(trimmed))
+    }
+}
+
+/// The part of a lower-case name that names the model.
+fn canonical_part(name: &str) -> &str {
     let name = name.rsplit('/').next().unwrap_or_default();
     let name = name.split_once('@').map_or(name, |(name, _)| name);
     let name = name.strip_suffix("-latest").unwrap_or(name);
-    strip_date(name).to_string()
+    strip_date(name)
 }
 
 /// Takes off a trailing `-YYYYMMDD` or `-YYYY-MM-DD`.
@@ -146,8 +156,10 @@ fn strip_date(name: &str) -> &str {
             return head;
         }
     }
-    let parts: Vec<&str> = name.rsplitn(4, '-').collect();
-    if let [day, month, year, head] = parts.as_slice() {
+    let mut parts = name.rsplitn(4, '-');
+    if let (Some(day), Some(month), Some(year), Some(head)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    {
         let dated = year.len() == 4 && month.len() == 2 && day.len() == 2;
         if dated && digits(year) && digits(month) && digits(day) && year.starts_with("20") {
             return head;
