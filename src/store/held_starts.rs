@@ -17,7 +17,10 @@ use crate::capture::{CaptureEvent, ExchangeId, SessionId};
 pub(super) const HOLD: Duration = Duration::from_millis(20);
 /// Bodies the held starts may keep alive beyond the writer's queue: past it, starts are
 /// written as they come.
-const MAX_HELD_BYTES: usize = 1 << 20;
+const MAX_HELD_BYTES: usize = 256 * 1024;
+/// A start with a larger request body is never held: a burst of large requests is what the
+/// writer's memory budget is for, and the hold must not add to it.
+const MAX_HELD_BODY: usize = 64 * 1024;
 
 pub(super) struct HeldStarts {
     /// Oldest first, each with the time it was held.
@@ -101,8 +104,9 @@ impl HeldStarts {
         for event in batch {
             let lone_start = matches!(event, CaptureEvent::Started(_))
                 && exchange_of(&event).is_some_and(|key| count.get(&key) == Some(&1));
-            if !flush && lone_start && event.body_bytes() <= room {
-                room -= event.body_bytes();
+            let bytes = event.body_bytes();
+            if !flush && lone_start && bytes <= MAX_HELD_BODY && bytes <= room {
+                room -= bytes;
                 newly_held.push(event);
             } else {
                 events.push(event);
@@ -223,23 +227,24 @@ mod tests {
     }
 
     #[test]
-    fn starts_with_large_bodies_are_not_held_past_the_byte_bound() {
+    fn starts_with_large_bodies_are_not_held_nor_past_the_byte_bound() {
         let mut held = HeldStarts::new(HOLD);
-        let big = |id| {
-            CaptureEvent::Started(Arc::new(sample_start(
-                SessionId(1),
-                id,
-                vec![b'x'; MAX_HELD_BYTES / 2 + 1],
-            )))
+        let sized = |id, len| {
+            CaptureEvent::Started(Arc::new(sample_start(SessionId(1), id, vec![b'x'; len])))
         };
         let t0 = Instant::now();
-        let plan = held.plan(vec![big(1), big(2)], t0, false);
+        let plan = held.plan(vec![sized(1, MAX_HELD_BODY + 1)], t0, false);
+        assert_eq!(ids(&plan.events), [(1, true)], "too large to hold");
+        held.apply(plan, t0);
+        let batch = (2..=6).map(|id| sized(id, MAX_HELD_BODY)).collect();
+        let plan = held.plan(batch, t0, false);
+        let fit = MAX_HELD_BYTES / MAX_HELD_BODY;
         assert_eq!(
-            ids(&plan.events),
-            [(2, true)],
-            "the first fits, the second not"
+            plan.events.len(),
+            5 - fit,
+            "beyond the bound, written at once"
         );
         held.apply(plan, t0);
-        assert_eq!(held.len(), 1);
+        assert_eq!(held.len(), fit);
     }
 }

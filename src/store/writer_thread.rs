@@ -24,7 +24,9 @@ pub(super) struct WriterConfig {
     /// slow transaction does not hold the lock for long.
     pub batch: usize,
     /// Bytes of body a transaction takes on at most (it always takes one event): keeps each
-    /// pause between draining the bus short, so the bus never holds much.
+    /// pause between draining the bus short, so the bus never holds much. What the proxy
+    /// queues meanwhile is outside the memory budget: at 2 MiB, a proxy forwarding 200 KB
+    /// requests back to back at 380 MB/s peaked at 48–58 MiB resident; at 512 KiB, 43–47.
     pub batch_bytes: usize,
     /// Events kept in memory while writes fail; beyond it the oldest are dropped.
     pub backlog_cap: usize,
@@ -49,7 +51,7 @@ impl Default for WriterConfig {
     fn default() -> Self {
         Self {
             batch: 256,
-            batch_bytes: 2 << 20,
+            batch_bytes: 512 << 10,
             backlog_cap: 100_000,
             memory_budget: 8 << 20,
             first_backoff: Duration::from_millis(200),
