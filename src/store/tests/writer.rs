@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeState, SessionId};
 use crate::store::test_fixtures::{finished, sample_start, session_info};
 use crate::store::writer_thread::{spawn_writer_with, WriterConfig};
-use crate::store::{spawn_writer, Store, StoreHealth};
+use crate::store::{spawn_writer, Store, StoreHealth, WriterHandle};
 
 fn open() -> (tempfile::TempDir, Store, SessionId) {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -66,6 +66,14 @@ fn states(store: &Store, session: SessionId) -> Vec<(u64, ExchangeState)> {
         .collect()
 }
 
+/// Joins the writer (the bus must be gone) and reads the session's states back; nothing may
+/// have been lost.
+fn joined_states(writer: WriterHandle, session: SessionId) -> Vec<(u64, ExchangeState)> {
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 0);
+    states(&exit.store.expect("store handed back"), session)
+}
+
 #[test]
 fn writer_stores_events_from_a_real_bus_and_join_returns_once_the_bus_is_gone() {
     let (_tmp, store, session) = open();
@@ -87,11 +95,8 @@ fn writer_stores_events_from_a_real_bus_and_join_returns_once_the_bus_is_gone() 
     bus.publish(started(session, 2));
     drop(bus);
 
-    let exit = writer.join();
-    assert_eq!(exit.events_lost, 0);
-    let store = exit.store.expect("store handed back");
     assert_eq!(
-        states(&store, session),
+        joined_states(writer, session),
         [(1, ExchangeState::Complete), (2, ExchangeState::InFlight)]
     );
     assert_eq!(health.exchanges_written(), 1);
@@ -124,11 +129,8 @@ fn writer_keeps_events_through_a_locked_database_and_writes_them_when_it_clears(
     });
     assert!(!health.is_failing());
     drop(bus);
-    let exit = writer.join();
-    assert_eq!(exit.events_lost, 0);
-    let store = exit.store.expect("store");
     assert_eq!(
-        states(&store, session),
+        joined_states(writer, session),
         [(1, ExchangeState::Complete), (2, ExchangeState::Complete)]
     );
 }
@@ -309,11 +311,8 @@ fn an_exchange_that_ends_at_once_is_one_row_insert_and_a_long_one_shows_in_fligh
     assert_eq!(in_flight().as_deref(), Some("in_flight"));
     bus.publish(done(session, 2));
     drop(bus);
-    let exit = writer.join();
-    assert_eq!(exit.events_lost, 0);
-    let store = exit.store.expect("store");
     assert_eq!(
-        states(&store, session),
+        joined_states(writer, session),
         [(1, ExchangeState::Complete), (2, ExchangeState::Complete)]
     );
     let updated: Vec<i64> = watch
