@@ -210,8 +210,11 @@ impl Shared {
                 })
                 .collect()
         };
+        // The proxy's own list first: the map is a tap's, taken under the bus's lock, so it is
+        // never held while asking the proxy for anything.
+        let paused = waiting(self.control.intercepted());
         let starts = self.intercepted.lock();
-        let intercepted = waiting(self.control.intercepted())
+        let intercepted = paused
             .into_iter()
             .filter_map(|w| {
                 let (start, _) = starts.get(&w.id)?;
@@ -221,6 +224,7 @@ impl Shared {
                 })
             })
             .collect();
+        drop(starts);
         Hello {
             version: PROTOCOL_VERSION,
             session: self.facts.session,
