@@ -97,7 +97,7 @@ fn record(start: ExchangeStart, rng: &mut Rng, reply: Bytes) -> ExchangeRecord {
                 FailureClass::HttpError(400),
                 "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.",
             )
-        }),
+        }), derived: Default::default(),
     }
 }
 

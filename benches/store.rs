@@ -83,6 +83,7 @@ fn finished(start: Arc<ExchangeStart>, reply: Bytes, sse: bool) -> ExchangeRecor
             body_len,
         }),
         failure: None,
+        derived: Default::default(),
     }
 }
 

@@ -11,7 +11,7 @@ use super::conversations::{ConversationId, Conversations, RequestShape};
 use super::cost::{Gauge, Tokens, CONTEXT_WARNING};
 use super::prices::PriceTable;
 use crate::capture::ExchangeRecord;
-use crate::llm::{decode_request, reply_usage};
+use crate::llm::decode_request;
 
 /// The step of the window `gauge` has reached, in tenths (8 past 80 %, 9 past 90 %, 10 for
 /// a full window and beyond), when it is past the first warning and above `warned`, the last
@@ -62,13 +62,7 @@ impl ContextWarnings {
         // A model whose window the table does not know is never warned of: its reply's usage
         // need not be read at all.
         Gauge::of(&self.prices, Some(model), 0)?;
-        let reply = record.response.as_ref()?;
-        let content_type = reply
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .map(|(_, value)| value.as_str());
-        let usage = reply_usage(start.dialect, content_type, &reply.body)?;
+        let usage = record.usage()?;
         let used = Tokens::from_usage(start.dialect, &usage).context();
         let gauge = Gauge::of(&self.prices, Some(model), used)?;
         context_step(&gauge, None)?;

@@ -73,6 +73,7 @@ fn turn(id: u64, session: &str, model: &str, messages: usize, prompt: u64) -> Ex
             body: Bytes::from(reply),
         }),
         failure: None,
+        derived: Default::default(),
     }
 }
 

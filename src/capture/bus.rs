@@ -346,6 +346,7 @@ mod tests {
             timing: Timing::default(),
             response: None,
             failure: None,
+            derived: Default::default(),
         };
         let bus = CaptureBus::new();
         bus.publish(CaptureEvent::Finished(Arc::new(finished_record(1))));
@@ -376,6 +377,7 @@ mod tests {
             timing: Timing::default(),
             response: None,
             failure: None,
+            derived: Default::default(),
         })));
         let mut told = None;
         let tap = bus.tap(|finished_before| {
@@ -412,6 +414,7 @@ mod tests {
             timing: Timing::default(),
             response: None,
             failure: None,
+            derived: Default::default(),
         })));
         let got: Vec<bool> = std::iter::from_fn(|| outcomes.try_recv())
             .map(|event| matches!(event, CaptureEvent::Finished(_)))

@@ -146,7 +146,7 @@ fn may_be_error_object(body: &[u8]) -> bool {
         return false;
     };
     let head = &body[start..body.len().min(start + LOOK)];
-    head.windows(7).any(|w| w == b"\"error\"")
+    memchr::memmem::find(head, b"\"error\"").is_some()
 }
 
 /// The upstream's own explanation in an error body, in any dialect llmscope knows; falls back

@@ -1,13 +1,13 @@
 //! What one exchange is: the request as sent, the reply as received, and how it ended.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::classify::Failure;
-use crate::llm::Dialect;
+use crate::llm::{reply_usage, Dialect, Usage};
 
 /// Identifies one llmscope run (one proxy process, or one `open` of the past).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -239,11 +239,60 @@ pub struct ExchangeRecord {
     pub response: Option<CapturedResponse>,
     /// `None` when the exchange succeeded.
     pub failure: Option<Failure>,
+    /// What is read from the fields above, once, by the first reader that asks for it.
+    /// A record built from another with a different reply needs `Derived::default()`.
+    pub derived: Derived,
+}
+
+/// Facts read from a record's reply on demand and kept, so that the store, `record`'s log
+/// and a screen, which all receive the same `Arc<ExchangeRecord>`, decode the body once
+/// between them rather than once each, and never on the forwarding task that built it.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    usage: OnceLock<Option<Usage>>,
 }
 
 impl ExchangeRecord {
+    pub fn new(
+        start: Arc<ExchangeStart>,
+        timing: Timing,
+        response: Option<CapturedResponse>,
+        failure: Option<Failure>,
+    ) -> Self {
+        Self {
+            start,
+            timing,
+            response,
+            failure,
+            derived: Derived::default(),
+        }
+    }
+
     pub fn id(&self) -> ExchangeId {
         self.start.id
+    }
+
+    /// The token counts a successful reply reports, read from its body the first time any
+    /// reader asks. `None` for a failed exchange, an unknown API or a reply without usage.
+    pub fn usage(&self) -> Option<Usage> {
+        *self.derived.usage.get_or_init(|| self.read_usage())
+    }
+
+    fn read_usage(&self) -> Option<Usage> {
+        let response = self.response.as_ref()?;
+        let readable = (200..300).contains(&response.status)
+            && self.failure.is_none()
+            && self.start.dialect != Dialect::Unknown
+            && !response.body.is_empty();
+        if !readable {
+            return None;
+        }
+        let content_type = response
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.as_str());
+        reply_usage(self.start.dialect, content_type, &response.body)
     }
 }
 
@@ -381,20 +430,5 @@ impl CaptureEvent {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::provider_target;
-
-    #[test]
-    fn provider_targets_name_the_provider_and_the_path_it_sees() {
-        assert_eq!(
-            provider_target("/provider/openai/v1/chat/completions?x=1"),
-            Some(("openai", "/v1/chat/completions?x=1"))
-        );
-        assert_eq!(
-            provider_target("/provider/anthropic"),
-            Some(("anthropic", ""))
-        );
-        assert_eq!(provider_target("/provider/?x"), None);
-        assert_eq!(provider_target("/v1/chat/completions"), None);
-    }
-}
+#[path = "exchange_tests.rs"]
+mod tests;

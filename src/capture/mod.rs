@@ -13,9 +13,9 @@ pub(crate) mod test_fixtures;
 pub use bus::{BusStats, CaptureBus, Interest, Subscription, Tap};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
-    provider_target, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord,
-    ExchangeStart, ExchangeState, HeaderList, HoldOutcome, Lineage, Origin, Rewrite, SessionId,
-    Timing, PROVIDER_PREFIX,
+    provider_target, CaptureEvent, CapturedRequest, CapturedResponse, Derived, ExchangeId,
+    ExchangeRecord, ExchangeStart, ExchangeState, HeaderList, HoldOutcome, Lineage, Origin,
+    Rewrite, SessionId, Timing, PROVIDER_PREFIX,
 };
 pub use redact::{
     form_decode, has_secret_param, is_secret_header, is_secret_param, redact_headers,

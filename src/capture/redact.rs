@@ -22,23 +22,31 @@ pub fn is_secret_header(name: &str) -> bool {
         "set-cookie",
         "x-goog-api-key",
     ];
-    const PARTS: &[&str] = &["api-key", "apikey", "token", "secret", "password", "auth"];
     let name = name.as_bytes();
     // Gateways invent their own key headers (`x-portkey-virtual-key`, `x-goog-api-key`).
     EXACT
         .iter()
         .any(|exact| name.eq_ignore_ascii_case(exact.as_bytes()))
-        || PARTS
-            .iter()
-            .any(|part| contains_ignore_case(name, part.as_bytes()))
+        || names_a_secret(name)
         || name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b"key")
 }
 
-/// Whether `haystack` contains `needle` (lowercase ASCII), ignoring ASCII case.
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window.eq_ignore_ascii_case(needle))
+/// Whether `name` contains `api-key`, `apikey`, `token`, `secret`, `password` or `auth`,
+/// ignoring ASCII case. One pass that looks further only where one of those words could
+/// begin: this runs for every header of every request.
+fn names_a_secret(name: &[u8]) -> bool {
+    (0..name.len()).any(|at| {
+        let rest = &name[at..];
+        let starts_with =
+            |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+        match name[at].to_ascii_lowercase() {
+            b'a' => starts_with(b"api-key") || starts_with(b"apikey") || starts_with(b"auth"),
+            b't' => starts_with(b"token"),
+            b's' => starts_with(b"secret"),
+            b'p' => starts_with(b"password"),
+            _ => false,
+        }
+    })
 }
 
 /// Returns the headers with every secret value replaced. An auth scheme (`Bearer`, `Basic`)
@@ -209,5 +217,30 @@ mod tests {
         assert!(is_secret_header("X-GOOG-API-KEY"));
         assert!(is_secret_header("x-Auth-Request"));
         assert!(!is_secret_header("content-type"));
+    }
+
+    /// The one-pass scan agrees with the plain rule, "contains one of the words, any case",
+    /// wherever a word sits and however it is cased or cut short.
+    #[test]
+    fn the_secret_word_scan_matches_a_plain_search() {
+        const WORDS: &[&str] = &["api-key", "apikey", "token", "secret", "password", "auth"];
+        let plain = |name: &str| {
+            let lower = name.to_ascii_lowercase();
+            WORDS.iter().any(|word| lower.contains(word))
+        };
+        let mut names = vec![String::new(), "a".into(), "ap".into(), "x-trace".into()];
+        for word in WORDS {
+            let upper = word.to_ascii_uppercase();
+            let cut = &word[..word.len() - 1];
+            for shape in [word.to_string(), upper, cut.to_string()] {
+                names.push(shape.clone());
+                names.push(format!("x-{shape}"));
+                names.push(format!("{shape}-id"));
+                names.push(format!("aa{shape}pp"));
+            }
+        }
+        for name in &names {
+            assert_eq!(names_a_secret(name.as_bytes()), plain(name), "{name:?}");
+        }
     }
 }

@@ -37,6 +37,7 @@ pub(crate) fn failed(start: ExchangeStart, failure: Failure) -> ExchangeRecord {
         timing: Timing::default(),
         response: None,
         failure: Some(failure),
+        derived: Default::default(),
     }
 }
 
@@ -105,5 +106,6 @@ fn fixture_record(id: u64, exchange: &serde_json::Value) -> ExchangeRecord {
             body: Bytes::from(reply),
         }),
         failure: None,
+        derived: Default::default(),
     }
 }

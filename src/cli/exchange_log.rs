@@ -299,6 +299,7 @@ mod tests {
             timing: Default::default(),
             response: None,
             failure: None,
+            derived: Default::default(),
         };
         let line = line_of(&record);
         assert!(
@@ -332,6 +333,7 @@ mod tests {
                 message: "Received Model Group=gpt-4o\n  Available   Model Group Fallbacks=None"
                     .into(),
             }),
+            derived: Default::default(),
         };
         let line = line_of(&record);
         let start = &record.start;
@@ -351,6 +353,7 @@ mod tests {
             timing: Default::default(),
             response: None,
             failure: None,
+            derived: Default::default(),
         };
         assert!(
             line_of(&wide).starts_with(&format!("{time} #123456 ")),

@@ -68,6 +68,7 @@ pub(super) fn finished(start: ExchangeStart, status: u16, body: Vec<u8>) -> Exch
             body_len,
         }),
         failure: None,
+        derived: Default::default(),
     }
 }
 
@@ -84,6 +85,7 @@ pub(super) fn failed_before_reply(start: ExchangeStart) -> ExchangeRecord {
             FailureClass::Connect,
             "could not connect to the upstream: refused",
         )),
+        derived: Default::default(),
     }
 }
 

@@ -39,6 +39,7 @@ fn finished(start: ExchangeStart, status: u16, content_type: &str, body: &str) -
             body_len: body.len() as u64,
         }),
         failure: None,
+        derived: Default::default(),
     }
 }
 

@@ -142,6 +142,7 @@ impl ExchangeGuard {
             },
             response,
             failure,
+            derived: Default::default(),
         };
         self.state
             .bus

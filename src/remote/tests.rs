@@ -42,6 +42,7 @@ fn a_failed_resend_with_a_binary_reply_arrives_as_it_left() {
             body_len: 900,
         }),
         failure: Some(Failure::new(FailureClass::HttpError(429), "slow down")),
+        derived: Default::default(),
     };
     let back = through_the_socket(&CaptureEvent::Finished(Arc::new(record.clone())));
     let CaptureEvent::Finished(back) = back else {

@@ -118,6 +118,7 @@ mod tests {
             timing: Default::default(),
             response: None,
             failure: None,
+            derived: Default::default(),
         })
     }
 

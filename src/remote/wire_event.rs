@@ -251,6 +251,7 @@ impl WireRecord {
             },
             response,
             failure,
+            derived: Default::default(),
         })
     }
 }

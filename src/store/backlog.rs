@@ -2,8 +2,10 @@
 //! in memory. Beyond its byte budget, events join without their bodies: the record keeps
 //! every exchange, and memory stays bounded however far the disk falls behind.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use crate::capture::{CaptureEvent, ExchangeId, SessionId};
 
@@ -38,7 +40,7 @@ impl Backlog {
         Self {
             entries: VecDeque::new(),
             first_seq: 0,
-            starts: HashMap::new(),
+            starts: HashMap::default(),
             bytes: 0,
             budget,
         }

@@ -9,9 +9,10 @@
 //! Chains are bounded: a body whose reference is already `MAX_DEPTH` deltas deep is stored
 //! whole, so reading any body decodes at most `MAX_DEPTH` frames.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
+use foldhash::HashMap;
 
 use super::codec::{self, Codec, EncodedBody};
 use crate::capture::{ExchangeId, SessionId};

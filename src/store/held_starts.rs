@@ -8,8 +8,10 @@
 //! in one insert; when not (a reply that streams for seconds), the start is written alone,
 //! late by at most that moment, so the record still shows the request in flight.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+use foldhash::HashMap;
 
 use crate::capture::{CaptureEvent, ExchangeId, SessionId};
 
@@ -85,7 +87,7 @@ impl HeldStarts {
     /// whose exchange has more in the batch or whose moment is up, then the batch without the
     /// starts it holds back. With `flush` (shutting down) nothing is held.
     pub(super) fn plan(&self, batch: Vec<CaptureEvent>, now: Instant, flush: bool) -> Plan {
-        let mut count = HashMap::<(SessionId, ExchangeId), usize>::new();
+        let mut count = HashMap::<(SessionId, ExchangeId), usize>::default();
         for key in batch.iter().filter_map(exchange_of) {
             *count.entry(key).or_default() += 1;
         }

@@ -5,9 +5,9 @@
 //! Writes take SQLite's write lock at `BEGIN` (IMMEDIATE, see `write_tx.rs`).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use foldhash::HashSet;
 use rusqlite::{params, Connection};
 
 use super::codec;
@@ -20,7 +20,7 @@ use crate::capture::{
     CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList,
     HoldOutcome, SessionId,
 };
-use crate::llm::{Dialect, Usage};
+use crate::llm::Usage;
 
 impl Store {
     /// Records the start of a run of this process and returns its id.
@@ -360,22 +360,12 @@ fn write_usage(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<(
 }
 
 fn reply_usage(record: &ExchangeRecord) -> Option<Usage> {
-    let response = record.response.as_ref()?;
-    // Decoding a reply costs the writer about as much as compressing it.
-    let decodable = codec::effort() == codec::Effort::Normal
-        && (200..300).contains(&response.status)
-        && record.failure.is_none()
-        && record.start.dialect != Dialect::Unknown
-        && !response.body.is_empty();
-    if !decodable {
+    // Decoding a reply costs the writer about as much as compressing it; a writer behind
+    // leaves it to whoever else reads the record.
+    if codec::effort() != codec::Effort::Normal {
         return None;
     }
-    let content_type = response
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.as_str());
-    crate::llm::reply_usage(record.start.dialect, content_type, &response.body)
+    record.usage()
 }
 
 fn update_outcome(

@@ -272,17 +272,14 @@ impl Store {
             rewrite,
             request_body_unrecorded: unrecorded.then_some(summary.request_bytes),
         };
+        let timing = Timing {
+            started_at_ms: summary.started_at_ms,
+            first_byte_ms: summary.first_byte_ms,
+            duration_ms: summary.duration_ms,
+        };
+        let record = ExchangeRecord::new(Arc::new(start), timing, response, summary.failure);
         Ok(StoredExchange {
-            record: ExchangeRecord {
-                start: Arc::new(start),
-                timing: Timing {
-                    started_at_ms: summary.started_at_ms,
-                    first_byte_ms: summary.first_byte_ms,
-                    duration_ms: summary.duration_ms,
-                },
-                response,
-                failure: summary.failure,
-            },
+            record,
             state: summary.state,
         })
     }

@@ -63,5 +63,6 @@ pub(super) fn finished(
             body_len,
         }),
         failure,
+        derived: Default::default(),
     }
 }

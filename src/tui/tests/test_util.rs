@@ -132,6 +132,7 @@ pub fn record_with(
             body_len: response.len() as u64,
         }),
         failure: classify_failure(status, response, None),
+        derived: Default::default(),
     }
 }
 

@@ -1,0 +1,58 @@
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::*;
+use crate::capture::test_fixtures::agent_start;
+use crate::capture::{Failure, FailureClass};
+
+#[test]
+fn provider_targets_name_the_provider_and_the_path_it_sees() {
+    assert_eq!(
+        provider_target("/provider/openai/v1/chat/completions?x=1"),
+        Some(("openai", "/v1/chat/completions?x=1"))
+    );
+    assert_eq!(
+        provider_target("/provider/anthropic"),
+        Some(("anthropic", ""))
+    );
+    assert_eq!(provider_target("/provider/?x"), None);
+    assert_eq!(provider_target("/v1/chat/completions"), None);
+}
+
+fn answered(body: &str, failure: Option<Failure>) -> ExchangeRecord {
+    let response = CapturedResponse {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Bytes::from(body.to_string()),
+        body_len: body.len() as u64,
+    };
+    let start = agent_start(1, "/v1/chat/completions", r#"{"model":"gpt-4o"}"#);
+    ExchangeRecord::new(Arc::new(start), Timing::default(), Some(response), failure)
+}
+
+#[test]
+fn a_replys_usage_is_read_once_and_kept_with_the_record() {
+    let record = answered(
+        r#"{"choices":[],"usage":{"prompt_tokens":1200,"completion_tokens":45}}"#,
+        None,
+    );
+    let usage = record.usage().expect("the reply reports usage");
+    assert_eq!(
+        (usage.input_tokens, usage.output_tokens),
+        (Some(1200), Some(45))
+    );
+    // Every reader of the shared record, and a copy of it, gets the counts read the first time.
+    assert_eq!(record.clone().usage(), Some(usage));
+    assert_eq!(record.derived.usage.get(), Some(&Some(usage)));
+}
+
+#[test]
+fn a_failed_exchange_reports_no_usage() {
+    let failure = Failure::new(FailureClass::ErrorIn200, "quota exceeded");
+    let record = answered(
+        r#"{"error":{"message":"quota exceeded"},"usage":{"prompt_tokens":9}}"#,
+        Some(failure),
+    );
+    assert_eq!(record.usage(), None);
+}
