@@ -61,10 +61,10 @@ impl ContextWarnings {
         let model = start.model.as_deref()?;
         // A model whose window the table does not know is never warned of: its reply's usage
         // need not be read at all.
-        Gauge::of(&self.prices, Some(model), 0)?;
+        let window = Gauge::of(&self.prices, Some(model), 0)?.window;
         let usage = record.usage()?;
         let used = Tokens::from_usage(start.dialect, &usage).context();
-        let gauge = Gauge::of(&self.prices, Some(model), used)?;
+        let gauge = Gauge { used, window };
         context_step(&gauge, None)?;
         let decoded = decode_request(start.dialect, &start.request.body);
         let request = &start.request;
