@@ -299,3 +299,95 @@ async fn a_query_key_is_recorded_redacted_and_a_resend_still_sends_it() {
         assert!(!found, "the query key is in {}", path.display());
     }
 }
+
+/// An upstream whose every reply sets a session cookie, as gateways behind Cloudflare or a
+/// load balancer do, with the rate-limit headers OpenAI sends.
+async fn cookie_setting_upstream(cookie: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut read = Vec::new();
+                let mut buf = [0u8; 4096];
+                // One request per connection: its head, then as much body as it announced.
+                while let Ok(n) = stream.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    read.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&read);
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if read.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+                let body = r#"{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: {cookie}\r\nx-ratelimit-remaining-tokens: 29000\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn an_upstreams_session_cookie_reaches_the_agent_but_the_record_keeps_it_redacted() {
+    const COOKIE: &str = "__cf_bm=PLANTED0upstream0cookie; Path=/; HttpOnly";
+    let upstream = cookie_setting_upstream(COOKIE).await;
+    let mut h = Harness::start_with(|config| {
+        config.upstream = llmscope::proxy::Upstream::parse(&upstream).expect("parses");
+    })
+    .await;
+    let reply = client()
+        .post(h.url("/v1/chat/completions"))
+        .body(chat_body("gpt-4o", false))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok()),
+        Some(COOKIE),
+        "the agent gets the cookie as sent"
+    );
+    let record = h.next_finished().await;
+    let recorded = &record.response.as_ref().expect("a reply").headers;
+    let value = |name: &str| {
+        recorded
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(value("set-cookie"), Some("<redacted>"));
+    assert_eq!(
+        value("x-ratelimit-remaining-tokens"),
+        Some("29000"),
+        "rate-limit headers stay readable"
+    );
+    let (_, dir) = h.stop_and_load().await;
+    for path in files_under(&dir.path) {
+        let bytes = std::fs::read(&path).expect("file reads");
+        let found = bytes.windows(24).any(|w| w == b"PLANTED0upstream0cookie;");
+        assert!(!found, "the upstream's cookie is in {}", path.display());
+    }
+}

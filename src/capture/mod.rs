@@ -18,6 +18,6 @@ pub use exchange::{
     Rewrite, SessionId, Timing, PROVIDER_PREFIX,
 };
 pub use redact::{
-    form_decode, has_secret_param, is_secret_header, is_secret_param, redact_headers,
-    redact_target, REDACTED,
+    form_decode, has_secret_param, is_credential_header, is_secret_header, is_secret_param,
+    redact_headers, redact_target, redacted_value, REDACTED,
 };

@@ -13,6 +13,16 @@ pub const REDACTED: &str = "<redacted>";
 /// Runs for every header of every request on the forwarding path, so it compares in place,
 /// ignoring ASCII case, instead of lowering a copy of the name.
 pub fn is_secret_header(name: &str) -> bool {
+    // Gateways invent their own key headers (`x-portkey-virtual-key`, `x-goog-api-key`).
+    is_credential_header(name)
+        || names_a_secret(name.as_bytes())
+        || name.len() >= 3 && name.as_bytes()[name.len() - 3..].eq_ignore_ascii_case(b"key")
+}
+
+/// Whether a header is one of the well-known credential headers, `Set-Cookie` included. A
+/// reply is held to this rule alone: its `x-ratelimit-remaining-tokens` and the like name a
+/// token without holding one, and are what a 429 is read by.
+pub fn is_credential_header(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "authorization",
         "proxy-authorization",
@@ -22,13 +32,7 @@ pub fn is_secret_header(name: &str) -> bool {
         "set-cookie",
         "x-goog-api-key",
     ];
-    let name = name.as_bytes();
-    // Gateways invent their own key headers (`x-portkey-virtual-key`, `x-goog-api-key`).
-    EXACT
-        .iter()
-        .any(|exact| name.eq_ignore_ascii_case(exact.as_bytes()))
-        || names_a_secret(name)
-        || name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b"key")
+    EXACT.iter().any(|exact| name.eq_ignore_ascii_case(exact))
 }
 
 /// Whether `name` contains `api-key`, `apikey`, `token`, `secret`, `password` or `auth`,
@@ -56,7 +60,7 @@ pub fn redact_headers(headers: HeaderList) -> HeaderList {
         .into_iter()
         .map(|(name, value)| {
             if is_secret_header(&name) {
-                let redacted = redact_value(&value);
+                let redacted = redacted_value(&value);
                 (name, redacted)
             } else {
                 (name, value)
@@ -130,15 +134,25 @@ fn hex_value(byte: u8) -> Option<u8> {
     (byte as char).to_digit(16).map(|d| d as u8)
 }
 
-fn redact_value(value: &str) -> String {
+/// A secret header's value as the record keeps it: the redaction mark, after the auth scheme
+/// when there is one.
+pub fn redacted_value(value: &str) -> String {
     match value.split_once(' ') {
-        Some((scheme, _)) if is_auth_scheme(scheme) => format!("{scheme} {REDACTED}"),
+        Some((scheme, _)) if is_auth_scheme(scheme) => {
+            let mut redacted = String::with_capacity(scheme.len() + 1 + REDACTED.len());
+            redacted.push_str(scheme);
+            redacted.push(' ');
+            redacted.push_str(REDACTED);
+            redacted
+        }
         _ => REDACTED.to_string(),
     }
 }
 
 fn is_auth_scheme(word: &str) -> bool {
-    ["bearer", "basic", "digest", "token"].contains(&word.to_ascii_lowercase().as_str())
+    ["bearer", "basic", "digest", "token"]
+        .iter()
+        .any(|scheme| word.eq_ignore_ascii_case(scheme))
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ impl WholeReply {
     pub fn recorded(&self) -> crate::capture::CapturedResponse {
         crate::capture::CapturedResponse {
             status: self.status.as_u16(),
-            headers: super::headers::header_list(&self.headers),
+            headers: super::headers::recorded_reply_headers(&self.headers),
             body_len: self.body.len() as u64,
             body: self.body.clone(),
         }

@@ -19,7 +19,7 @@ use super::error_reply::{loop_stopped_reply, refusal_reply};
 use super::forward::{forward, spawn_fix, ReplyTo};
 use super::forward_mode::{record_host, InterceptedOrigin};
 use super::guard::{ExchangeGuard, HeadSender, Outgoing};
-use super::headers::{header_list, upstream_request_headers};
+use super::headers::{recorded_reply_headers, upstream_request_headers};
 use super::held_copies::CopyAnswer;
 use super::intercept::park_request;
 use super::retry_loop::{Admit, RequestKey, Stopped};
@@ -228,7 +228,7 @@ fn refuse_unread_request(
     );
     let captured = CapturedResponse {
         status: reply.status().as_u16(),
-        headers: header_list(reply.headers()),
+        headers: recorded_reply_headers(reply.headers()),
         body: Bytes::new(),
         body_len: 0,
     };

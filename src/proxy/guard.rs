@@ -14,12 +14,12 @@ use http::Response;
 use tokio::sync::oneshot;
 
 use super::body::AgentBody;
-use super::headers::header_list;
+use super::headers::recorded_request_headers;
 use super::retry_loop::RequestKey;
 use super::ProxyState;
 use crate::capture::{
-    redact_headers, redact_target, CaptureBus, CaptureEvent, CapturedRequest, CapturedResponse,
-    ExchangeRecord, ExchangeStart, Failure, FailureClass, Origin, Timing,
+    redact_target, CaptureBus, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeRecord,
+    ExchangeStart, Failure, FailureClass, Origin, Timing,
 };
 use crate::llm::Dialect;
 
@@ -42,7 +42,7 @@ impl Outgoing {
         CapturedRequest {
             method: self.method.to_string(),
             uri: redact_target(&self.target),
-            headers: redact_headers(header_list(&self.headers)),
+            headers: recorded_request_headers(&self.headers),
             body: self.body.clone(),
         }
     }

@@ -3,7 +3,7 @@
 
 use http::header::{self, HeaderMap, HeaderName};
 
-use crate::capture::HeaderList;
+use crate::capture::{is_credential_header, is_secret_header, redacted_value, HeaderList};
 
 /// Headers that describe one connection, not the message, and so stop at the proxy.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -19,6 +19,12 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 
 /// Removes hop-by-hop headers, including any that the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none but `Connection`: one look at the names they do carry is
+    // cheaper than removing (hashing) every name of the list.
+    let present = |name: &HeaderName| HOP_BY_HOP.contains(name);
+    if !headers.keys().any(present) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -47,15 +53,31 @@ pub fn agent_response_headers(mut headers: HeaderMap) -> HeaderMap {
     headers
 }
 
-/// Header list for the record, in wire order; values that are not UTF-8 are kept lossily.
-pub fn header_list(headers: &HeaderMap) -> HeaderList {
+/// A request's headers as the record keeps them: in wire order, duplicates kept, values
+/// that are not UTF-8 kept lossily, and every secret (`capture::is_secret_header`) replaced
+/// as it is copied, so the real value is never copied at all.
+pub fn recorded_request_headers(headers: &HeaderMap) -> HeaderList {
+    recorded(headers, is_secret_header)
+}
+
+/// A reply's headers as the record keeps them: the same, with only the well-known credential
+/// headers replaced (`Set-Cookie`, mostly), since a reply's rate-limit headers name tokens.
+pub fn recorded_reply_headers(headers: &HeaderMap) -> HeaderList {
+    recorded(headers, is_credential_header)
+}
+
+fn recorded(headers: &HeaderMap, is_secret: fn(&str) -> bool) -> HeaderList {
     headers
         .iter()
         .map(|(name, value)| {
-            (
-                name.as_str().to_string(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
+            let name = name.as_str();
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = if is_secret(name) {
+                redacted_value(&value)
+            } else {
+                value.into_owned()
+            };
+            (name.to_string(), value)
         })
         .collect()
 }
@@ -82,5 +104,64 @@ mod tests {
         let out = upstream_request_headers(headers);
         let names: Vec<_> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["authorization"]);
+    }
+
+    #[test]
+    fn a_message_without_hop_by_hop_headers_keeps_them_all() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.append("x-trace", HeaderValue::from_static("1"));
+        headers.append("x-trace", HeaderValue::from_static("2"));
+        let before = headers.clone();
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers, before);
+        headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers, before);
+    }
+
+    #[test]
+    fn recorded_headers_hide_secrets_and_keep_order_and_duplicates() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer sk-live-1"),
+        );
+        headers.append("x-portkey-virtual-key", HeaderValue::from_static("vk-2"));
+        headers.append(header::ACCEPT, HeaderValue::from_static("a"));
+        headers.append(header::ACCEPT, HeaderValue::from_static("b"));
+        let recorded = recorded_request_headers(&headers);
+        let pairs: Vec<(&str, &str)> = recorded
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("authorization", "Bearer <redacted>"),
+                ("x-portkey-virtual-key", "<redacted>"),
+                ("accept", "a"),
+                ("accept", "b"),
+            ]
+        );
+
+        let mut reply = HeaderMap::new();
+        reply.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("__cf_bm=abc; Path=/"),
+        );
+        reply.append(
+            "x-ratelimit-remaining-tokens",
+            HeaderValue::from_static("29000"),
+        );
+        let recorded = recorded_reply_headers(&reply);
+        assert_eq!(recorded[0], ("set-cookie".into(), "<redacted>".into()));
+        assert_eq!(
+            recorded[1],
+            ("x-ratelimit-remaining-tokens".into(), "29000".into())
+        );
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::body::{full_body, AgentBody, BodyError, ChannelBody, DrainSignal};
 use super::error_reply::{error_in_200_reply, failure_reply};
 use super::guard::{ExchangeGuard, HeadSender};
-use super::headers::{agent_response_headers, header_list};
+use super::headers::{agent_response_headers, recorded_reply_headers};
 use super::held_copies::{Claimed, FixCopies};
 use super::reply::UpstreamReply;
 use super::transport_error::classify_transport_error;
@@ -114,7 +114,7 @@ enum RelayEnd {
 /// Records the arrival of the reply head and returns it as the record keeps it.
 pub fn capture_head(guard: &mut ExchangeGuard, reply: &UpstreamReply) -> HeaderList {
     guard.first_byte_ms = Some(guard.elapsed_ms());
-    let headers = header_list(reply.headers());
+    let headers = recorded_reply_headers(reply.headers());
     if guard.bus().wants_live_detail() {
         guard.bus().publish(CaptureEvent::ResponseHead {
             id: guard.start.id,
