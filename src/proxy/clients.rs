@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::reply::UpstreamReply;
 use super::transport_error::{IdleTimeout, TransportError};
+use super::upstream::Destination;
 use super::upstream_ca::UpstreamCa;
 
 /// How long an unused kept-alive upstream connection stays in either client's pool.
@@ -66,14 +67,17 @@ impl UpstreamClients {
     pub async fn send(
         &self,
         method: Method,
-        url: reqwest::Url,
+        destination: Destination,
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<UpstreamReply, TransportError> {
-        if takes_plain_client(&url) {
-            self.send_plain(method, url, headers, body).await
-        } else {
-            self.send_tls(method, url, headers, body).await
+        match destination {
+            Destination::Plain(uri) => self.send_plain(method, uri, headers, body).await,
+            Destination::Url(url) if takes_plain_client(&url) => {
+                let uri = http::Uri::try_from(url.as_str())?;
+                self.send_plain(method, uri, headers, body).await
+            }
+            Destination::Url(url) => self.send_tls(method, url, headers, body).await,
         }
     }
 
@@ -91,13 +95,13 @@ impl UpstreamClients {
     async fn send_plain(
         &self,
         method: Method,
-        url: reqwest::Url,
+        uri: http::Uri,
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<UpstreamReply, TransportError> {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method;
-        *request.uri_mut() = http::Uri::try_from(url.as_str())?;
+        *request.uri_mut() = uri;
         *request.headers_mut() = headers;
         // What reqwest sends when the agent named nothing: both clients send the same.
         request
@@ -204,8 +208,9 @@ mod tests {
                 if via_reqwest {
                     clients.send_tls(method, url, HeaderMap::new(), body).await
                 } else {
+                    let uri = http::Uri::try_from(url.as_str()).expect("a valid URI");
                     clients
-                        .send_plain(method, url, HeaderMap::new(), body)
+                        .send_plain(method, uri, HeaderMap::new(), body)
                         .await
                 }
             }

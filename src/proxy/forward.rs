@@ -30,10 +30,14 @@ pub enum ReplyTo {
 
 pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo) {
     let state = guard.state_arc();
-    let url = state.url_for_exchange(guard.start.id, &outgoing.target, guard.start.dialect);
-    let request = state
-        .clients
-        .send(outgoing.method, url, outgoing.headers, outgoing.body);
+    let destination =
+        state.destination_for_exchange(guard.start.id, &outgoing.target, guard.start.dialect);
+    let request = state.clients.send(
+        outgoing.method,
+        destination,
+        outgoing.headers,
+        outgoing.body,
+    );
     let idle = state.config.idle_timeout;
     let (parent, auto_fix) = match reply_to {
         ReplyTo::Agent(agent) => return forward_for_agent(guard, request, agent).await,

@@ -59,20 +59,19 @@ impl ProxyState {
     /// Where a target goes: the provider it names, else the upstream for its API
     /// (`--upstream-for`), else the upstream. A `/provider/…` target naming no configured
     /// provider goes to the upstream unchanged.
-    pub(super) fn upstream_url(&self, target: &str, dialect: Dialect) -> reqwest::Url {
+    pub(super) fn upstream_for<'t>(
+        &self,
+        target: &'t str,
+        dialect: Dialect,
+    ) -> (&Upstream, &'t str) {
         let provider = provider_target(target).and_then(|(name, rest)| {
             let found = self.config.providers.iter().find(|p| p.name == name)?;
-            Some(
-                found
-                    .upstream
-                    .request_url(if rest.is_empty() { "/" } else { rest }),
-            )
+            Some((&found.upstream, if rest.is_empty() { "/" } else { rest }))
         });
         provider.unwrap_or_else(|| {
             let for_api = self.config.upstream_for.iter().find(|(d, _)| *d == dialect);
-            for_api
-                .map_or(&self.config.upstream, |(_, upstream)| upstream)
-                .request_url(target)
+            let upstream = for_api.map_or(&self.config.upstream, |(_, upstream)| upstream);
+            (upstream, target)
         })
     }
 

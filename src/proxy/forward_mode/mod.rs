@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub use connect::serve_connection;
 pub use origins::{record_host, InterceptedOrigin, Origins};
 
+use super::upstream::Destination;
 use super::{ProxyState, Upstream};
 use crate::ca::CertAuthority;
 use crate::capture::ExchangeId;
@@ -216,12 +217,33 @@ impl ProxyState {
     ) -> reqwest::Url {
         match self.intercepted_origin(id) {
             Some(origin) => origin.request_url(target),
-            None => self.upstream_url(target, dialect),
+            None => {
+                let (upstream, target) = self.upstream_for(target, dialect);
+                upstream.request_url(target)
+            }
+        }
+    }
+
+    /// [`Self::url_for_exchange`] for the client that forwards the exchange.
+    pub(super) fn destination_for_exchange(
+        &self,
+        id: ExchangeId,
+        target: &str,
+        dialect: Dialect,
+    ) -> Destination {
+        match self.intercepted_origin(id) {
+            Some(origin) => origin.destination(target),
+            None => {
+                let (upstream, target) = self.upstream_for(target, dialect);
+                upstream.destination(target)
+            }
         }
     }
 
     /// The intercepted host exchange `id` (or the exchange it was resent from) was sent to.
+    /// Only forward mode intercepts hosts.
     pub(super) fn intercepted_origin(&self, id: ExchangeId) -> Option<Arc<Upstream>> {
+        self.config.forward.as_ref()?;
         self.resend_parents
             .ancestry(id)
             .find_map(|ancestor| self.origins.of(ancestor))
