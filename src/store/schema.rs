@@ -113,7 +113,14 @@ CREATE TABLE links (
 ) WITHOUT ROWID;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// v4: no index on `(session_id, failure_class)`. No query ever filtered on the class (the
+/// lists count failures per session, which the primary key's index serves as well), and the
+/// index cost every exchange's insert, and every finish written as an update, a B-tree write.
+const V4: &str = "
+DROP INDEX IF EXISTS exchanges_by_failure;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -198,5 +205,49 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .expect("version");
         assert_eq!(version, CURRENT_VERSION);
+    }
+
+    /// A v3 file loses the unused failure index and keeps its exchanges; the sessions list
+    /// still finds a session's exchanges by the primary key.
+    #[test]
+    fn a_version_3_file_drops_the_failure_index_and_keeps_its_rows() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("v3.sqlite");
+        let conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        conn.execute(
+            "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, state,
+                 request_body_len, request_headers, failure_class)
+             VALUES (1, 1, 0, 'POST', '/v1/messages', 'anthropic', 'complete', 0, '[]', 'http_4xx')",
+            [],
+        )
+        .expect("old row");
+
+        migrate(&conn, &path).expect("migrates");
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'exchanges'",
+            )
+            .expect("prepares")
+            .query_map([], |r| r.get(0))
+            .expect("queries")
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        assert!(
+            !indexes.iter().any(|name| name == "exchanges_by_failure"),
+            "{indexes:?}"
+        );
+        let failed: i64 = conn
+            .query_row(
+                "SELECT COUNT(failure_class) FROM exchanges WHERE session_id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the row survives");
+        assert_eq!(failed, 1);
     }
 }
