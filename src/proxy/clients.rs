@@ -19,7 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::reply::UpstreamReply;
 use super::transport_error::{IdleTimeout, TransportError};
-use super::upstream::Destination;
+use super::upstream::{takes_plain_client, Destination};
 use super::upstream_ca::UpstreamCa;
 
 /// How long an unused kept-alive upstream connection stays in either client's pool.
@@ -113,12 +113,6 @@ impl UpstreamClients {
             .map_err(|_| IdleTimeout)??;
         Ok(UpstreamReply::plain(reply, self.idle))
     }
-}
-
-/// A plain-http URL without credentials in it: reqwest turns a URL's user and password into
-/// a Basic `Authorization` header, which hyper-util's client does not, so those stay on reqwest.
-fn takes_plain_client(url: &reqwest::Url) -> bool {
-    url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
 }
 
 /// reqwest set up as the module doc says.

@@ -50,9 +50,7 @@ impl Upstream {
         if base.query().is_some() || base.fragment().is_some() {
             return Err(UpstreamUrlError::Extra(url.to_string()));
         }
-        let plain =
-            base.scheme() == "http" && base.username().is_empty() && base.password().is_none();
-        let plain_root = plain.then(|| {
+        let plain_root = takes_plain_client(&base).then(|| {
             let origin = base.origin().ascii_serialization();
             format!("{origin}{}", base.path().trim_end_matches('/'))
         });
@@ -118,6 +116,12 @@ impl Upstream {
             None => host.to_string(),
         }
     }
+}
+
+/// A plain-http URL without credentials in it: reqwest turns a URL's user and password into
+/// a Basic `Authorization` header, which hyper-util's client does not, so those stay on reqwest.
+pub(super) fn takes_plain_client(url: &reqwest::Url) -> bool {
+    url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
 }
 
 /// Whether URL parsing keeps `target` byte for byte: it begins with `/`, holds only bytes
