@@ -169,18 +169,24 @@ fn check_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
 mod tests {
     use super::*;
 
+    /// A database file as a release writing schema `version` left it.
+    fn file_at_version(version: usize) -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join(format!("v{version}.sqlite"));
+        let conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .expect("version");
+        (tmp, path, conn)
+    }
+
     /// A file written by the last release (v2) takes the new columns and table, and keeps
     /// what it held.
     #[test]
     fn a_version_2_file_is_brought_up_to_date_with_its_rows() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("v2.sqlite");
-        let conn = Connection::open(&path).expect("open");
-        for sql in &MIGRATIONS[..2] {
-            conn.execute_batch(sql).expect("old schema");
-        }
-        conn.pragma_update(None, "user_version", 2)
-            .expect("version");
+        let (_tmp, path, conn) = file_at_version(2);
         conn.execute(
             "INSERT INTO usage (session_id, id, input_tokens, output_tokens) VALUES (1, 1, 10, 2)",
             [],
@@ -211,14 +217,7 @@ mod tests {
     /// still finds a session's exchanges by the primary key.
     #[test]
     fn a_version_3_file_drops_the_failure_index_and_keeps_its_rows() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let path = tmp.path().join("v3.sqlite");
-        let conn = Connection::open(&path).expect("open");
-        for sql in &MIGRATIONS[..3] {
-            conn.execute_batch(sql).expect("old schema");
-        }
-        conn.pragma_update(None, "user_version", 3)
-            .expect("version");
+        let (_tmp, path, conn) = file_at_version(3);
         conn.execute(
             "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, state,
                  request_body_len, request_headers, failure_class)
