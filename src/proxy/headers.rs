@@ -19,8 +19,8 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 
 /// Removes hop-by-hop headers, including any that the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages carry none but `Connection`: one look at the names they do carry is
-    // cheaper than removing (hashing) every name of the list.
+    // Most replies carry none of them: one look at the names a message does carry is cheaper
+    // than removing (hashing) every name of the list.
     let present = |name: &HeaderName| HOP_BY_HOP.contains(name);
     if !headers.keys().any(present) {
         return;
