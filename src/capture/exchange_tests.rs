@@ -43,8 +43,22 @@ fn a_replys_usage_is_read_once_and_kept_with_the_record() {
         (Some(1200), Some(45))
     );
     // Every reader of the shared record, and a copy of it, gets the counts read the first time.
-    assert_eq!(record.clone().usage(), Some(usage));
-    assert_eq!(record.derived.usage.get(), Some(&Some(usage)));
+    // Read once: the record and every copy of it answer from what was read, not the body.
+    let mut copy = record.clone();
+    assert_eq!(
+        copy.derived.usage.get(),
+        Some(&Some(usage)),
+        "the copy holds it"
+    );
+    if let Some(response) = copy.response.as_mut() {
+        response.body =
+            Bytes::from_static(br#"{"usage":{"prompt_tokens":1,"completion_tokens":1}}"#);
+    }
+    assert_eq!(copy.usage(), Some(usage));
+    // A record built afresh from the same reply reads it again.
+    let fresh = ExchangeRecord::new(copy.start.clone(), copy.timing, copy.response, None);
+    assert_eq!(fresh.derived.usage.get(), None);
+    assert_eq!(fresh.usage().and_then(|u| u.input_tokens), Some(1));
 }
 
 #[test]
