@@ -14,6 +14,7 @@ use super::codec;
 use super::db::Store;
 use super::delta::DeltaReferences;
 use super::error::{SqliteContext, StoreError};
+use super::statements::{Sql, Statements};
 use super::write_tx::WriteTx;
 use super::SessionInfo;
 use crate::capture::{
@@ -61,7 +62,7 @@ impl Store {
     /// Stores a request as `in_flight`. A row that already exists (its finish arrived first)
     /// is left as it is.
     pub fn record_start(&self, start: &ExchangeStart) -> Result<(), StoreError> {
-        let written = insert_start(&self.conn, &self.references, start)
+        let written = insert_start(&mut Statements::new(&self.conn), &self.references, start)
             .during("record an exchange start", &self.path);
         self.forget_references_unless(written.is_ok());
         written
@@ -77,7 +78,7 @@ impl Store {
 
     fn write_finish_tx(&self, record: &ExchangeRecord) -> Result<(), StoreError> {
         let tx = self.write_tx("record an exchange")?;
-        write_finish(&tx, &self.references, record, true)
+        write_finish(&mut Statements::new(&tx), &self.references, record, true)
             .during("record an exchange", &self.path)?;
         tx.commit().during("record an exchange", &self.path)
     }
@@ -114,26 +115,29 @@ impl Store {
             })
             .collect();
         let tx = self.write_tx("record exchanges")?;
+        // The statements go back to the cache before the commit.
+        let mut statements = Statements::new(&tx);
         for event in events {
             let written = match event {
                 CaptureEvent::Started(start) if !finished.contains(&(start.session, start.id)) => {
-                    insert_start(&tx, &self.references, start)
+                    insert_start(&mut statements, &self.references, start)
                 }
                 CaptureEvent::Finished(record) => {
                     // A start in this batch was skipped above: no row to update yet.
                     let start_written = !started.contains(&(record.start.session, record.id()));
-                    write_finish(&tx, &self.references, record, start_written)
+                    write_finish(&mut statements, &self.references, record, start_written)
                 }
                 CaptureEvent::HoldEnded {
                     session,
                     id,
                     outcome,
-                } => write_hold_outcome(&tx, *session, *id, *outcome),
+                } => write_hold_outcome(&mut statements, *session, *id, *outcome),
                 CaptureEvent::RulesChanged { session, rules } => write_rules(&tx, *session, rules),
                 _ => Ok(()),
             };
             written.during("record exchanges", &self.path)?;
         }
+        drop(statements);
         tx.commit().during("record exchanges", &self.path)?;
         Ok(finished.len() as u64)
     }
@@ -144,18 +148,18 @@ impl Store {
 }
 
 fn insert_start(
-    conn: &Connection,
+    statements: &mut Statements<'_>,
     references: &RefCell<DeltaReferences>,
     start: &ExchangeStart,
 ) -> rusqlite::Result<()> {
-    insert_exchange(conn, references, start, None)
+    insert_exchange(statements, references, start, None)
 }
 
 /// Inserts an exchange's row: its request, and its `outcome` when it has finished (one
 /// statement instead of an insert and an update when the start and the finish are written
 /// together).
 fn insert_exchange(
-    conn: &Connection,
+    statements: &mut Statements<'_>,
     references: &RefCell<DeltaReferences>,
     start: &ExchangeStart,
     outcome: Option<&Outcome<'_>>,
@@ -172,19 +176,7 @@ fn insert_exchange(
     } else {
         ExchangeState::InFlight
     };
-    conn.prepare_cached(
-        "INSERT INTO exchanges (session_id, id, started_at_ms, method, uri, dialect, model,
-             state, origin, parent_id, rewrite_applied, original_request_len, request_body_len,
-             request_headers, request_body_codec, request_body, original_request_headers,
-             original_request_codec, original_request_body, request_body_ref,
-             status, failure_class, failure_message, first_byte_ms, duration_ms,
-             response_body_captured, response_body_len, response_headers, response_body_codec,
-             response_body, request_body_captured)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
-         ON CONFLICT (session_id, id) DO NOTHING",
-    )?
-    .execute(params![
+    statements.get(Sql::InsertExchange)?.execute(params![
         start.session.0,
         start.id.0,
         start.started_at_ms,
@@ -225,11 +217,7 @@ fn insert_exchange(
     }
     let lineage = &start.lineage;
     if lineage.repeats.is_some() || lineage.beneath.is_some() {
-        conn.prepare_cached(
-            "INSERT OR IGNORE INTO links (session_id, id, repeats_id, beneath_id)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![
+        statements.get(Sql::InsertLinks)?.execute(params![
             start.session.0,
             start.id.0,
             lineage.repeats.map(|id| id.0),
@@ -302,7 +290,7 @@ fn write_rules(
 
 /// Records how a held exchange was settled.
 fn write_hold_outcome(
-    conn: &Connection,
+    statements: &mut Statements<'_>,
     session: SessionId,
     id: ExchangeId,
     outcome: HoldOutcome,
@@ -311,11 +299,12 @@ fn write_hold_outcome(
         HoldOutcome::Delivered { from } => Some(from.0),
         _ => None,
     };
-    conn.prepare_cached(
-        "UPDATE exchanges SET hold_outcome = ?3, hold_delivered_from = ?4
-          WHERE session_id = ?1 AND id = ?2",
-    )?
-    .execute(params![session.0, id.0, outcome.as_str(), from])?;
+    statements.get(Sql::UpdateHoldOutcome)?.execute(params![
+        session.0,
+        id.0,
+        outcome.as_str(),
+        from
+    ])?;
     Ok(())
 }
 
@@ -323,32 +312,27 @@ fn write_hold_outcome(
 /// is updated, so the (often large) request body is compressed once, at its start; a row that
 /// turns out missing is inserted whole.
 fn write_finish(
-    conn: &Connection,
+    statements: &mut Statements<'_>,
     references: &RefCell<DeltaReferences>,
     record: &ExchangeRecord,
     start_written: bool,
 ) -> rusqlite::Result<()> {
     let outcome = Outcome::of(record);
-    if !start_written || update_outcome(conn, record, &outcome)? == 0 {
-        insert_exchange(conn, references, &record.start, Some(&outcome))?;
+    if !start_written || update_outcome(statements, record, &outcome)? == 0 {
+        insert_exchange(statements, references, &record.start, Some(&outcome))?;
     }
-    write_usage(conn, record)
+    write_usage(statements, record)
 }
 
 /// Records the tokens a successful LLM reply reported using, for the lists of past sessions.
-fn write_usage(conn: &Connection, record: &ExchangeRecord) -> rusqlite::Result<()> {
+fn write_usage(statements: &mut Statements<'_>, record: &ExchangeRecord) -> rusqlite::Result<()> {
     let Some(usage) = reply_usage(record) else {
         return Ok(());
     };
     if usage == Usage::default() {
         return Ok(());
     }
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO usage (session_id, id, input_tokens, output_tokens,
-             cache_read_tokens, cache_write_tokens)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
+    statements.get(Sql::InsertUsage)?.execute(params![
         record.start.session.0,
         record.id().0,
         usage.input_tokens,
@@ -369,18 +353,11 @@ fn reply_usage(record: &ExchangeRecord) -> Option<Usage> {
 }
 
 fn update_outcome(
-    conn: &Connection,
+    statements: &mut Statements<'_>,
     record: &ExchangeRecord,
     outcome: &Outcome<'_>,
 ) -> rusqlite::Result<usize> {
-    conn.prepare_cached(
-        "UPDATE exchanges SET status = ?3, state = ?4, failure_class = ?5, failure_message = ?6,
-             first_byte_ms = ?7, duration_ms = ?8, response_body_captured = ?9,
-             response_body_len = ?10, response_headers = ?11, response_body_codec = ?12,
-             response_body = ?13
-         WHERE session_id = ?1 AND id = ?2",
-    )?
-    .execute(params![
+    statements.get(Sql::UpdateOutcome)?.execute(params![
         record.start.session.0,
         record.id().0,
         outcome.status,

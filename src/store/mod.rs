@@ -20,6 +20,7 @@ mod query;
 mod query_requests;
 mod recover;
 mod schema;
+mod statements;
 mod write_tx;
 mod writer_thread;
 
