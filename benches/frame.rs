@@ -19,7 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use llmscope::analysis::PriceTable;
 use llmscope::capture::{
     CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord, ExchangeStart, Failure,
-    FailureClass, SessionId, Timing,
+    FailureClass, HeaderList, SessionId, Timing,
 };
 use llmscope::llm::{Dialect, Usage};
 use llmscope::tui::{self, App, AppEvent, ConversationBook, ExchangeRow, StatusInfo};
@@ -61,12 +61,12 @@ fn start(id: u64, body: Bytes) -> ExchangeStart {
             } else {
                 "/v1/chat/completions".into()
             },
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("authorization".into(), "<redacted>".into()),
+            headers: HeaderList::from([
+                ("content-type", "application/json"),
+                ("authorization", "<redacted>"),
                 // Conversations of 40 turns, grouped by the agent's session header.
-                ("x-session-id".into(), format!("ses_{}", id / 40)),
-            ],
+                ("x-session-id", &format!("ses_{}", id / 40)),
+            ]),
             body,
         },
         lineage: Default::default(),
@@ -88,7 +88,7 @@ fn record(start: ExchangeStart, rng: &mut Rng, reply: Bytes) -> ExchangeRecord {
         start: Arc::new(start),
         response: Some(CapturedResponse {
             status,
-            headers: vec![("content-type".into(), "text/event-stream".into())],
+            headers: HeaderList::from([("content-type", "text/event-stream")]),
             body: reply,
             body_len,
         }),

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use llmscope::capture::{
     CaptureBus, CaptureEvent, CapturedRequest, CapturedResponse, ExchangeId, ExchangeRecord,
-    ExchangeStart, SessionId, Timing,
+    ExchangeStart, HeaderList, SessionId, Timing,
 };
 use llmscope::llm::Dialect;
 use llmscope::store::{spawn_writer, SessionInfo, Store};
@@ -42,18 +42,15 @@ fn start(session: SessionId, id: u64, body: Bytes) -> ExchangeStart {
         request: CapturedRequest {
             method: "POST".into(),
             uri: "/v1/chat/completions".into(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("authorization".into(), "<redacted>".into()),
+            headers: HeaderList::from([
+                ("content-type", "application/json"),
+                ("authorization", "<redacted>"),
                 (
-                    "user-agent".into(),
-                    "opencode/1.18.33 ai-sdk/provider-utils/4.0.23 runtime/bun/1.3.14".into(),
+                    "user-agent",
+                    "opencode/1.18.33 ai-sdk/provider-utils/4.0.23 runtime/bun/1.3.14",
                 ),
-                (
-                    "x-session-id".into(),
-                    "ses_df0417ee6ffeKJjh4bhqhUEk7D".into(),
-                ),
-            ],
+                ("x-session-id", "ses_df0417ee6ffeKJjh4bhqhUEk7D"),
+            ]),
             body,
         },
         lineage: Default::default(),
@@ -78,7 +75,7 @@ fn finished(start: Arc<ExchangeStart>, reply: Bytes, sse: bool) -> ExchangeRecor
         start,
         response: Some(CapturedResponse {
             status: 200,
-            headers: vec![("content-type".into(), content_type.into())],
+            headers: HeaderList::from([("content-type", content_type)]),
             body: reply,
             body_len,
         }),

@@ -11,7 +11,7 @@ use std::path::Path;
 use bytes::Bytes;
 use common::recorder::{Recorder, Stream};
 use common::{chat_body, client, json, WAIT};
-use llmscope::capture::{CaptureEvent, ExchangeId, HoldOutcome, Subscription};
+use llmscope::capture::{CaptureEvent, ExchangeId, HeaderList, HoldOutcome, Subscription};
 use llmscope::mock::MockUpstream;
 use llmscope::proxy::ResendRequest;
 use llmscope::remote::wire::Hello;
@@ -144,10 +144,10 @@ async fn a_second_process_sees_the_session_live_and_fixes_a_held_failure() {
     let fixed = ResendRequest {
         method: "POST".into(),
         uri: CHAT.into(),
-        headers: vec![
-            ("authorization".into(), "Bearer <redacted>".into()),
-            ("content-type".into(), "application/json".into()),
-        ],
+        headers: HeaderList::from([
+            ("authorization", "Bearer <redacted>"),
+            ("content-type", "application/json"),
+        ]),
         body: Bytes::from(chat_body("mock-ok", false)),
     };
     let child = tokio::time::timeout(WAIT, control.resend(held, &fixed))
@@ -317,10 +317,10 @@ async fn record_intercepts_and_an_attached_screen_sends_the_edited_request_on() 
     let edited = ResendRequest {
         method: "POST".into(),
         uri: CHAT.into(),
-        headers: vec![
-            ("authorization".into(), "Bearer <redacted>".into()),
-            ("content-type".into(), "application/json".into()),
-        ],
+        headers: HeaderList::from([
+            ("authorization", "Bearer <redacted>"),
+            ("content-type", "application/json"),
+        ]),
         body: Bytes::from(chat_body("mock-ok", false)),
     };
     let released = tokio::time::timeout(

@@ -71,13 +71,7 @@ fn assert_recorded_as_received(
         request.uri,
         "/v1/chat/completions?trace=on&api_key=<redacted>"
     );
-    let header = |name: &str| {
-        request
-            .headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let header = |name: &str| request.headers.value(name);
     assert_eq!(header("authorization"), Some("Bearer <redacted>"));
     assert_eq!(header("x-portkey-virtual-key"), Some("<redacted>"));
     assert_eq!(header("content-type"), Some("application/json"));
@@ -90,11 +84,7 @@ fn assert_recorded_as_received(
         "the record holds the agent's reply"
     );
     assert_eq!(response.body_len, received.body.len() as u64);
-    let recorded_type = response
-        .headers
-        .iter()
-        .find(|(n, _)| n == "content-type")
-        .map(|(_, v)| v.clone());
+    let recorded_type = response.headers.value("content-type").map(str::to_string);
     assert_eq!(recorded_type, received.content_type);
     assert!(record.failure.is_none(), "{:?}", record.failure);
 }

@@ -15,7 +15,7 @@ use common::recorder::{Recorder, Stream};
 use common::tls::{TestCa, TlsFront};
 use common::{chat_body, json, load_exchanges, Harness, WAIT};
 use llmscope::ca::CertAuthority;
-use llmscope::capture::{CaptureEvent, ExchangeId, FailureClass};
+use llmscope::capture::{CaptureEvent, ExchangeId, FailureClass, HeaderList};
 use llmscope::mock::MockUpstream;
 use llmscope::proxy::{ForwardMode, ResendRequest, UpstreamCa};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -185,13 +185,8 @@ async fn the_real_binary_records_an_intercepted_host_decrypted_and_tunnels_other
     );
     let response = String::from_utf8_lossy(&record.response.as_ref().expect("reply").body);
     assert!(response.contains("chat.completion"), "{response}");
-    let auth = record
-        .start
-        .request
-        .headers
-        .iter()
-        .find(|(n, _)| n == "authorization");
-    assert_eq!(auth.map(|(_, v)| v.as_str()), Some("Bearer <redacted>"));
+    let auth = record.start.request.headers.value("authorization");
+    assert_eq!(auth, Some("Bearer <redacted>"));
 }
 
 async fn forward_harness(host: &LocalLlmHost, data: &Path, hold: bool) -> Harness {
@@ -233,10 +228,10 @@ async fn a_held_failure_on_an_intercepted_host_is_resent_to_that_host_and_the_ag
     let fixed = ResendRequest {
         method: "POST".into(),
         uri: "/v1/chat/completions".into(),
-        headers: vec![
-            ("authorization".into(), "Bearer <redacted>".into()),
-            ("content-type".into(), "application/json".into()),
-        ],
+        headers: HeaderList::from([
+            ("authorization", "Bearer <redacted>"),
+            ("content-type", "application/json"),
+        ]),
         body: Bytes::from(chat_body("mock-ok", false)),
     };
     let child = h.control.resend(held, fixed).expect("resend starts");
@@ -250,9 +245,8 @@ async fn a_held_failure_on_an_intercepted_host_is_resent_to_that_host_and_the_ag
         .start
         .request
         .headers
-        .iter()
-        .find(|(name, _)| name == "host")
-        .map(|(_, host)| host.clone());
+        .value("host")
+        .map(str::to_string);
     let port = host.front.addr.port();
     assert_eq!(
         recorded_host,
@@ -314,7 +308,7 @@ async fn a_client_that_does_not_trust_the_ca_fails_its_handshake_and_llmscope_re
     let again = ResendRequest {
         method: record.start.request.method.clone(),
         uri: record.start.request.uri.clone(),
-        headers: Vec::new(),
+        headers: HeaderList::new(),
         body: Bytes::new(),
     };
     let refused = h

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{client, files_under, json, Harness};
-use llmscope::capture::{CaptureEvent, FailureClass};
+use llmscope::capture::{CaptureEvent, FailureClass, HeaderList};
 use llmscope::llm::{decode_response, diagnose, DiagnosisKind, Dialect, Usage};
 use llmscope::mock::MockUpstream;
 use llmscope::proxy::{ResendRequest, Upstream};
@@ -42,11 +42,7 @@ async fn send(h: &Harness, path: &str, body: String) -> reqwest::Response {
 /// The stored reply read as Gemini, as the screen reads it.
 fn stored_reply(stored: &StoredExchange) -> llmscope::llm::DecodedResponse {
     let response = stored.record.response.as_ref().expect("a reply");
-    let content_type = response
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.as_str());
+    let content_type = response.headers.value("content-type");
     decode_response(stored.record.start.dialect, content_type, &response.body).expect("decodes")
 }
 
@@ -292,7 +288,7 @@ async fn a_held_gemini_call_is_fixed_by_resending_to_another_models_path() {
             ResendRequest {
                 method: "POST".into(),
                 uri: recorded.into(),
-                headers: vec![("content-type".into(), "application/json".into())],
+                headers: HeaderList::from([("content-type", "application/json")]),
                 body: Bytes::from(body(false)),
             },
         )

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{chat_body, client, json, Harness};
-use llmscope::capture::{CaptureEvent, ExchangeId, FailureClass, HoldOutcome, Origin};
+use llmscope::capture::{CaptureEvent, ExchangeId, FailureClass, HeaderList, HoldOutcome, Origin};
 use llmscope::proxy::ResendRequest;
 
 const CHAT: &str = "/v1/chat/completions";
@@ -52,10 +52,10 @@ fn fixed(stream: bool) -> ResendRequest {
     ResendRequest {
         method: "POST".into(),
         uri: CHAT.into(),
-        headers: vec![
-            ("authorization".into(), "Bearer <redacted>".into()),
-            ("content-type".into(), "application/json".into()),
-        ],
+        headers: HeaderList::from([
+            ("authorization", "Bearer <redacted>"),
+            ("content-type", "application/json"),
+        ]),
         body: Bytes::from(chat_body("mock-ok", stream)),
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{chat_body, client, json, Harness};
-use llmscope::capture::{CaptureEvent, ExchangeId, ExchangeStart, FailureClass};
+use llmscope::capture::{CaptureEvent, ExchangeId, ExchangeStart, FailureClass, HeaderList};
 use llmscope::proxy::{InterceptPattern, ResendRequest};
 
 const CHAT: &str = "/v1/chat/completions";
@@ -50,10 +50,10 @@ fn edited(model: &str) -> ResendRequest {
     ResendRequest {
         method: "POST".into(),
         uri: CHAT.into(),
-        headers: vec![
-            ("authorization".into(), "Bearer <redacted>".into()),
-            ("content-type".into(), "application/json".into()),
-        ],
+        headers: HeaderList::from([
+            ("authorization", "Bearer <redacted>"),
+            ("content-type", "application/json"),
+        ]),
         body: Bytes::from(chat_body(model, false)),
     }
 }
@@ -215,7 +215,7 @@ async fn a_bad_edited_header_is_refused_and_the_request_stays_intercepted() {
     let agent = agent_request(&h, CHAT, chat_body("mock-ok", false));
     let id = next_intercepted(&mut h).await.id;
     let mut bad = edited("mock-ok");
-    bad.headers.push(("bad name".into(), "x".into()));
+    bad.headers.push("bad name", "x");
     assert!(h.control.release_intercepted(id, Some(bad)).is_err());
     assert_eq!(h.control.intercepted().len(), 1);
     assert_eq!(h.control.release_intercepted(id, None), Ok(true));

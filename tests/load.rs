@@ -200,9 +200,8 @@ async fn run_load(requests: usize, connections: usize, fault_every: usize) -> Fi
             .start
             .request
             .headers
-            .iter()
-            .find(|(name, _)| name == "x-load-id")
-            .and_then(|(_, v)| v.parse().ok())
+            .value("x-load-id")
+            .and_then(|v| v.parse().ok())
             .expect("load id recorded");
         let class = exchange.record.failure.as_ref().map(|f| f.class);
         assert!(

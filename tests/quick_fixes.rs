@@ -12,6 +12,7 @@ mod common;
 #[path = "quick_fixes/corpus.rs"]
 mod corpus;
 
+use llmscope::capture::HeaderList;
 use llmscope::fix::{apply_fix, suggest_fixes, EditableRequest, FixContext, QuickFix};
 use llmscope::llm::{diagnose, error_object_message, Dialect};
 use llmscope::mock::{LIMIT_HEADER, VALIDATE_HEADER};
@@ -47,27 +48,22 @@ fn path(dialect: Dialect) -> &'static str {
     }
 }
 
-fn headers(case: &Case) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        (VALIDATE_HEADER.to_string(), case.check.to_string()),
-    ];
+fn headers(case: &Case) -> HeaderList {
+    let mut headers = HeaderList::from([
+        ("content-type", "application/json"),
+        (VALIDATE_HEADER, case.check),
+    ]);
     if let Some(limit) = case.limit {
-        headers.push((LIMIT_HEADER.to_string(), limit.to_string()));
+        headers.push(LIMIT_HEADER, &limit.to_string());
     }
     // That case is about the header's absence.
     if case.dialect == Dialect::Anthropic && case.check != "anthropic-version-required" {
-        headers.push(("anthropic-version".to_string(), "2023-06-01".to_string()));
+        headers.push("anthropic-version", "2023-06-01");
     }
     headers
 }
 
-async fn send(
-    h: &Harness,
-    dialect: Dialect,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> (u16, Vec<u8>) {
+async fn send(h: &Harness, dialect: Dialect, headers: &HeaderList, body: &[u8]) -> (u16, Vec<u8>) {
     let mut request = client().post(h.url(path(dialect))).body(body.to_vec());
     for (name, value) in headers {
         request = request.header(name, value);

@@ -35,13 +35,7 @@ async fn secret_headers_are_forwarded_but_never_written_to_disk() {
         );
     }
     let live = h.next_finished().await;
-    let auth = live
-        .start
-        .request
-        .headers
-        .iter()
-        .find(|(n, _)| n == "authorization")
-        .map(|(_, v)| v.as_str());
+    let auth = live.start.request.headers.value("authorization");
     assert_eq!(auth, Some("Bearer <redacted>"));
 
     let (stored, dir) = h.stop_and_load().await;
@@ -372,12 +366,7 @@ async fn an_upstreams_session_cookie_reaches_the_agent_but_the_record_keeps_it_r
     );
     let record = h.next_finished().await;
     let recorded = &record.response.as_ref().expect("a reply").headers;
-    let value = |name: &str| {
-        recorded
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let value = |name: &str| recorded.value(name);
     assert_eq!(value("set-cookie"), Some("<redacted>"));
     assert_eq!(
         value("x-ratelimit-remaining-tokens"),

@@ -77,7 +77,7 @@ async fn headers_over_64_kb_reach_the_agent_intact() {
     let recorded: usize = response
         .headers
         .iter()
-        .filter(|(name, _)| name == "x-mock-filler")
+        .filter(|(name, _)| *name == "x-mock-filler")
         .map(|(_, v)| v.len())
         .sum();
     assert_eq!(recorded, 80 * 1024, "the record keeps the whole head");
@@ -172,7 +172,7 @@ async fn with_exact_replies_a_body_shorter_than_its_content_length_reaches_the_a
     let declared: u64 = response
         .headers
         .iter()
-        .find(|(name, _)| name == "content-length")
+        .find(|(name, _)| *name == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .expect("Content-Length recorded");
     assert_eq!(

@@ -32,7 +32,7 @@ mod tests {
     use super::*;
 
     fn named(user_agent: &str) -> String {
-        agent_name(&vec![("user-agent".to_string(), user_agent.to_string())])
+        agent_name(&HeaderList::from([("user-agent", user_agent.to_string())]))
     }
 
     #[test]
@@ -47,6 +47,6 @@ mod tests {
         );
         assert_eq!(named("OpenAI/Python 1.109.1"), "the openai SDK");
         assert_eq!(named("curl/8.5.0"), "curl");
-        assert_eq!(agent_name(&Vec::new()), "the agent");
+        assert_eq!(agent_name(&HeaderList::new()), "the agent");
     }
 }

@@ -1,3 +1,4 @@
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -54,10 +55,10 @@ fn turn(id: u64, session: &str, model: &str, messages: usize, prompt: u64) -> Ex
     let body = serde_json::json!({"model": model, "messages": messages}).to_string();
     let mut start = agent_start(id, "/v1/chat/completions", &body);
     start.model = Some(model.to_string());
-    start.request.headers = vec![
-        ("user-agent".into(), "opencode/1.18.33".into()),
-        ("x-session-id".into(), session.into()),
-    ];
+    start.request.headers = HeaderList::from([
+        ("user-agent", "opencode/1.18.33"),
+        ("x-session-id", session),
+    ]);
     let reply = serde_json::json!({
         "choices": [{"message": {"role": "assistant", "content": "ok"}}],
         "usage": {"prompt_tokens": prompt, "completion_tokens": 10}
@@ -68,7 +69,7 @@ fn turn(id: u64, session: &str, model: &str, messages: usize, prompt: u64) -> Ex
         timing: Default::default(),
         response: Some(CapturedResponse {
             status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: HeaderList::from([("content-type", "application/json")]),
             body_len: reply.len() as u64,
             body: Bytes::from(reply),
         }),

@@ -31,7 +31,7 @@ fn without_session_headers(mut records: Vec<ExchangeRecord>) -> Vec<ExchangeReco
         start
             .request
             .headers
-            .retain(|(name, _)| !name.to_ascii_lowercase().contains("session"));
+            .retain(|_, name, _| !name.to_ascii_lowercase().contains("session"));
     }
     records
 }
@@ -126,7 +126,7 @@ fn a_resend_joins_the_conversation_it_was_resent_from() {
         conversations.observe(record.id(), &shape(record), None);
     }
     // An edited resend of #4 with a different body: its parent decides.
-    let edited = RequestShape::of("/v1/chat/completions", &Vec::new(), None);
+    let edited = RequestShape::of("/v1/chat/completions", &HeaderList::new(), None);
     let id = conversations.observe(ExchangeId(8), &edited, Some(ExchangeId(4)));
     assert_eq!(conversations.of(ExchangeId(4)).map(|c| c.id), Some(id));
     // Filing an exchange twice changes nothing.

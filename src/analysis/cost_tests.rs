@@ -7,7 +7,7 @@ use crate::llm::reply_usage;
 
 fn tokens(record: &ExchangeRecord) -> Option<Tokens> {
     let response = record.response.as_ref()?;
-    let content_type = response.headers.first().map(|(_, v)| v.as_str());
+    let content_type = response.headers.first().map(|(_, v)| v);
     let usage = reply_usage(record.start.dialect, content_type, &response.body)?;
     Some(Tokens::from_usage(record.start.dialect, &usage))
 }

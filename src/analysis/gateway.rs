@@ -99,6 +99,7 @@ mod tests {
 
     use super::*;
     use crate::capture::test_fixtures::{agent_start, failed};
+    use crate::capture::HeaderList;
     use crate::capture::{CapturedResponse, Failure};
 
     fn record(
@@ -113,7 +114,7 @@ mod tests {
         let mut record = failed(start, failure);
         record.response = status.map(|status| CapturedResponse {
             status,
-            headers: vec![("x-litellm-version".into(), "1.74.0".into())],
+            headers: HeaderList::from([("x-litellm-version", "1.74.0")]),
             body: Bytes::new(),
             body_len: 0,
         });

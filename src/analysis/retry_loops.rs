@@ -150,11 +150,12 @@ mod tests {
     use super::*;
     use crate::capture::test_fixtures::{agent_start, failed};
     use crate::capture::Failure;
+    use crate::capture::HeaderList;
 
     fn record(id: u64, at_s: i64, repeats: Option<u64>, class: FailureClass) -> ExchangeRecord {
         let mut start = agent_start(id, "/v1/chat/completions", "{}");
         start.started_at_ms = at_s * 1000;
-        start.request.headers = vec![("user-agent".into(), "opencode/1.18.33".into())];
+        start.request.headers = HeaderList::from([("user-agent", "opencode/1.18.33")]);
         start.lineage.repeats = repeats.map(ExchangeId);
         let message = match class {
             FailureClass::RetryLoopStopped => "llmscope: stopped a retry loop",

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::classify::Failure;
+use super::HeaderList;
 use crate::llm::{reply_usage, Dialect, Usage};
 
 /// Identifies one llmscope run (one proxy process, or one `open` of the past).
@@ -28,10 +29,6 @@ impl fmt::Display for ExchangeId {
         write!(f, "#{}", self.0)
     }
 }
-
-/// Header names and values in wire order, duplicates kept. Values that are not UTF-8 are
-/// stored lossily: the record is for reading, the wire copy is forwarded untouched.
-pub type HeaderList = Vec<(String, String)>;
 
 /// The request as the agent sent it (secret headers already redacted).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,11 +284,7 @@ impl ExchangeRecord {
         if !readable {
             return None;
         }
-        let content_type = response
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-            .map(|(_, value)| value.as_str());
+        let content_type = response.headers.value("content-type");
         reply_usage(self.start.dialect, content_type, &response.body)
     }
 }

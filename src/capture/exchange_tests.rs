@@ -23,7 +23,7 @@ fn provider_targets_name_the_provider_and_the_path_it_sees() {
 fn answered(body: &str, failure: Option<Failure>) -> ExchangeRecord {
     let response = CapturedResponse {
         status: 200,
-        headers: vec![("content-type".into(), "application/json".into())],
+        headers: HeaderList::from([("content-type", "application/json")]),
         body: Bytes::from(body.to_string()),
         body_len: body.len() as u64,
     };

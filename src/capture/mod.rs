@@ -6,6 +6,7 @@
 mod bus;
 mod classify;
 mod exchange;
+mod headers;
 mod redact;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
@@ -14,9 +15,10 @@ pub use bus::{BusStats, CaptureBus, Interest, Subscription, Tap};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
     provider_target, CaptureEvent, CapturedRequest, CapturedResponse, Derived, ExchangeId,
-    ExchangeRecord, ExchangeStart, ExchangeState, HeaderList, HoldOutcome, Lineage, Origin,
-    Rewrite, SessionId, Timing, PROVIDER_PREFIX,
+    ExchangeRecord, ExchangeStart, ExchangeState, HoldOutcome, Lineage, Origin, Rewrite, SessionId,
+    Timing, PROVIDER_PREFIX,
 };
+pub use headers::HeaderList;
 pub use redact::{
     form_decode, has_secret_param, is_credential_header, is_secret_header, is_secret_param,
     redact_headers, redact_target, redacted_value, REDACTED,

@@ -55,18 +55,16 @@ fn names_a_secret(name: &[u8]) -> bool {
 
 /// Returns the headers with every secret value replaced. An auth scheme (`Bearer`, `Basic`)
 /// is kept because it helps when reading a capture and reveals nothing.
-pub fn redact_headers(headers: HeaderList) -> HeaderList {
-    headers
-        .into_iter()
-        .map(|(name, value)| {
-            if is_secret_header(&name) {
-                let redacted = redacted_value(&value);
-                (name, redacted)
-            } else {
-                (name, value)
-            }
-        })
-        .collect()
+pub fn redact_headers(headers: &HeaderList) -> HeaderList {
+    let mut redacted = HeaderList::with_capacity(headers.len(), 0);
+    for (name, value) in headers {
+        if is_secret_header(name) {
+            redacted.push(name, &redacted_value(value));
+        } else {
+            redacted.push(name, value);
+        }
+    }
+    redacted
 }
 
 /// Query parameter names that carry credentials: the header rule (`api_key`, `access_token`,
@@ -165,20 +163,26 @@ mod tests {
 
     #[test]
     fn bearer_token_keeps_scheme_only() {
-        let out = redact_headers(vec![h("Authorization", "Bearer sk-live-123")]);
-        assert_eq!(out, vec![h("Authorization", "Bearer <redacted>")]);
+        let out = redact_headers(&HeaderList::from([h(
+            "Authorization",
+            "Bearer sk-live-123",
+        )]));
+        assert_eq!(
+            out,
+            HeaderList::from([h("Authorization", "Bearer <redacted>")])
+        );
     }
 
     #[test]
     fn api_key_headers_and_cookies_are_redacted() {
-        let out = redact_headers(vec![
+        let out = redact_headers(&HeaderList::from([
             h("x-api-key", "sk-ant-1"),
             h("api-key", "azure-1"),
             h("Cookie", "session=abc"),
             h("X-Custom-Token", "t0k"),
             h("content-type", "application/json"),
-        ]);
-        let values: Vec<_> = out.iter().map(|(_, v)| v.as_str()).collect();
+        ]));
+        let values: Vec<_> = out.iter().map(|(_, v)| v).collect();
         assert_eq!(
             values,
             [REDACTED, REDACTED, REDACTED, REDACTED, "application/json"]

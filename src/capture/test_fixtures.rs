@@ -1,6 +1,7 @@
 //! An agent's request as the proxy captures it, for the tests of the layers that read records
 //! (analysis, proxy, fix): one place that knows every field of an [`ExchangeStart`].
 
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -21,7 +22,7 @@ pub(crate) fn agent_start(id: u64, uri: &str, body: &str) -> ExchangeStart {
         request: CapturedRequest {
             method: "POST".into(),
             uri: uri.into(),
-            headers: Vec::new(),
+            headers: HeaderList::new(),
             body: Bytes::from(body.to_string()),
         },
         lineage: Default::default(),
@@ -101,7 +102,7 @@ fn fixture_record(id: u64, exchange: &serde_json::Value) -> ExchangeRecord {
         },
         response: Some(super::CapturedResponse {
             status: response["status"].as_u64().unwrap_or(200) as u16,
-            headers: vec![("content-type".into(), text(&response["content_type"]))],
+            headers: HeaderList::from([("content-type", text(&response["content_type"]))]),
             body_len: reply.len() as u64,
             body: Bytes::from(reply),
         }),

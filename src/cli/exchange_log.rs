@@ -271,6 +271,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::{is_one_two_five, push_exchange_line, LocalSeconds};
+    use crate::capture::HeaderList;
     use crate::capture::{
         CapturedResponse, ExchangeId, ExchangeRecord, Failure, FailureClass, Lineage, Rewrite,
         Timing,
@@ -324,7 +325,7 @@ mod tests {
             },
             response: Some(CapturedResponse {
                 status: 502,
-                headers: Vec::new(),
+                headers: HeaderList::new(),
                 body: Default::default(),
                 body_len: 3 << 20,
             }),

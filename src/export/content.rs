@@ -18,10 +18,7 @@ const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The first value of a header, by case-insensitive name.
 pub(super) fn header<'a>(headers: &'a HeaderList, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.value(name)
 }
 
 /// `postData` for a request body; `None` when there is no body.
@@ -198,10 +195,7 @@ mod tests {
 
     #[test]
     fn binary_request_body_is_base64_flagged_outside_the_spec_fields() {
-        let headers = vec![(
-            "content-type".to_string(),
-            "application/octet-stream".to_string(),
-        )];
+        let headers = HeaderList::from([("content-type", "application/octet-stream")]);
         let post = post_data(&headers, &[0, 159, 146, 150]).expect("a body");
         assert_eq!(post["text"], "AJ+Slg==");
         assert_eq!(post["_encoding"], "base64");

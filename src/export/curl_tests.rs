@@ -1,3 +1,4 @@
+use crate::capture::HeaderList;
 use std::process::Command;
 
 use bytes::Bytes;
@@ -94,13 +95,13 @@ fn bearer_key_becomes_openai_api_key_placeholder() {
 #[test]
 fn placeholders_follow_the_dialect_and_header() {
     let command = command_for("/v1/messages", |e| {
-        e.request.headers = vec![
-            ("Authorization".into(), "Bearer <redacted>".into()),
-            ("x-api-key".into(), "<redacted>".into()),
-            ("api-key".into(), "<redacted>".into()),
-            ("X-Custom-Token".into(), "<redacted>".into()),
-            ("Cookie".into(), "session=<redacted>".into()),
-        ];
+        e.request.headers = HeaderList::from([
+            ("Authorization", "Bearer <redacted>"),
+            ("x-api-key", "<redacted>"),
+            ("api-key", "<redacted>"),
+            ("X-Custom-Token", "<redacted>"),
+            ("Cookie", "session=<redacted>"),
+        ]);
     });
     for expected in [
         r#"-H "Authorization: Bearer $ANTHROPIC_API_KEY""#,
@@ -120,10 +121,10 @@ fn placeholders_follow_the_dialect_and_header() {
 #[test]
 fn secret_header_is_a_placeholder_even_when_the_record_was_not_redacted() {
     let command = command_for("/v1/chat/completions", |e| {
-        e.request.headers = vec![
-            ("authorization".into(), "Bearer sk-PLANTED".into()),
-            ("x-goog-api-key".into(), "AIza-PLANTED".into()),
-        ];
+        e.request.headers = HeaderList::from([
+            ("authorization", "Bearer sk-PLANTED"),
+            ("x-goog-api-key", "AIza-PLANTED"),
+        ]);
     });
     assert!(!command.contains("PLANTED"), "{command}");
     assert!(command.contains("$GEMINI_API_KEY"), "{command}");
@@ -166,10 +167,10 @@ fn a_gemini_stream_gets_no_buffering_and_its_key_variable() {
     let command = command_for(
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
         |e| {
-            e.request.headers = vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-goog-api-key".into(), "<redacted>".into()),
-            ];
+            e.request.headers = HeaderList::from([
+                ("content-type", "application/json"),
+                ("x-goog-api-key", "<redacted>"),
+            ]);
             set_body(
                 e,
                 br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
@@ -209,14 +210,10 @@ fn method_flag_only_when_curl_would_not_imply_it() {
 #[test]
 fn host_length_and_hop_by_hop_headers_are_left_to_curl() {
     let command = command_for("/v1/chat/completions", |e| {
-        e.request
-            .headers
-            .push(("Connection".into(), "keep-alive".into()));
-        e.request
-            .headers
-            .push(("Accept-Encoding".into(), "gzip, br".into()));
-        e.request.headers.push(("x-empty".into(), String::new()));
-        e.request.headers.push(("x-note".into(), "Bob's".into()));
+        e.request.headers.push("Connection", "keep-alive");
+        e.request.headers.push("Accept-Encoding", "gzip, br");
+        e.request.headers.push("x-empty", "");
+        e.request.headers.push("x-note", "Bob's");
     });
     let (args, _) = run_with_fake_curl(&command, &[]);
     assert!(!args
@@ -242,9 +239,7 @@ fn binary_body_is_read_from_a_file_the_reader_saves() {
 #[test]
 fn a_forward_mode_exchange_replays_against_the_host_it_was_sent_to() {
     let command = command_for("/v1/messages?beta=true", |e| {
-        e.request
-            .headers
-            .push(("host".into(), "api.anthropic.com".into()));
+        e.request.headers.push("host", "api.anthropic.com");
     });
     let (args, _) = run_with_fake_curl(&command, &[]);
     assert!(
@@ -275,10 +270,7 @@ fn a_session_that_sent_some_apis_elsewhere_replays_against_its_main_upstream_and
     );
     let forward = {
         let mut start = start(2, "/v1/messages");
-        start
-            .request
-            .headers
-            .push(("host".into(), "api.anthropic.com".into()));
+        start.request.headers.push("host", "api.anthropic.com");
         finished(start, 200, Vec::new())
     };
     let command = curl_command("forward proxy", &forward);

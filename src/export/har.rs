@@ -155,19 +155,20 @@ fn response(record: &ExchangeRecord, state: ExchangeState) -> Value {
 /// The agent's headers as they went upstream: the proxy sends `Host` for the URL, not the
 /// agent's (which names llmscope's listen address).
 fn request_headers(list: &HeaderList, authority: &str) -> Value {
-    let mut list = list.clone();
-    for (name, value) in &mut list {
-        if name.eq_ignore_ascii_case("host") {
-            *value = authority.to_string();
-        }
-    }
+    let list: HeaderList = list
+        .iter()
+        .map(|(name, value)| match name.eq_ignore_ascii_case("host") {
+            true => (name, authority),
+            false => (name, value),
+        })
+        .collect();
     headers(&list)
 }
 
 /// Headers as HAR name/value pairs, redacted again in case the record was not.
 fn headers(list: &HeaderList) -> Value {
-    redact_headers(list.clone())
-        .into_iter()
+    redact_headers(list)
+        .iter()
         .map(|(name, value)| json!({ "name": name, "value": value }))
         .collect()
 }
@@ -266,10 +267,7 @@ mod tests {
         assert_eq!(request["postData"]["mimeType"], "application/json");
         // A forward-mode record keeps its host: that is where its request went.
         let mut forward = start(2, "/v1/messages");
-        forward
-            .request
-            .headers
-            .push(("host".into(), "api.anthropic.com".into()));
+        forward.request.headers.push("host", "api.anthropic.com");
         let record = finished(forward, 200, Vec::new());
         let forwarded = &har_of(&[stored(record)])["log"]["entries"][0]["request"];
         assert_eq!(forwarded["url"], "https://api.anthropic.com/v1/messages");
@@ -291,10 +289,8 @@ mod tests {
         let mut raw = start(1, "/v1/chat/completions?key=AIza-PLANTED");
         raw.request
             .headers
-            .push(("Authorization".into(), "Bearer sk-PLANTED".into()));
-        raw.request
-            .headers
-            .push(("x-api-key".into(), "sk-ant-PLANTED".into()));
+            .push("Authorization", "Bearer sk-PLANTED");
+        raw.request.headers.push("x-api-key", "sk-ant-PLANTED");
         let text = har_of(&[stored(finished(raw, 200, Vec::new()))]).to_string();
         assert!(!text.contains("PLANTED"), "{text}");
         assert!(text.contains("Bearer <redacted>"));
@@ -304,7 +300,7 @@ mod tests {
     fn binary_reply_body_is_base64_with_its_encoding() {
         let mut record = finished(start(1, "/v1/files/x"), 200, vec![0xff, 0x00, 0xfe]);
         if let Some(reply) = &mut record.response {
-            reply.headers = vec![("content-type".into(), "application/octet-stream".into())];
+            reply.headers = HeaderList::from([("content-type", "application/octet-stream")]);
         }
         let content = &har_of(&[stored(record)])["log"]["entries"][0]["response"]["content"];
         assert_eq!(content["encoding"], "base64");

@@ -1,5 +1,6 @@
 //! Exchanges shaped like what the proxy records, for the exporters' tests.
 
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -39,11 +40,11 @@ pub(super) fn start(id: u64, uri: &str) -> ExchangeStart {
         request: CapturedRequest {
             method: "POST".into(),
             uri: uri.into(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("authorization".into(), "Bearer <redacted>".into()),
-                ("content-length".into(), body.len().to_string()),
-            ],
+            headers: HeaderList::from([
+                ("content-type", "application/json"),
+                ("authorization", "Bearer <redacted>"),
+                ("content-length", &body.len().to_string()),
+            ]),
             body: Bytes::from_static(body.as_bytes()),
         },
         lineage: Default::default(),
@@ -63,7 +64,7 @@ pub(super) fn finished(start: ExchangeStart, status: u16, body: Vec<u8>) -> Exch
         start: Arc::new(start),
         response: Some(CapturedResponse {
             status,
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: HeaderList::from([("content-type", "application/json")]),
             body: Bytes::from(body),
             body_len,
         }),

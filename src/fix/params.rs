@@ -184,31 +184,30 @@ pub(super) fn set_header(
     value: &str,
 ) -> Result<FixOutcome, FixError> {
     check_header(name, value)?;
-    let matching: Vec<usize> = (0..headers.len())
-        .filter(|&at| headers[at].0.eq_ignore_ascii_case(name))
+    let matching: Vec<(usize, &str)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _))| n.eq_ignore_ascii_case(name))
+        .map(|(at, (_, v))| (at, v))
         .collect();
-    let Some(&first) = matching.first() else {
-        headers.push((name.to_string(), value.to_string()));
+    let Some(&(first, first_value)) = matching.first() else {
+        headers.push(name, value);
         return Ok(FixOutcome::changed(format!("added header `{name}`")));
     };
-    if matching.len() == 1 && headers[first].1 == value {
+    if matching.len() == 1 && first_value == value {
         return Ok(FixOutcome::unchanged(format!(
             "`{name}` is already set to that"
         )));
     }
-    headers[first].1 = value.to_string();
-    let mut at = 0;
-    headers.retain(|_| {
-        let keep = at == first || !matching.contains(&at);
-        at += 1;
-        keep
-    });
+    let others: Vec<usize> = matching[1..].iter().map(|&(at, _)| at).collect();
+    *headers = headers.with_value_at(first, value);
+    headers.retain(|at, _, _| !others.contains(&at));
     Ok(FixOutcome::changed(format!("set header `{name}`")))
 }
 
 pub(super) fn remove_header(headers: &mut HeaderList, name: &str) -> FixOutcome {
     let before = headers.len();
-    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    headers.retain(|_, n, _| !n.eq_ignore_ascii_case(name));
     match before - headers.len() {
         0 => FixOutcome::unchanged(format!("no `{name}` header")),
         _ => FixOutcome::changed(format!("removed header `{name}`")),

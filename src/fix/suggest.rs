@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::suggest_families as families;
 use super::{apply_fix, params, tool_results, turns, EditableRequest, QuickFix};
+use crate::capture::HeaderList;
 use crate::llm::{DiagnosisKind, Dialect};
 
 /// What is known about the failure besides its kind.
@@ -175,7 +176,7 @@ fn worth_offering(fix: &QuickFix, dialect: Dialect, body: Option<&Value>) -> boo
         return false;
     };
     let mut trial = EditableRequest {
-        headers: Vec::new(),
+        headers: HeaderList::new(),
         body: body.clone(),
     };
     apply_fix(fix, dialect, &mut trial).is_ok_and(|outcome| outcome.changed)

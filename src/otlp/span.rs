@@ -347,10 +347,7 @@ fn id_in(value: &serde_json::Value) -> Option<String> {
 }
 
 fn header<'a>(headers: &'a HeaderList, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.value(name)
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ fn finished(start: ExchangeStart, status: u16, content_type: &str, body: &str) -
         },
         response: Some(CapturedResponse {
             status,
-            headers: vec![("content-type".into(), content_type.into())],
+            headers: HeaderList::from([("content-type", content_type)]),
             body: Bytes::from(body.to_string()),
             body_len: body.len() as u64,
         }),
@@ -143,10 +143,10 @@ fn an_anthropic_stream_counts_cache_tokens_in_the_input_as_the_conventions_do() 
     );
     start.dialect = Dialect::Anthropic;
     start.model = Some("claude-sonnet-4-5".into());
-    start.request.headers = vec![
-        ("x-api-key".into(), "<redacted>".into()),
-        ("X-Claude-Code-Session-Id".into(), "4f1c-session".into()),
-    ];
+    start.request.headers = HeaderList::from([
+        ("x-api-key", "<redacted>"),
+        ("X-Claude-Code-Session-Id", "4f1c-session"),
+    ]);
     let stream = concat!(
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_01X\",",
         "\"model\":\"claude-sonnet-4-5-20250929\",\"content\":[],\"usage\":{\"input_tokens\":5,",
@@ -300,9 +300,7 @@ fn a_gzipped_reply_is_read_and_one_in_an_unknown_coding_is_left_alone() {
     let gzipped = encoder.finish().expect("gzip");
     let mut record = finished(start, 200, "application/json", "");
     let response = record.response.as_mut().expect("response");
-    response
-        .headers
-        .push(("Content-Encoding".into(), "gzip".into()));
+    response.headers.push("Content-Encoding", "gzip");
     response.body_len = gzipped.len() as u64;
     response.body = Bytes::from(gzipped);
     let plan = span_plan(&record, &upstreams(), false);
@@ -313,7 +311,7 @@ fn a_gzipped_reply_is_read_and_one_in_an_unknown_coding_is_left_alone() {
     assert_eq!(int(&plan, "gen_ai.usage.input_tokens"), Some(9));
 
     if let Some(response) = record.response.as_mut() {
-        response.headers = vec![("content-encoding".into(), "br".into())];
+        response.headers = HeaderList::from([("content-encoding", "br")]);
     }
     let plan = span_plan(&record, &upstreams(), false);
     assert!(plan.attribute("gen_ai.response.id").is_none());

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::{ProxyState, ResendRequest};
-use crate::capture::{CapturedRequest, ExchangeId, ExchangeStart, Failure, Rewrite};
+use crate::capture::{CapturedRequest, ExchangeId, ExchangeStart, Failure, HeaderList, Rewrite};
 use crate::fix::{apply_fix, suggest_fixes, EditableRequest, FixContext, QuickFix};
 use crate::llm::diagnose;
 
@@ -65,7 +65,7 @@ pub fn lossless_fix(start: &ExchangeStart, status: u16, failure: &Failure) -> Op
         .next()
         .filter(QuickFix::is_lossless)?;
     let mut request = EditableRequest {
-        headers: Vec::new(),
+        headers: HeaderList::new(),
         body: serde_json::from_slice::<Value>(body).ok()?,
     };
     let outcome = apply_fix(&fix, start.dialect, &mut request).ok()?;

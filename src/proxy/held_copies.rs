@@ -149,11 +149,12 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::capture::HeaderList;
 
     fn reply(body: &'static [u8], body_len: u64) -> CapturedResponse {
         CapturedResponse {
             status: 200,
-            headers: Vec::new(),
+            headers: HeaderList::new(),
             body: Bytes::from_static(body),
             body_len,
         }

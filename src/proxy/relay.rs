@@ -404,7 +404,7 @@ mod tests {
         let mut capture = CaptureBuffer::new(1500);
         capture.push(&read_buffer.slice(0..1000));
         capture.push(&read_buffer.slice(1000..2000));
-        let response = capture.into_response(200, Vec::new());
+        let response = capture.into_response(200, HeaderList::new());
         assert_eq!(response.body.len(), 1500);
         assert_eq!(response.body_len, 2000);
         let range = read_buffer.as_ptr_range();
@@ -415,7 +415,7 @@ mod tests {
 
         let mut one = CaptureBuffer::new(1 << 20);
         one.push(&read_buffer.slice(0..1024));
-        let response = one.into_response(200, Vec::new());
+        let response = one.into_response(200, HeaderList::new());
         assert_eq!(&response.body[..], &read_buffer[..1024]);
         assert!(
             !range.contains(&response.body.as_ptr()),

@@ -291,12 +291,13 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::capture::HeaderList;
 
     fn request(body: &str) -> CapturedRequest {
         CapturedRequest {
             method: "POST".into(),
             uri: "/v1/chat/completions".into(),
-            headers: Vec::new(),
+            headers: HeaderList::new(),
             body: Bytes::from(body.to_string()),
         }
     }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use crate::capture::{CapturedRequest, Rewrite};
+use crate::capture::{CapturedRequest, HeaderList, Rewrite};
 use crate::fix::{apply_rules, EditableRequest, Rule};
 use crate::llm::Dialect;
 
@@ -80,17 +80,15 @@ impl RuleSet {
 }
 
 /// The header list with real values (never stored: rules see what the upstream will see).
-fn real_header_list(headers: &HeaderMap) -> Vec<(String, String)> {
+fn real_header_list(headers: &HeaderMap) -> HeaderList {
     headers
         .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
-        })
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect()
 }
 
 /// Headers a rule made invalid are dropped rather than failing the request.
-fn header_map(list: &[(String, String)]) -> HeaderMap {
+fn header_map(list: &HeaderList) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in list {
         if let (Ok(name), Ok(value)) = (

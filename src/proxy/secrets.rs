@@ -97,7 +97,7 @@ impl RecentSecrets {
         let mut headers = HeaderMap::new();
         for (name, value) in edited {
             let header = HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| ResendError::Header(name.clone()))?;
+                .map_err(|_| ResendError::Header(name.to_string()))?;
             let real = value
                 .contains(REDACTED)
                 .then(|| {
@@ -110,7 +110,7 @@ impl RecentSecrets {
             let value = match real {
                 Some(real) => real,
                 None => HeaderValue::from_str(value.trim())
-                    .map_err(|_| ResendError::Header(name.clone()))?,
+                    .map_err(|_| ResendError::Header(name.to_string()))?,
             };
             headers.append(header, value);
         }
@@ -129,10 +129,8 @@ mod tests {
         let mut sent = HeaderMap::new();
         sent.insert("authorization", HeaderValue::from_static("Bearer sk-real"));
         secrets.remember(ExchangeId(3), &sent, "/v1/chat/completions");
-        let edited = vec![
-            ("authorization".to_string(), "Bearer <redacted>".to_string()),
-            ("x-extra".to_string(), "added".to_string()),
-        ];
+        let edited =
+            HeaderList::from([("authorization", "Bearer <redacted>"), ("x-extra", "added")]);
         let restored = secrets.restore(ExchangeId(3), &edited).expect("valid");
         assert_eq!(restored["authorization"], "Bearer sk-real");
         assert_eq!(restored["x-extra"], "added");
@@ -162,7 +160,7 @@ mod tests {
     #[test]
     fn a_secret_the_user_typed_is_kept() {
         let secrets = RecentSecrets::default();
-        let edited = vec![("x-api-key".to_string(), "sk-typed".to_string())];
+        let edited = HeaderList::from([("x-api-key", "sk-typed")]);
         let restored = secrets.restore(ExchangeId(9), &edited).expect("valid");
         assert_eq!(restored["x-api-key"], "sk-typed");
     }
@@ -170,7 +168,7 @@ mod tests {
     #[test]
     fn an_invalid_header_name_is_an_error() {
         let secrets = RecentSecrets::default();
-        let edited = vec![("bad name".to_string(), "v".to_string())];
+        let edited = HeaderList::from([("bad name", "v")]);
         assert!(secrets.restore(ExchangeId(1), &edited).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Capture events survive the socket: what a screen decodes is what the proxy published.
 
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -37,7 +38,7 @@ fn a_failed_resend_with_a_binary_reply_arrives_as_it_left() {
         },
         response: Some(CapturedResponse {
             status: 429,
-            headers: vec![("content-encoding".into(), "gzip".into())],
+            headers: HeaderList::from([("content-encoding", "gzip")]),
             body: Bytes::from_static(&[0x1f, 0x8b, 0xff, 0x00, b'\n']),
             body_len: 900,
         }),

@@ -196,7 +196,7 @@ mod tests {
                 request: WireRequest {
                     method: "POST".into(),
                     uri: "/v1/x".into(),
-                    headers: Vec::new(),
+                    headers: HeaderList::new(),
                     body: WireBody::Text("{}".into()),
                 },
             },

@@ -1,5 +1,6 @@
 //! Exchanges and sessions shaped like what the proxy records, for the store's tests.
 
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -29,11 +30,11 @@ pub(crate) fn sample_start(session: SessionId, id: u64, body: Vec<u8>) -> Exchan
         request: CapturedRequest {
             method: "POST".into(),
             uri: "/v1/chat/completions?x=1".into(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-dup".into(), "a".into()),
-                ("x-dup".into(), "b".into()),
-            ],
+            headers: HeaderList::from([
+                ("content-type", "application/json"),
+                ("x-dup", "a"),
+                ("x-dup", "b"),
+            ]),
             body: Bytes::from(body),
         },
         lineage: Default::default(),
@@ -58,7 +59,7 @@ pub(super) fn finished(
         start: Arc::new(start),
         response: Some(CapturedResponse {
             status,
-            headers: vec![("content-type".into(), "text/event-stream".into())],
+            headers: HeaderList::from([("content-type", "text/event-stream")]),
             body: Bytes::from(body),
             body_len,
         }),

@@ -40,7 +40,7 @@ fn fixture_headers(text: &str) -> HeaderList {
 
 fn request(body: Value) -> EditableRequest {
     EditableRequest {
-        headers: Vec::new(),
+        headers: HeaderList::new(),
         body,
     }
 }

@@ -102,7 +102,8 @@ fn a_gateway_that_wants_a_session_header_gets_it_on_every_request() {
     );
     assert!(turn
         .headers
-        .contains(&("x-opencode-session".into(), "ses_df0417ee6ffe".into())));
+        .iter()
+        .any(|header| header == ("x-opencode-session", "ses_df0417ee6ffe")));
     assert_eq!(turn.body, fixture_body(OPENCODE));
     // Already there: nothing to report.
     assert!(apply_rules(&rules, Dialect::OpenAiChat, "POST", CHAT, &mut turn).is_empty());

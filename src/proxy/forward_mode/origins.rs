@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 
-use crate::capture::{CapturedRequest, ExchangeId};
+use crate::capture::{CapturedRequest, ExchangeId, HeaderList};
 use crate::proxy::Upstream;
 
 /// Exchanges remembered; a resend is made from a recent one (a hold lasts minutes).
@@ -54,8 +54,9 @@ pub fn record_host(request: &mut CapturedRequest, origin: &Upstream) {
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case("host"));
     if !has_host {
-        request
-            .headers
-            .insert(0, ("host".to_string(), origin.authority()));
+        let mut headers = HeaderList::with_capacity(request.headers.len() + 1, 0);
+        headers.push("host", &origin.authority());
+        headers.extend(request.headers.iter());
+        request.headers = headers;
     }
 }

@@ -1,6 +1,6 @@
 //! Headers come back from the file exactly as they were captured, whatever their text.
 
-use crate::capture::ExchangeId;
+use crate::capture::{ExchangeId, HeaderList};
 use crate::store::test_fixtures::{finished, sample_start, session_info};
 use crate::store::Store;
 
@@ -10,14 +10,14 @@ fn headers_with_quotes_escapes_and_any_text_come_back_as_captured() {
     let store = Store::open(tmp.path()).expect("open");
     let session = store.begin_session(&session_info()).expect("session");
     let mut start = sample_start(session, 3, b"{}".to_vec());
-    let odd: Vec<(String, String)> = vec![
-        ("x-quote".into(), r#"say "hi""#.into()),
-        ("x-path".into(), r"C:\agent\run".into()),
-        ("x-control".into(), "tab\there\u{1}\u{7f}".into()),
-        ("x-text".into(), "café ✓ 日本".into()),
-        ("x-empty".into(), String::new()),
-    ];
-    start.request.headers.extend(odd.iter().cloned());
+    let odd = HeaderList::from([
+        ("x-quote", r#"say "hi""#),
+        ("x-path", r"C:\agent\run"),
+        ("x-control", "tab\there\u{1}\u{7f}"),
+        ("x-text", "café ✓ 日本"),
+        ("x-empty", ""),
+    ]);
+    start.request.headers.extend(odd.iter());
     let mut record = finished(start.clone(), 200, b"{}".to_vec(), None);
     if let Some(response) = record.response.as_mut() {
         response.headers = odd.clone();
@@ -47,7 +47,7 @@ fn a_forward_mode_exchange_lists_with_its_host_and_a_reverse_mode_one_without() 
     reverse
         .request
         .headers
-        .push(("x-note".into(), r#"["host","decoy"]"#.into()));
+        .push("x-note", r#"["host","decoy"]"#);
     let forward_session = store.begin_session(&session_info()).expect("session");
     // Forward mode's first exchange may be a refused handshake: a CONNECT with no headers.
     let mut refused = sample_start(forward_session, 1, Vec::new());
@@ -55,10 +55,7 @@ fn a_forward_mode_exchange_lists_with_its_host_and_a_reverse_mode_one_without() 
     refused.request.uri = "api.anthropic.com:443".into();
     refused.request.headers.clear();
     let mut forward = sample_start(forward_session, 2, b"{}".to_vec());
-    forward
-        .request
-        .headers
-        .push(("host".into(), "api.anthropic.com".into()));
+    forward.request.headers.push("host", "api.anthropic.com");
     for start in [reverse, refused, forward] {
         store
             .record_finish(&finished(start, 200, b"{}".to_vec(), None))

@@ -1,3 +1,4 @@
+use crate::capture::HeaderList;
 use std::fs;
 
 use bytes::Bytes;
@@ -273,7 +274,7 @@ fn resend_lineage_rule_rewrite_and_hold_outcome_round_trip() {
     child.lineage = Lineage::resend_of(ExchangeId(1));
     child.rewrite = Some(Arc::new(Rewrite {
         original: CapturedRequest {
-            headers: vec![("x-original".into(), "yes".into())],
+            headers: HeaderList::from([("x-original", "yes")]),
             body: Bytes::from_static(br#"{"model":null}"#),
             ..child.request.clone()
         },
@@ -313,7 +314,7 @@ fn resend_lineage_rule_rewrite_and_hold_outcome_round_trip() {
     assert_eq!(rewrite.original.body.as_ref(), br#"{"model":null}"#);
     assert_eq!(
         rewrite.original.headers,
-        vec![("x-original".to_string(), "yes".to_string())]
+        HeaderList::from([("x-original".to_string(), "yes".to_string())])
     );
     assert_eq!(
         rewrite.applied,

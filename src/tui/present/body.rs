@@ -38,10 +38,7 @@ pub fn label(name: &str) -> Span<'static> {
 
 /// The first value of header `name`, compared ignoring case.
 pub fn header_value<'a>(headers: &'a HeaderList, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.value(name)
 }
 
 pub fn is_event_stream(headers: &HeaderList) -> bool {
@@ -347,7 +344,7 @@ mod tests {
 
     #[test]
     fn binary_bodies_get_a_size_and_a_hex_preview() {
-        let lines = plain(&body_lines(&Vec::new(), &[0, 1, 2, 255, 0, 0, 7]));
+        let lines = plain(&body_lines(&HeaderList::new(), &[0, 1, 2, 255, 0, 0, 7]));
         assert_eq!(lines[0], "7 bytes binary");
         assert!(lines[1].starts_with("00000000  00 01 02 ff"));
     }

@@ -5,7 +5,7 @@
 //!
 //! Secret header values stay `<redacted>` here; the proxy puts the real ones back on resend.
 
-use crate::capture::CapturedRequest;
+use crate::capture::{CapturedRequest, HeaderList};
 
 use super::body;
 
@@ -30,7 +30,7 @@ pub fn request_text(request: &CapturedRequest) -> Option<String> {
 pub struct EditedRequest {
     pub method: String,
     pub uri: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: HeaderList,
     /// The body as typed.
     pub body: String,
     /// Index of the body's first line in the text, for error positions.
@@ -55,7 +55,7 @@ pub fn parse_lines(lines: &[String], method: &str, uri: &str) -> Result<EditedRe
     let mut edited = EditedRequest {
         method: method.to_string(),
         uri: uri.to_string(),
-        headers: Vec::new(),
+        headers: HeaderList::new(),
         body: String::new(),
         body_line: blank.map_or(lines.len(), |b| b + 1),
     };
@@ -76,9 +76,7 @@ pub fn parse_lines(lines: &[String], method: &str, uri: &str) -> Result<EditedRe
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(HeadError::Header { line: index + 1 });
         }
-        edited
-            .headers
-            .push((name.to_string(), value.trim().to_string()));
+        edited.headers.push(name, value.trim());
     }
     if let Some(blank) = blank {
         edited.body = lines[blank + 1..].join("\n");

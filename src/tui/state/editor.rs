@@ -200,6 +200,7 @@ fn new_textarea(text: &str) -> TextArea<'static> {
 mod tests {
     use super::*;
     use crate::capture::CapturedRequest;
+    use crate::capture::HeaderList;
     use crate::tui::present::request_text::{parse_lines, request_text};
     use crate::tui::tests::test_util::start;
 
@@ -211,10 +212,10 @@ mod tests {
         CapturedRequest {
             method: "POST".into(),
             uri: "/v1/chat/completions".into(),
-            headers: vec![
-                ("authorization".into(), "Bearer <redacted>".into()),
-                ("content-type".into(), "application/json".into()),
-            ],
+            headers: HeaderList::from([
+                ("authorization", "Bearer <redacted>"),
+                ("content-type", "application/json"),
+            ]),
             body: Bytes::from_static(br#"{"model":"m","stream":false}"#),
         }
     }
@@ -241,7 +242,10 @@ mod tests {
             panic!("{e}");
         });
         assert_eq!((edited.method.as_str(), edited.uri.as_str()), ("PUT", "/p"));
-        assert_eq!(edited.headers, vec![("x-a".to_string(), "1".to_string())]);
+        assert_eq!(
+            edited.headers,
+            HeaderList::from([("x-a".to_string(), "1".to_string())])
+        );
         assert_eq!(into_resend(edited).body, Bytes::from_static(b"hello"));
         assert_eq!(
             parse_lines(&lines("POST /a\nno colon here\n\n{}"), "POST", "/a"),

@@ -45,12 +45,7 @@ pub fn row_from_start(start: &ExchangeStart) -> ExchangeRow {
 
 /// The host a forward-mode exchange was sent to: the only kind whose record keeps `Host`.
 fn forward_host(start: &ExchangeStart) -> Option<String> {
-    start
-        .request
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
-        .map(|(_, host)| host.clone())
+    start.request.headers.value("host").map(str::to_string)
 }
 
 /// The row for an exchange read back from the store (a past session).

@@ -2,6 +2,7 @@
 //! read top to bottom as messages, tool calls and results folded to one line each until Enter
 //! unfolds one, and a past session's exchange loaded from the store first.
 
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
@@ -242,7 +243,7 @@ fn the_view_follows_its_conversation_a_new_turn_and_a_reply_as_it_streams() {
         CaptureEvent::ResponseHead {
             id: ExchangeId(2),
             status: 200,
-            headers: Arc::new(vec![("content-type".into(), "text/event-stream".into())]),
+            headers: Arc::new(HeaderList::from([("content-type", "text/event-stream")])),
             first_byte_ms: 80,
         },
     );

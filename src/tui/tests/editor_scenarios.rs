@@ -1,6 +1,7 @@
 //! The request editor through `update` and the screen a user reads: edit and send, cancel,
 //! broken JSON, and typing speed on an agent-sized body.
 
+use crate::capture::HeaderList;
 use std::time::Instant;
 
 use crossterm::event::KeyCode;
@@ -69,11 +70,11 @@ fn edit_then_ctrl_s_resends_the_edited_body_and_headers() {
     );
     assert_eq!(
         request.headers,
-        vec![
+        HeaderList::from([
             ("x-trace".to_string(), "abc".to_string()),
             ("content-type".to_string(), "application/json".to_string()),
             ("authorization".to_string(), "[redacted]".to_string()),
-        ]
+        ])
     );
     assert!(app.editor().is_none());
     update(

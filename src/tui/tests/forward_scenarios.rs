@@ -63,7 +63,7 @@ fn forward_mode_rows_name_their_host_and_the_filter_finds_it() {
     let to = |id: u64, host: &str, uri: &str| {
         let record = super::test_util::record_with(id, uri, b"{}", 200, "application/json", b"{}");
         let mut start: ExchangeStart = (*record.start).clone();
-        start.request.headers.push(("host".into(), host.into()));
+        start.request.headers.push("host", host);
         Arc::new(start)
     };
     let anthropic = to(1, "api.anthropic.com", "/v1/messages");

@@ -13,10 +13,10 @@ fn attempt(id: u64, first: Option<u64>, stopped: bool) -> crate::capture::Exchan
     let mut record = sample_record(id, FAILING, 400, TOO_LONG);
     let start = Arc::make_mut(&mut record.start);
     start.lineage.repeats = first.map(ExchangeId);
-    start.request.headers.push((
-        "user-agent".into(),
-        "opencode/1.18.33 ai-sdk/provider-utils".into(),
-    ));
+    start
+        .request
+        .headers
+        .push("user-agent", "opencode/1.18.33 ai-sdk/provider-utils");
     if stopped {
         record.failure = Some(Failure::new(
             FailureClass::RetryLoopStopped,

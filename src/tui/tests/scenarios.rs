@@ -33,7 +33,7 @@ fn capture(app: &mut App, event: CaptureEvent) -> Vec<Command> {
 }
 
 fn head(id: u64, content_type: &str) -> CaptureEvent {
-    let headers: HeaderList = vec![("content-type".into(), content_type.into())];
+    let headers: HeaderList = HeaderList::from([("content-type", content_type)]);
     CaptureEvent::ResponseHead {
         id: ExchangeId(id),
         status: 200,
@@ -338,7 +338,7 @@ fn two_megabyte_body_is_laid_out_once_and_scrolls() {
 #[test]
 fn live_llm_view_follows_the_assembled_answer() {
     let mut live = LiveExchange::new(start(5, "/v1/messages", Dialect::Anthropic, b"{}"));
-    let headers: HeaderList = vec![("content-type".into(), "text/event-stream".into())];
+    let headers: HeaderList = HeaderList::from([("content-type", "text/event-stream")]);
     live.set_head(LiveHead {
         status: 200,
         headers: Arc::new(headers),

@@ -1,6 +1,7 @@
 //! Rendering the App into a `TestBackend` and reading the screen back, plus synthetic
 //! exchanges for the view and scenario tests.
 
+use crate::capture::HeaderList;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -74,10 +75,10 @@ pub fn start(id: u64, uri: &str, dialect: Dialect, body: &[u8]) -> Arc<ExchangeS
         request: CapturedRequest {
             method: "POST".into(),
             uri: uri.into(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("authorization".into(), "[redacted]".into()),
-            ],
+            headers: HeaderList::from([
+                ("content-type", "application/json"),
+                ("authorization", "[redacted]"),
+            ]),
             body: Bytes::copy_from_slice(body),
         },
         lineage: Default::default(),
@@ -127,7 +128,7 @@ pub fn record_with(
         },
         response: Some(CapturedResponse {
             status,
-            headers: vec![("content-type".into(), content_type.into())],
+            headers: HeaderList::from([("content-type", content_type)]),
             body: Bytes::copy_from_slice(response),
             body_len: response.len() as u64,
         }),

@@ -42,13 +42,12 @@ pub(super) fn keep_as_rules(app: &mut App, commands: &mut Vec<Command>) {
         let fix = match fix {
             // The value the user typed into the editor, not the empty one the menu offered.
             QuickFix::AddHeader { name, .. } => {
-                let typed = sent
-                    .headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-                    .map(|(_, v)| v.clone());
+                let typed = sent.headers.value(&name);
                 match typed.filter(|v| !v.is_empty() && !v.contains(crate::capture::REDACTED)) {
-                    Some(value) => QuickFix::AddHeader { name, value },
+                    Some(value) => QuickFix::AddHeader {
+                        value: value.to_string(),
+                        name,
+                    },
                     None => continue,
                 }
             }
