@@ -23,10 +23,11 @@ pub struct Reply {
     pub body_len: u64,
 }
 
-/// `POST path` with a body, keep-alive.
+/// `POST path` with a body and an API key (every agent sends one), keep-alive.
 pub fn post(host: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     let mut req = format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: llmscope-bench\r\nAccept: */*\r\n\
+         Authorization: Bearer sk-bench-0123456789abcdef\r\n\
          Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )

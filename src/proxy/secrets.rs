@@ -22,6 +22,16 @@ struct Secrets {
     target: Option<String>,
 }
 
+/// A copy of `value` in a buffer of its own. The server's parser hands out header values as
+/// slices of the connection's read buffer, which also held the request's body: kept for the
+/// next few thousand exchanges, a slice would keep a whole read buffer (up to 400 KB after a
+/// large body) alive with it, one per remembered exchange.
+fn owned(value: &HeaderValue) -> Option<HeaderValue> {
+    let mut copy = HeaderValue::from_bytes(value.as_bytes()).ok()?;
+    copy.set_sensitive(value.is_sensitive());
+    Some(copy)
+}
+
 #[derive(Default)]
 pub struct RecentSecrets {
     entries: Mutex<VecDeque<(ExchangeId, Secrets)>>,
@@ -33,7 +43,7 @@ impl RecentSecrets {
             headers: headers
                 .iter()
                 .filter(|(name, _)| is_secret_header(name.as_str()))
-                .map(|(name, value)| (name.clone(), value.clone()))
+                .filter_map(|(name, value)| Some((name.clone(), owned(value)?)))
                 .collect(),
             target: has_secret_param(target).then(|| target.to_string()),
         };
@@ -122,6 +132,28 @@ impl RecentSecrets {
 mod tests {
     use super::*;
     use crate::capture::redact_target;
+
+    #[test]
+    fn a_remembered_secret_does_not_keep_the_read_buffer_it_came_in() {
+        // As the server's parser hands it out: the value a slice of the connection's buffer,
+        // which also held the body.
+        let mut read = b"Bearer sk-real".to_vec();
+        read.resize(256 * 1024, b'x');
+        let buffer = bytes::Bytes::from(read);
+        let value = HeaderValue::from_maybe_shared(buffer.slice(..14)).expect("a header value");
+        let mut sent = HeaderMap::new();
+        sent.insert("authorization", value);
+        let secrets = RecentSecrets::default();
+        secrets.remember(ExchangeId(1), &sent, "/v1/chat/completions");
+        drop(sent);
+        assert!(
+            buffer.is_unique(),
+            "the remembered secret still holds the 256 KB buffer"
+        );
+        let edited = HeaderList::from([("authorization", "Bearer <redacted>")]);
+        let restored = secrets.restore(ExchangeId(1), &edited).expect("valid");
+        assert_eq!(restored["authorization"], "Bearer sk-real");
+    }
 
     #[test]
     fn redacted_values_get_the_parents_real_secret_back() {
