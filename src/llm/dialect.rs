@@ -106,6 +106,10 @@ fn is_gemini_path(path: &str) -> bool {
 /// The model a Gemini request names in its path (`…/models/gemini-2.5-pro:generateContent` →
 /// `gemini-2.5-pro`), query string ignored.
 pub fn gemini_path_model(path_and_query: &str) -> Option<&str> {
+    // Every request asks, and only Gemini's paths hold a colon.
+    if !path_and_query.contains(':') {
+        return None;
+    }
     let path = path_and_query
         .split_once('?')
         .map_or(path_and_query, |(p, _)| p);
