@@ -100,15 +100,6 @@ impl HeaderList {
         }
         *self = kept;
     }
-
-    /// The same headers with the value of the one at `index` replaced.
-    pub fn with_value_at(&self, index: usize, new_value: &str) -> Self {
-        let mut out = Self::with_capacity(self.len(), self.text.len() + new_value.len());
-        for (at, (name, value)) in self.iter().enumerate() {
-            out.push(name, if at == index { new_value } else { value });
-        }
-        out
-    }
 }
 
 /// The headers of a list in wire order, as `(name, value)`.
@@ -308,12 +299,8 @@ mod tests {
     }
 
     #[test]
-    fn retain_and_replace_keep_the_others_as_they_were() {
+    fn retain_keeps_the_others_as_they_were() {
         let mut list = HeaderList::from([("a", "1"), ("b", "2"), ("c", "3")]);
-        assert_eq!(
-            list.with_value_at(1, "two").iter().collect::<Vec<_>>(),
-            [("a", "1"), ("b", "two"), ("c", "3")]
-        );
         list.retain(|index, name, _| index != 0 && name != "c");
         assert_eq!(list.iter().collect::<Vec<_>>(), [("b", "2")]);
         assert_eq!(list, HeaderList::from([("b", "2")]));

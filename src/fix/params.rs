@@ -184,24 +184,33 @@ pub(super) fn set_header(
     value: &str,
 ) -> Result<FixOutcome, FixError> {
     check_header(name, value)?;
-    let matching: Vec<(usize, &str)> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, (n, _))| n.eq_ignore_ascii_case(name))
-        .map(|(at, (_, v))| (at, v))
-        .collect();
-    let Some(&(first, first_value)) = matching.first() else {
-        headers.push(name, value);
-        return Ok(FixOutcome::changed(format!("added header `{name}`")));
-    };
-    if matching.len() == 1 && first_value == value {
-        return Ok(FixOutcome::unchanged(format!(
-            "`{name}` is already set to that"
-        )));
+    let is_named = |n: &str| n.eq_ignore_ascii_case(name);
+    let mut values = headers.iter().filter(|(n, _)| is_named(n)).map(|(_, v)| v);
+    match (values.next(), values.next()) {
+        (None, _) => {
+            headers.push(name, value);
+            return Ok(FixOutcome::changed(format!("added header `{name}`")));
+        }
+        (Some(only), None) if only == value => {
+            return Ok(FixOutcome::unchanged(format!(
+                "`{name}` is already set to that"
+            )));
+        }
+        _ => {}
     }
-    let others: Vec<usize> = matching[1..].iter().map(|&(at, _)| at).collect();
-    *headers = headers.with_value_at(first, value);
-    headers.retain(|at, _, _| !others.contains(&at));
+    // The first header of that name takes the value; the others go.
+    let mut seen = false;
+    *headers = headers
+        .iter()
+        .filter_map(|(n, v)| match is_named(n) {
+            false => Some((n, v)),
+            true if seen => None,
+            true => {
+                seen = true;
+                Some((n, value))
+            }
+        })
+        .collect();
     Ok(FixOutcome::changed(format!("set header `{name}`")))
 }
 

@@ -339,3 +339,29 @@ fn quick_fixes_serialize_with_a_fix_tag() {
     let unit = serde_json::to_string(&QuickFix::SetToolChoiceAuto).expect("serializes");
     assert_eq!(unit, r#"{"fix":"set_tool_choice_auto"}"#);
 }
+
+#[test]
+fn setting_a_header_keeps_its_first_place_and_drops_its_duplicates() {
+    use crate::capture::HeaderList;
+    use crate::fix::params::set_header;
+    let mut headers = HeaderList::from([
+        ("X-Session", "a"),
+        ("accept", "*/*"),
+        ("x-session", "b"),
+        ("content-type", "application/json"),
+    ]);
+    let outcome = set_header(&mut headers, "x-session", "c").expect("a valid header");
+    assert!(outcome.changed);
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            ("X-Session", "c"),
+            ("accept", "*/*"),
+            ("content-type", "application/json"),
+        ]
+    );
+    let again = set_header(&mut headers, "x-session", "c").expect("a valid header");
+    assert!(!again.changed, "{again:?}");
+    set_header(&mut headers, "x-new", "1").expect("a valid header");
+    assert_eq!(headers.last(), Some(("x-new", "1")));
+}
