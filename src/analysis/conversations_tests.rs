@@ -31,7 +31,7 @@ fn without_session_headers(mut records: Vec<ExchangeRecord>) -> Vec<ExchangeReco
         start
             .request
             .headers
-            .retain(|_, name, _| !name.to_ascii_lowercase().contains("session"));
+            .retain(|name, _| !name.to_ascii_lowercase().contains("session"));
     }
     records
 }

@@ -90,11 +90,11 @@ impl HeaderList {
             .map(|(_, value)| value)
     }
 
-    /// Keeps the headers for which `keep(index, name, value)` is true, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(usize, &str, &str) -> bool) {
+    /// Keeps the headers for which `keep(name, value)` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
         let mut kept = Self::with_capacity(self.len(), self.text.len());
-        for (index, (name, value)) in self.iter().enumerate() {
-            if keep(index, name, value) {
+        for (name, value) in self.iter() {
+            if keep(name, value) {
                 kept.push(name, value);
             }
         }
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn retain_keeps_the_others_as_they_were() {
         let mut list = HeaderList::from([("a", "1"), ("b", "2"), ("c", "3")]);
-        list.retain(|index, name, _| index != 0 && name != "c");
+        list.retain(|name, value| name != "c" && value != "1");
         assert_eq!(list.iter().collect::<Vec<_>>(), [("b", "2")]);
         assert_eq!(list, HeaderList::from([("b", "2")]));
     }

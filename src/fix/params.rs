@@ -216,7 +216,7 @@ pub(super) fn set_header(
 
 pub(super) fn remove_header(headers: &mut HeaderList, name: &str) -> FixOutcome {
     let before = headers.len();
-    headers.retain(|_, n, _| !n.eq_ignore_ascii_case(name));
+    headers.retain(|n, _| !n.eq_ignore_ascii_case(name));
     match before - headers.len() {
         0 => FixOutcome::unchanged(format!("no `{name}` header")),
         _ => FixOutcome::changed(format!("removed header `{name}`")),
