@@ -42,6 +42,16 @@ impl HeaderList {
         self.ends.push((name_end, self.text.len()));
     }
 
+    /// Appends a header whose value is `pieces` joined.
+    pub fn push_pieces(&mut self, name: &str, pieces: &[&str]) {
+        self.text.push_str(name);
+        let name_end = self.text.len();
+        for piece in pieces {
+            self.text.push_str(piece);
+        }
+        self.ends.push((name_end, self.text.len()));
+    }
+
     pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();

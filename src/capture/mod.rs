@@ -21,5 +21,5 @@ pub use exchange::{
 pub use headers::HeaderList;
 pub use redact::{
     form_decode, has_secret_param, is_credential_header, is_secret_header, is_secret_param,
-    redact_headers, redact_target, redacted_value, REDACTED,
+    redact_headers, redact_target, redacted_pieces, REDACTED,
 };

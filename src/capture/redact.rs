@@ -59,7 +59,7 @@ pub fn redact_headers(headers: &HeaderList) -> HeaderList {
     let mut redacted = HeaderList::with_capacity(headers.len(), 0);
     for (name, value) in headers {
         if is_secret_header(name) {
-            redacted.push(name, &redacted_value(value));
+            redacted.push_pieces(name, &redacted_pieces(value));
         } else {
             redacted.push(name, value);
         }
@@ -132,18 +132,12 @@ fn hex_value(byte: u8) -> Option<u8> {
     (byte as char).to_digit(16).map(|d| d as u8)
 }
 
-/// A secret header's value as the record keeps it: the redaction mark, after the auth scheme
-/// when there is one.
-pub fn redacted_value(value: &str) -> String {
+/// A secret header's value as the record keeps it, in pieces to append to a buffer: the
+/// redaction mark, after the auth scheme when there is one.
+pub fn redacted_pieces(value: &str) -> [&str; 3] {
     match value.split_once(' ') {
-        Some((scheme, _)) if is_auth_scheme(scheme) => {
-            let mut redacted = String::with_capacity(scheme.len() + 1 + REDACTED.len());
-            redacted.push_str(scheme);
-            redacted.push(' ');
-            redacted.push_str(REDACTED);
-            redacted
-        }
-        _ => REDACTED.to_string(),
+        Some((scheme, _)) if is_auth_scheme(scheme) => [scheme, " ", REDACTED],
+        _ => ["", "", REDACTED],
     }
 }
 

@@ -168,6 +168,10 @@ fn is_agent_side(start: &ExchangeStart) -> bool {
 
 impl Drop for ExchangeGuard {
     fn drop(&mut self) {
+        // Every exchange that ends normally has published already: its drop builds nothing.
+        if self.finished {
+            return;
+        }
         let failure = Failure::new(
             FailureClass::ClientAborted,
             "llmscope stopped before the exchange ended",

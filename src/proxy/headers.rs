@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use http::header::{self, HeaderMap, HeaderName};
 
-use crate::capture::{is_credential_header, is_secret_header, redacted_value, HeaderList};
+use crate::capture::{is_credential_header, is_secret_header, redacted_pieces, HeaderList};
 
 /// Headers that describe one connection, not the message, and so stop at the proxy.
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -83,7 +83,7 @@ fn recorded(headers: &HeaderMap, is_secret: fn(&str) -> bool) -> HeaderList {
             Err(_) => String::from_utf8_lossy(value.as_bytes()),
         };
         if is_secret(name) {
-            list.push(name, &redacted_value(&value));
+            list.push_pieces(name, &redacted_pieces(&value));
         } else {
             list.push(name, &value);
         }

@@ -304,7 +304,7 @@ async fn relay_whole(
         _ => {
             let mut head = Response::new(full_body(whole));
             *head.status_mut() = status;
-            *head.headers_mut() = agent_response_headers(reply.headers().clone());
+            *head.headers_mut() = agent_response_headers(reply.take_headers());
             head
         }
     };

@@ -50,6 +50,16 @@ impl UpstreamReply {
         }
     }
 
+    /// The headers, moved out: for a reply whose body has been read and whose head goes on to
+    /// the agent, which saves copying every name and value (a clone of a `HeaderMap` copies its
+    /// tables).
+    pub fn take_headers(&mut self) -> HeaderMap {
+        match &mut self.0 {
+            Inner::Plain { reply, .. } => std::mem::take(reply.headers_mut()),
+            Inner::Tls(reply) => std::mem::take(reply.headers_mut()),
+        }
+    }
+
     /// The body's length when the head gave it.
     pub fn content_length(&self) -> Option<u64> {
         match &self.0 {
