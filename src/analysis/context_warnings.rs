@@ -41,6 +41,10 @@ pub struct ContextWarnings {
     prices: PriceTable,
     conversations: Conversations,
     warned: HashMap<ConversationId, u64>,
+    /// The last model looked up and its window: an agent asks for one model exchange after
+    /// exchange, and the name's canonical form and the table's hash cost more than the rest
+    /// of the check.
+    last_window: Option<(String, Option<u64>)>,
 }
 
 impl ContextWarnings {
@@ -61,7 +65,7 @@ impl ContextWarnings {
         let model = start.model.as_deref()?;
         // A model whose window the table does not know is never warned of: its reply's usage
         // need not be read at all.
-        let window = Gauge::of(&self.prices, Some(model), 0)?.window;
+        let window = self.window_of(model)?;
         let usage = record.usage()?;
         let used = Tokens::from_usage(start.dialect, &usage).context();
         let gauge = Gauge { used, window };
@@ -79,6 +83,17 @@ impl ContextWarnings {
         let step = context_step(&gauge, self.warned.get(&id).copied())?;
         self.warned.insert(id, step);
         Some(context_line(record, &conversation.label(), &gauge, model))
+    }
+
+    fn window_of(&mut self, model: &str) -> Option<u64> {
+        match &self.last_window {
+            Some((last, window)) if last == model => *window,
+            _ => {
+                let window = Gauge::of(&self.prices, Some(model), 0).map(|g| g.window);
+                self.last_window = Some((model.to_string(), window));
+                window
+            }
+        }
     }
 }
 

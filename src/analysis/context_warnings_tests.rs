@@ -106,3 +106,23 @@ fn a_conversation_is_warned_of_once_per_step_and_another_on_its_own() {
         "#3 and #6 stay in their step; a model without a known window is never warned of"
     );
 }
+
+#[test]
+fn a_model_asked_for_again_after_another_is_judged_by_its_own_window() {
+    // The log remembers the last model's window: switching away and back must not carry
+    // one model's window (or its absence) over to the other.
+    let records = [
+        turn(1, "ses_a", "gpt-5", 1, 330_000),
+        turn(2, "ses_b", "my-local-model", 1, 9_000_000),
+        turn(3, "ses_c", "gpt-5", 1, 390_000),
+        turn(4, "ses_d", "my-local-model", 1, 9_000_000),
+    ];
+    assert_eq!(
+        warnings_for(&records),
+        [
+            "llmscope: #1 opencode conversation at ctx ▇▇▇▇▇▇▅▁ 82% of 400k on gpt-5: a context-length error is a few turns away",
+            "llmscope: #3 opencode conversation at ctx ▇▇▇▇▇▇▇▆ 97% of 400k on gpt-5: a context-length error is a few turns away",
+        ]
+        .map(String::from)
+    );
+}
