@@ -4,9 +4,45 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
     base: reqwest::Url,
-    /// `http://host:port/prefix` for a plain-http upstream without credentials in its URL
-    /// (the ones hyper-util's client takes): what a request's target is appended to.
-    plain_root: Option<String>,
+    /// For a plain-http upstream without credentials in its URL (the ones hyper-util's client
+    /// takes): what a request's target is appended to.
+    plain_root: Option<PlainRoot>,
+}
+
+/// A plain-http upstream's scheme and authority, parsed once, and its path prefix (empty, or
+/// `/prefix` without a trailing slash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PlainRoot {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    prefix: String,
+}
+
+impl PlainRoot {
+    fn of(base: &reqwest::Url) -> Option<Self> {
+        let origin: http::Uri = base.origin().ascii_serialization().parse().ok()?;
+        let parts = origin.into_parts();
+        Some(Self {
+            scheme: parts.scheme?,
+            authority: parts.authority?,
+            prefix: base.path().trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// The URI for a verbatim target: only the target's bytes are checked and copied, the
+    /// scheme and authority are the ones parsed at start-up.
+    fn uri(&self, target: &str) -> Option<http::Uri> {
+        let path_and_query = if self.prefix.is_empty() {
+            http::uri::PathAndQuery::try_from(target)
+        } else {
+            http::uri::PathAndQuery::try_from(format!("{}{target}", self.prefix))
+        };
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query.ok()?);
+        http::Uri::from_parts(parts).ok()
+    }
 }
 
 /// Where one request goes, ready for the client that takes it there.
@@ -50,10 +86,9 @@ impl Upstream {
         if base.query().is_some() || base.fragment().is_some() {
             return Err(UpstreamUrlError::Extra(url.to_string()));
         }
-        let plain_root = takes_plain_client(&base).then(|| {
-            let origin = base.origin().ascii_serialization();
-            format!("{origin}{}", base.path().trim_end_matches('/'))
-        });
+        let plain_root = takes_plain_client(&base)
+            .then(|| PlainRoot::of(&base))
+            .flatten();
         Ok(Self { base, plain_root })
     }
 
@@ -63,10 +98,7 @@ impl Upstream {
     pub fn destination(&self, path_and_query: &str) -> Destination {
         if let Some(root) = &self.plain_root {
             if is_verbatim_target(path_and_query) {
-                let mut uri = String::with_capacity(root.len() + path_and_query.len());
-                uri.push_str(root);
-                uri.push_str(path_and_query);
-                if let Ok(uri) = http::Uri::try_from(uri) {
+                if let Some(uri) = root.uri(path_and_query) {
                     return Destination::Plain(uri);
                 }
             }
@@ -124,14 +156,47 @@ pub(super) fn takes_plain_client(url: &reqwest::Url) -> bool {
     url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
 }
 
+/// The bytes URL parsing never percent-encodes in a path or an http query, as a table: a
+/// request target is checked byte by byte on every exchange.
+const VERBATIM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+                    | b'%'
+            );
+        b += 1;
+    }
+    table
+};
+
 /// Whether URL parsing keeps `target` byte for byte: it begins with `/`, holds only bytes
 /// that are never percent-encoded in a path or an http query, and no dot segment that would be
 /// resolved away (`/./`, `/../`, their `%2e` spellings).
 fn is_verbatim_target(target: &str) -> bool {
     let bytes = target.as_bytes();
-    let kept = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/?%".contains(b);
     bytes.first() == Some(&b'/')
-        && bytes.iter().all(kept)
+        && bytes.iter().all(|&b| VERBATIM[usize::from(b)])
         && memchr::memmem::find(bytes, b"/.").is_none()
         && !bytes
             .windows(3)
