@@ -1,6 +1,9 @@
 //! Failure classification: the one place that decides whether an exchange failed and how.
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use crate::llm::{self, StreamVerdict};
 
@@ -145,8 +148,11 @@ fn may_be_error_object(body: &[u8]) -> bool {
     let Some(start) = start.filter(|&i| body[i] == b'{') else {
         return false;
     };
+    // Building a finder costs more than searching these few bytes: one serves every reply.
+    static ERROR_KEY: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"error\""));
     let head = &body[start..body.len().min(start + LOOK)];
-    memchr::memmem::find(head, b"\"error\"").is_some()
+    ERROR_KEY.find(head).is_some()
 }
 
 /// The upstream's own explanation in an error body, in any dialect llmscope knows; falls back

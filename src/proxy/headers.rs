@@ -7,8 +7,9 @@ use http::header::{self, HeaderMap, HeaderName};
 
 use crate::capture::{is_credential_header, is_secret_header, redacted_pieces, HeaderList};
 
-/// Headers that describe one connection, not the message, and so stop at the proxy.
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// Headers that describe one connection, not the message, and so stop at the proxy. A static,
+/// not a const: a const array of `HeaderName`s is built and dropped at every use.
+static HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -55,34 +56,65 @@ pub fn agent_response_headers(mut headers: HeaderMap) -> HeaderMap {
     headers
 }
 
+/// Standard headers every agent request or reply carries and none of which names a secret:
+/// `HeaderName`s of standard headers compare as an enum, where the rule of
+/// [`is_secret_header`] scans the name's text.
+static PLAIN_STANDARD: [HeaderName; 14] = [
+    header::ACCEPT,
+    header::ACCEPT_ENCODING,
+    header::ACCEPT_LANGUAGE,
+    header::CACHE_CONTROL,
+    header::CONNECTION,
+    header::CONTENT_ENCODING,
+    header::CONTENT_LENGTH,
+    header::CONTENT_TYPE,
+    header::DATE,
+    header::HOST,
+    header::SERVER,
+    header::TRANSFER_ENCODING,
+    header::USER_AGENT,
+    header::VARY,
+];
+
+/// [`is_secret_header`] for a parsed name: the same answer, without reading the text of the
+/// common standard names.
+pub fn is_secret_name(name: &HeaderName) -> bool {
+    !PLAIN_STANDARD.contains(name) && is_secret_header(name.as_str())
+}
+
+/// [`is_credential_header`] for a parsed name, the same way.
+fn is_credential_name(name: &HeaderName) -> bool {
+    !PLAIN_STANDARD.contains(name) && is_credential_header(name.as_str())
+}
+
 /// A request's headers as the record keeps them: in wire order, duplicates kept, values
 /// that are not UTF-8 kept lossily, and every secret (`capture::is_secret_header`) replaced
 /// as it is copied, so the real value is never copied at all.
 pub fn recorded_request_headers(headers: &HeaderMap) -> HeaderList {
-    recorded(headers, is_secret_header)
+    recorded(headers, is_secret_name)
 }
 
 /// A reply's headers as the record keeps them: the same, with only the well-known credential
 /// headers replaced (`Set-Cookie`, mostly), since a reply's rate-limit headers name tokens.
 pub fn recorded_reply_headers(headers: &HeaderMap) -> HeaderList {
-    recorded(headers, is_credential_header)
+    recorded(headers, is_credential_name)
 }
 
-fn recorded(headers: &HeaderMap, is_secret: fn(&str) -> bool) -> HeaderList {
+fn recorded(headers: &HeaderMap, is_secret: fn(&HeaderName) -> bool) -> HeaderList {
     let text = headers
         .iter()
         .map(|(n, v)| n.as_str().len() + v.len())
         .sum();
     let mut list = HeaderList::with_capacity(headers.len(), text);
-    for (name, value) in headers {
-        let name = name.as_str();
+    for (header, value) in headers {
+        let name = header.as_str();
         // Header values are nearly always visible ASCII, which `to_str` checks inline; the
         // lossy conversion's chunking costs more for these short strings.
         let value = match value.to_str() {
             Ok(text) => Cow::Borrowed(text),
             Err(_) => String::from_utf8_lossy(value.as_bytes()),
         };
-        if is_secret(name) {
+        if is_secret(header) {
             list.push_pieces(name, &redacted_pieces(&value));
         } else {
             list.push(name, &value);
@@ -95,6 +127,31 @@ fn recorded(headers: &HeaderMap, is_secret: fn(&str) -> bool) -> HeaderList {
 mod tests {
     use super::*;
     use http::HeaderValue;
+
+    #[test]
+    fn the_standard_names_passed_over_are_ones_the_rule_finds_plain() {
+        for name in &PLAIN_STANDARD {
+            assert!(!is_secret_header(name.as_str()), "{name}");
+        }
+        for name in [
+            "authorization",
+            "x-api-key",
+            "cookie",
+            "set-cookie",
+            "x-goog-api-key",
+        ] {
+            let name = HeaderName::from_static(name);
+            assert!(is_secret_name(&name), "{name}");
+            assert!(is_credential_name(&name), "{name}");
+        }
+        for name in ["x-portkey-virtual-key", "anthropic-auth-token"] {
+            assert!(is_secret_name(&HeaderName::from_static(name)), "{name}");
+        }
+        for name in ["content-type", "user-agent", "x-ratelimit-remaining-tokens"] {
+            let name = HeaderName::from_static(name);
+            assert!(!is_credential_name(&name), "{name}");
+        }
+    }
 
     #[test]
     fn hop_by_hop_and_connection_named_headers_are_dropped() {

@@ -7,8 +7,9 @@ use std::sync::{Mutex, PoisonError};
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::headers::is_secret_name;
 use super::ResendError;
-use crate::capture::{has_secret_param, is_secret_header, ExchangeId, HeaderList, REDACTED};
+use crate::capture::{has_secret_param, ExchangeId, HeaderList, REDACTED};
 
 /// How many exchanges' credentials are kept; older exchanges can still be resent, with
 /// their secret headers filled in by hand.
@@ -42,7 +43,7 @@ impl RecentSecrets {
         let secrets = Secrets {
             headers: headers
                 .iter()
-                .filter(|(name, _)| is_secret_header(name.as_str()))
+                .filter(|(name, _)| is_secret_name(name))
                 .filter_map(|(name, value)| Some((name.clone(), owned(value)?)))
                 .collect(),
             target: has_secret_param(target).then(|| target.to_string()),

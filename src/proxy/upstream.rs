@@ -197,7 +197,7 @@ fn is_verbatim_target(target: &str) -> bool {
     let bytes = target.as_bytes();
     bytes.first() == Some(&b'/')
         && bytes.iter().all(|&b| VERBATIM[usize::from(b)])
-        && memchr::memmem::find(bytes, b"/.").is_none()
+        && !memchr::memchr_iter(b'.', bytes).any(|at| at > 0 && bytes[at - 1] == b'/')
         && !bytes
             .windows(3)
             .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'e'))
