@@ -14,7 +14,7 @@ use super::codec;
 use super::db::Store;
 use super::delta::DeltaReferences;
 use super::error::{SqliteContext, StoreError};
-use super::statements::{Sql, Statements};
+use super::statements::{Row, Sql, Statements};
 use super::write_tx::WriteTx;
 use super::SessionInfo;
 use crate::capture::{
@@ -176,41 +176,43 @@ fn insert_exchange(
     } else {
         ExchangeState::InFlight
     };
-    statements.get(Sql::InsertExchange)?.execute(params![
-        start.session.0,
-        start.id.0,
-        start.started_at_ms,
-        request.method,
-        request.uri,
-        start.dialect.as_str(),
-        start.model,
-        state.as_str(),
-        start.lineage.origin.as_str(),
-        start.lineage.parent.map(|p| p.0),
-        rewrite.map(|r| serde_json::Value::from(r.applied.clone()).to_string()),
-        rewrite.map(|r| r.original.body.len() as u64),
-        start.request_body_len(),
-        headers_json(&request.headers),
-        body.codec.tag(),
-        body.stored(),
-        rewrite.map(|r| headers_json(&r.original.headers)),
-        original_body.as_ref().map_or(0, |b| b.codec.tag()),
-        original_body.as_ref().and_then(|b| b.stored()),
-        encoded.reference.map(|r| r.0),
-        outcome.and_then(|o| o.status),
-        outcome.and_then(|o| o.failure_class),
-        outcome.and_then(|o| o.failure_message),
-        outcome.and_then(|o| o.first_byte_ms),
-        outcome.and_then(|o| o.duration_ms),
-        outcome.and_then(|o| o.body_captured),
-        outcome.and_then(|o| o.body_len),
-        outcome.and_then(|o| o.headers.as_deref()),
-        outcome.map_or(0, Outcome::body_codec),
-        outcome
-            .and_then(|o| o.body.as_ref())
-            .and_then(|b| b.stored()),
-        start.request_body_unrecorded.map(|_| 0u64),
-    ])?;
+    Row::new(statements.get(Sql::InsertExchange)?)
+        .value(start.session.0)?
+        .value(start.id.0)?
+        .value(start.started_at_ms)?
+        .value(&request.method)?
+        .value(&request.uri)?
+        .value(start.dialect.as_str())?
+        .maybe(start.model.as_deref())?
+        .value(state.as_str())?
+        .value(start.lineage.origin.as_str())?
+        .maybe(start.lineage.parent.map(|p| p.0))?
+        .maybe(rewrite.map(|r| serde_json::Value::from(r.applied.clone()).to_string()))?
+        .maybe(rewrite.map(|r| r.original.body.len() as u64))?
+        .value(start.request_body_len())?
+        .value(headers_json(&request.headers))?
+        .value(body.codec.tag())?
+        .maybe(body.stored())?
+        .maybe(rewrite.map(|r| headers_json(&r.original.headers)))?
+        .value(original_body.as_ref().map_or(0, |b| b.codec.tag()))?
+        .maybe(original_body.as_ref().and_then(|b| b.stored()))?
+        .maybe(encoded.reference.map(|r| r.0))?
+        .maybe(outcome.and_then(|o| o.status))?
+        .maybe(outcome.and_then(|o| o.failure_class))?
+        .maybe(outcome.and_then(|o| o.failure_message))?
+        .maybe(outcome.and_then(|o| o.first_byte_ms))?
+        .maybe(outcome.and_then(|o| o.duration_ms))?
+        .maybe(outcome.and_then(|o| o.body_captured))?
+        .maybe(outcome.and_then(|o| o.body_len))?
+        .maybe(outcome.and_then(|o| o.headers.as_deref()))?
+        .value(outcome.map_or(0, Outcome::body_codec))?
+        .maybe(
+            outcome
+                .and_then(|o| o.body.as_ref())
+                .and_then(|b| b.stored()),
+        )?
+        .maybe(start.request_body_unrecorded.map(|_| 0u64))?
+        .execute()?;
     // A body the row does not hold cannot be the reference of a later delta.
     if start.request_body_unrecorded.is_none() {
         references.borrow_mut().remember(encoded.candidate);
@@ -332,14 +334,14 @@ fn write_usage(statements: &mut Statements<'_>, record: &ExchangeRecord) -> rusq
     if usage == Usage::default() {
         return Ok(());
     }
-    statements.get(Sql::InsertUsage)?.execute(params![
-        record.start.session.0,
-        record.id().0,
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_read_tokens,
-        usage.cache_write_tokens
-    ])?;
+    Row::new(statements.get(Sql::InsertUsage)?)
+        .value(record.start.session.0)?
+        .value(record.id().0)?
+        .maybe(usage.input_tokens)?
+        .maybe(usage.output_tokens)?
+        .maybe(usage.cache_read_tokens)?
+        .maybe(usage.cache_write_tokens)?
+        .execute()?;
     Ok(())
 }
 
@@ -357,21 +359,21 @@ fn update_outcome(
     record: &ExchangeRecord,
     outcome: &Outcome<'_>,
 ) -> rusqlite::Result<usize> {
-    statements.get(Sql::UpdateOutcome)?.execute(params![
-        record.start.session.0,
-        record.id().0,
-        outcome.status,
-        ExchangeState::Complete.as_str(),
-        outcome.failure_class,
-        outcome.failure_message,
-        outcome.first_byte_ms,
-        outcome.duration_ms,
-        outcome.body_captured,
-        outcome.body_len,
-        outcome.headers.as_deref(),
-        outcome.body_codec(),
-        outcome.body.as_ref().and_then(|b| b.stored()),
-    ])
+    Row::new(statements.get(Sql::UpdateOutcome)?)
+        .value(record.start.session.0)?
+        .value(record.id().0)?
+        .maybe(outcome.status)?
+        .value(ExchangeState::Complete.as_str())?
+        .maybe(outcome.failure_class)?
+        .maybe(outcome.failure_message)?
+        .maybe(outcome.first_byte_ms)?
+        .maybe(outcome.duration_ms)?
+        .maybe(outcome.body_captured)?
+        .maybe(outcome.body_len)?
+        .maybe(outcome.headers.as_deref())?
+        .value(outcome.body_codec())?
+        .maybe(outcome.body.as_ref().and_then(|b| b.stored()))?
+        .execute()
 }
 
 /// `[["name","value"],…]`: keeps order and duplicates, which a JSON object would not. Built
