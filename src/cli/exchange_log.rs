@@ -184,8 +184,9 @@ fn push_exchange_line(record: &ExchangeRecord, clock: &mut LocalSeconds, out: &m
     for _ in digits + 1..5 {
         out.push(' ');
     }
-    // Writing into a String cannot fail.
-    let _ = write!(out, " #{} ", start.id.0);
+    out.push_str(" #");
+    push_int(out, start.id.0);
+    out.push(' ');
     out.push_str(&start.request.method);
     out.push(' ');
     // A forward-mode exchange (the only kind that keeps `Host`) reads after its host, so
@@ -203,7 +204,9 @@ fn push_exchange_line(record: &ExchangeRecord, clock: &mut LocalSeconds, out: &m
     out.push_str(start.model.as_deref().unwrap_or("-"));
     match &record.response {
         Some(response) => {
-            let _ = write!(out, " {} ", response.status);
+            out.push(' ');
+            push_int(out, response.status);
+            out.push(' ');
         }
         None => out.push_str(" --- "),
     }
@@ -240,7 +243,8 @@ fn push_exchange_line(record: &ExchangeRecord, clock: &mut LocalSeconds, out: &m
 fn push_ms(out: &mut String, ms: Option<u64>) {
     match ms {
         Some(ms) => {
-            let _ = write!(out, "{ms}ms");
+            push_int(out, ms);
+            out.push_str("ms");
         }
         None => out.push('-'),
     }
@@ -251,7 +255,8 @@ fn push_ms(out: &mut String, ms: Option<u64>) {
 fn push_bytes(out: &mut String, n: u64) {
     let (unit, scale) = match n {
         0..1024 => {
-            let _ = write!(out, "{n}B");
+            push_int(out, n);
+            out.push('B');
             return;
         }
         1024..1_048_576 => ("KB", 1024u128),
@@ -263,7 +268,18 @@ fn push_bytes(out: &mut String, n: u64) {
     if rest * 2 > scale || (rest * 2 == scale && whole % 2 == 1) {
         whole += 1;
     }
-    let _ = write!(out, "{}.{}{unit}", whole / 10, whole % 10);
+    // At most u64::MAX * 10 / 1024: the whole part fits a u64, whose digits are cheaper to
+    // write than a u128's.
+    push_int(out, u64::try_from(whole / 10).unwrap_or(u64::MAX));
+    out.push('.');
+    push_int(out, (whole % 10) as u8);
+    out.push_str(unit);
+}
+
+/// An integer's digits, without the formatting machinery: a line has five of them, and
+/// `write!` of each cost more than the rest of the line's text.
+fn push_int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]

@@ -5,6 +5,10 @@
 //! `usageMetadata`, a running total in each chunk) or in the top-level `usage` of a JSON
 //! answer, so only those parts are decoded.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::FinderRev;
+
 use super::json::Json;
 use super::{anthropic, decode_response, gemini, is_event_stream, openai_chat, openai_responses};
 use crate::llm::{Dialect, Usage};
@@ -33,16 +37,21 @@ pub fn reply_usage(dialect: Dialect, content_type: Option<&str>, body: &[u8]) ->
 /// answer. `None` when the tail does not show for sure where that object is (then the whole
 /// answer is decoded); `Some(None)` for an answer that names no usage at all.
 fn top_level_usage(dialect: Dialect, body: &[u8]) -> Option<Option<Usage>> {
-    let key: &[u8] = match dialect {
-        Dialect::Gemini => b"\"usageMetadata\"",
+    // One searcher per key for every reply: building one costs more than the search.
+    static USAGE: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b"\"usage\""));
+    static GEMINI: LazyLock<FinderRev<'static>> =
+        LazyLock::new(|| FinderRev::new(b"\"usageMetadata\""));
+    let finder = match dialect {
+        Dialect::Gemini => &*GEMINI,
         Dialect::Unknown => return None,
-        _ => b"\"usage\"",
+        _ => &*USAGE,
     };
+    let key = finder.needle();
     let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
     if body[start] != b'{' {
         return None;
     }
-    let Some(at) = memchr::memmem::rfind(body, key) else {
+    let Some(at) = finder.rfind(body) else {
         // Inside a string a quote is escaped, so a body that holds no quoted key at all
         // has no usage field either.
         return Some(None);
