@@ -52,6 +52,12 @@ fn is_model_key(quoted: &[u8]) -> bool {
 }
 
 fn model_value(raw: &[u8]) -> Option<String> {
+    // Nearly every model is a plain string: its text is between the quotes as it is.
+    if let [b'"', text @ .., b'"'] = raw {
+        if !text.iter().any(|&b| b == b'\\' || b < 0x20) {
+            return std::str::from_utf8(text).ok().map(str::to_string);
+        }
+    }
     match serde_json::from_slice::<serde_json::Value>(raw).ok()? {
         serde_json::Value::String(model) => Some(model),
         serde_json::Value::Null => None,
@@ -152,6 +158,7 @@ mod tests {
             r#"{"mod\u0065l":"escaped-key"}"#,
             r#"{"model":"caf\u00e9 \"quoted\""}"#,
             r#"{"content":"a \\\" b","model":"after-escapes"}"#,
+            "{\"model\":\"a raw\ttab is not JSON\"}",
         ];
         for body in bodies {
             assert_eq!(body_model(body.as_bytes()), decoded(body), "{body}");
