@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http::{HeaderMap, StatusCode};
 use http_body::Body as _;
 use http_body_util::BodyExt;
@@ -72,9 +73,15 @@ impl UpstreamReply {
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
         match &mut self.0 {
             Inner::Plain { reply, idle } => loop {
-                let frame = tokio::time::timeout(*idle, reply.body_mut().frame())
-                    .await
-                    .map_err(|_| BodyReadError(Box::new(IdleTimeout)))?;
+                let body = reply.body_mut();
+                // A small reply's body is often read with its head: a frame that is ready at
+                // once needs no timer, and arming and disarming one costs more than the read.
+                let frame = match body.frame().now_or_never() {
+                    Some(frame) => frame,
+                    None => tokio::time::timeout(*idle, body.frame())
+                        .await
+                        .map_err(|_| BodyReadError(Box::new(IdleTimeout)))?,
+                };
                 match frame {
                     None => return Ok(None),
                     Some(frame) => {
