@@ -40,7 +40,7 @@ impl Outgoing {
     /// The request as the record keeps it: secrets in headers and the query redacted.
     pub fn captured(&self) -> CapturedRequest {
         CapturedRequest {
-            method: self.method.to_string(),
+            method: self.method.as_str().to_owned(),
             uri: redact_target(&self.target),
             headers: recorded_request_headers(&self.headers),
             body: self.body.clone(),
