@@ -12,7 +12,9 @@ use crate::capture::{CaptureBus, Interest, SessionId, Subscription};
 use crate::otlp::{ExportHealth, OtlpExport, OtlpSettings, UpstreamMap};
 use crate::proxy::{bind_listener, Proxy, ProxyConfig, ProxyControl};
 use crate::remote::{AttachServer, RemoteError, SessionFacts};
-use crate::store::{spawn_writer, SessionInfo, Store, StoreFile, StoreHealth, WriterHandle};
+use crate::store::{
+    spawn_writer, subscribe_writer, SessionInfo, Store, StoreFile, StoreHealth, WriterHandle,
+};
 
 /// A bound proxy whose exchanges are being written to the session database.
 pub struct Recording {
@@ -71,7 +73,7 @@ impl Recording {
             .context("starting a session in the database")?;
         let bus = CaptureBus::new();
         let file = store.file();
-        let writer = spawn_writer(store, bus.subscribe_to(Interest::Record));
+        let writer = spawn_writer(store, subscribe_writer(&bus));
         let otlp = match otlp {
             Some(settings) => Some(
                 OtlpExport::start(

@@ -5,6 +5,10 @@
 //! and counted. Lifecycle events are always delivered, so the record is never missing an
 //! exchange even when a consumer is slow.
 //!
+//! A subscriber may also have a limit on the body bytes it has queued (the store's writer, which
+//! pauses to write each transaction): past it, events reach it without their bodies, which
+//! keeps what a burst leaves queued bounded while every exchange still reaches the record.
+//!
 //! A [`Tap`] is the other kind of listener: it sees each event inline, as it is published.
 //! It is for observers that only update a small index in memory (the records the store has
 //! yet to write, the requests paused by intercept), which a queue and a task of their own
@@ -21,10 +25,36 @@ use super::CaptureEvent;
 const DEFAULT_LAG_LIMIT: usize = 4096;
 
 struct Subscriber {
-    tx: mpsc::UnboundedSender<CaptureEvent>,
-    pending: Arc<AtomicUsize>,
+    tx: mpsc::UnboundedSender<Delivery>,
+    queued: Arc<Queued>,
     lag_limit: usize,
+    /// Body bytes the subscriber may have queued before events reach it without bodies.
+    body_byte_limit: Option<usize>,
     interest: Interest,
+}
+
+/// What has been sent to a subscription and not yet read from it.
+#[derive(Default)]
+struct Queued {
+    events: AtomicUsize,
+    /// Body bytes of those events, kept only for a subscription with a byte limit. Added under
+    /// the bus's lock by the one publisher at a time, taken off by the one reader.
+    body_bytes: AtomicUsize,
+}
+
+/// An event as queued for one subscriber.
+struct Delivery {
+    event: CaptureEvent,
+    /// Its bodies were left out: the subscriber's byte limit was reached.
+    bodies_shed: bool,
+}
+
+/// What [`Subscription::try_recv_noting_shed`] hands out.
+pub struct Received {
+    pub event: CaptureEvent,
+    /// The event came without its bodies, because the subscription's queue held more body
+    /// bytes than its limit when it was published.
+    pub bodies_shed: bool,
 }
 
 /// Which events a subscriber receives.
@@ -76,6 +106,7 @@ struct Counters {
     /// be told exactly how many came before it.
     finished: AtomicU64,
     chunks_skipped: AtomicU64,
+    bodies_shed: AtomicU64,
     /// Subscribers of [`Interest::Everything`] not yet found closed.
     live_subscribers: AtomicUsize,
 }
@@ -92,6 +123,8 @@ pub struct CaptureBus {
 pub struct BusStats {
     pub published: u64,
     pub chunks_skipped: u64,
+    /// Events sent to a byte-limited subscriber without their bodies.
+    pub bodies_shed: u64,
 }
 
 impl CaptureBus {
@@ -106,11 +139,23 @@ impl CaptureBus {
 
     /// Adds a subscriber that receives the events of `interest` published from now on.
     pub fn subscribe_to(&self, interest: Interest) -> Subscription {
-        self.add_subscriber(DEFAULT_LAG_LIMIT, interest).0
+        self.add_subscriber(DEFAULT_LAG_LIMIT, None, interest).0
+    }
+
+    /// Like [`subscribe_to`](Self::subscribe_to), for a reader that pauses: once the events
+    /// queued for it hold `body_byte_limit` bytes of bodies, later ones come without theirs
+    /// (see [`CaptureEvent::without_bodies`]) until it catches up.
+    pub fn subscribe_with_byte_limit(
+        &self,
+        interest: Interest,
+        body_byte_limit: usize,
+    ) -> Subscription {
+        self.add_subscriber(DEFAULT_LAG_LIMIT, Some(body_byte_limit), interest)
+            .0
     }
 
     pub fn subscribe_with_lag_limit(&self, lag_limit: usize) -> Subscription {
-        self.add_subscriber(lag_limit, Interest::Everything).0
+        self.add_subscriber(lag_limit, None, Interest::Everything).0
     }
 
     /// Like [`subscribe_to`](Self::subscribe_to), also saying how many `Finished` events were
@@ -120,12 +165,17 @@ impl CaptureBus {
         lag_limit: usize,
         interest: Interest,
     ) -> (Subscription, u64) {
-        self.add_subscriber(lag_limit, interest)
+        self.add_subscriber(lag_limit, None, interest)
     }
 
-    fn add_subscriber(&self, lag_limit: usize, interest: Interest) -> (Subscription, u64) {
+    fn add_subscriber(
+        &self,
+        lag_limit: usize,
+        body_byte_limit: Option<usize>,
+        interest: Interest,
+    ) -> (Subscription, u64) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let pending = Arc::new(AtomicUsize::new(0));
+        let queued = Arc::new(Queued::default());
         let mut listeners = self.lock();
         let finished_before = self.counters.finished.load(Ordering::Relaxed);
         if interest == Interest::Everything {
@@ -135,11 +185,17 @@ impl CaptureBus {
         }
         listeners.subscribers.push(Subscriber {
             tx,
-            pending: pending.clone(),
+            queued: queued.clone(),
             lag_limit,
+            body_byte_limit,
             interest,
         });
-        (Subscription { rx, pending }, finished_before)
+        let subscription = Subscription {
+            rx,
+            queued,
+            counts_bytes: body_byte_limit.is_some(),
+        };
+        (subscription, finished_before)
     }
 
     /// Adds the tap `make` builds, which observes every event published from now on until it
@@ -173,13 +229,16 @@ impl CaptureBus {
                 // A closed receiver is noticed at the next event it wants.
                 return true;
             }
-            let lagging = sub.pending.load(Ordering::Relaxed) >= sub.lag_limit;
+            let lagging = sub.queued.events.load(Ordering::Relaxed) >= sub.lag_limit;
             if lagging && event.is_droppable() {
                 self.counters.chunks_skipped.fetch_add(1, Ordering::Relaxed);
                 return true;
             }
-            sub.pending.fetch_add(1, Ordering::Relaxed);
-            let open = sub.tx.send(event.clone()).is_ok();
+            let Some(delivery) = self.delivery_for(sub, &event) else {
+                return true;
+            };
+            sub.queued.events.fetch_add(1, Ordering::Relaxed);
+            let open = sub.tx.send(delivery).is_ok();
             if !open && sub.interest == Interest::Everything {
                 self.counters
                     .live_subscribers
@@ -187,6 +246,40 @@ impl CaptureBus {
             }
             open
         });
+    }
+
+    /// `event` as `sub` gets it: without its bodies when they would take its queue past its
+    /// byte limit, or nothing for a live chunk then.
+    fn delivery_for(&self, sub: &Subscriber, event: &CaptureEvent) -> Option<Delivery> {
+        let Some(limit) = sub.body_byte_limit else {
+            return Some(Delivery {
+                event: event.clone(),
+                bodies_shed: false,
+            });
+        };
+        let bytes = event.body_bytes();
+        let queued = sub.queued.body_bytes.load(Ordering::Relaxed);
+        let fits = bytes == 0 || queued.saturating_add(bytes) <= limit;
+        let delivery = if fits {
+            Delivery {
+                event: event.clone(),
+                bodies_shed: false,
+            }
+        } else if event.is_droppable() {
+            self.counters.chunks_skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        } else {
+            self.counters.bodies_shed.fetch_add(1, Ordering::Relaxed);
+            Delivery {
+                event: event.without_bodies(),
+                bodies_shed: true,
+            }
+        };
+        // What is sent is what the reader takes off again, whatever was left in it.
+        sub.queued
+            .body_bytes
+            .fetch_add(delivery.event.body_bytes(), Ordering::Relaxed);
+        Some(delivery)
     }
 
     /// Whether anyone receives live reply heads and chunks. When nobody does (`record`: only
@@ -207,6 +300,7 @@ impl CaptureBus {
         BusStats {
             published: self.counters.published.load(Ordering::Relaxed),
             chunks_skipped: self.counters.chunks_skipped.load(Ordering::Relaxed),
+            bodies_shed: self.counters.bodies_shed.load(Ordering::Relaxed),
         }
     }
 
@@ -221,204 +315,57 @@ impl CaptureBus {
 
 /// The receiving end for one subscriber. Dropping it unsubscribes.
 pub struct Subscription {
-    rx: mpsc::UnboundedReceiver<CaptureEvent>,
-    pending: Arc<AtomicUsize>,
+    rx: mpsc::UnboundedReceiver<Delivery>,
+    queued: Arc<Queued>,
+    counts_bytes: bool,
 }
 
 impl Subscription {
     /// The next event, or `None` once every publisher is gone.
     pub async fn recv(&mut self) -> Option<CaptureEvent> {
-        let event = self.rx.recv().await;
-        self.mark_received(event.is_some());
-        event
+        let delivery = self.rx.recv().await;
+        self.received(delivery).map(|got| got.event)
     }
 
     /// Blocking variant for subscribers that run on their own thread (the store writer).
     pub fn blocking_recv(&mut self) -> Option<CaptureEvent> {
-        let event = self.rx.blocking_recv();
-        self.mark_received(event.is_some());
-        event
+        self.blocking_recv_noting_shed().map(|got| got.event)
+    }
+
+    /// [`blocking_recv`](Self::blocking_recv), saying whether the event's bodies were shed.
+    pub fn blocking_recv_noting_shed(&mut self) -> Option<Received> {
+        let delivery = self.rx.blocking_recv();
+        self.received(delivery)
     }
 
     /// An event if one is queued, without waiting.
     pub fn try_recv(&mut self) -> Option<CaptureEvent> {
-        let event = self.rx.try_recv().ok();
-        self.mark_received(event.is_some());
-        event
+        self.try_recv_noting_shed().map(|got| got.event)
+    }
+
+    /// [`try_recv`](Self::try_recv), saying whether the event's bodies were shed.
+    pub fn try_recv_noting_shed(&mut self) -> Option<Received> {
+        let delivery = self.rx.try_recv().ok();
+        self.received(delivery)
     }
 
     /// Events published to this subscriber and not yet received.
     pub fn pending(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
+        self.queued.events.load(Ordering::Relaxed)
     }
 
-    fn mark_received(&self, got_one: bool) {
-        if got_one {
-            self.pending.fetch_sub(1, Ordering::Relaxed);
+    fn received(&self, delivery: Option<Delivery>) -> Option<Received> {
+        let Delivery { event, bodies_shed } = delivery?;
+        self.queued.events.fetch_sub(1, Ordering::Relaxed);
+        if self.counts_bytes {
+            self.queued
+                .body_bytes
+                .fetch_sub(event.body_bytes(), Ordering::Relaxed);
         }
+        Some(Received { event, bodies_shed })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::capture::ExchangeId;
-    use bytes::Bytes;
-
-    fn chunk(n: u64) -> CaptureEvent {
-        CaptureEvent::ResponseChunk {
-            id: ExchangeId(n),
-            data: Bytes::from_static(b"x"),
-        }
-    }
-
-    #[test]
-    fn lagging_subscriber_skips_chunks_but_not_lifecycle_events() {
-        let bus = CaptureBus::new();
-        let mut sub = bus.subscribe_with_lag_limit(2);
-        for n in 0..5 {
-            bus.publish(chunk(n));
-        }
-        let finished_like = CaptureEvent::ResponseHead {
-            id: ExchangeId(9),
-            status: 200,
-            headers: Arc::default(),
-            first_byte_ms: 1,
-        };
-        bus.publish(finished_like);
-        let mut got = Vec::new();
-        while let Some(ev) = sub.try_recv() {
-            got.extend(ev.exchange_id().map(|id| id.0));
-        }
-        assert_eq!(got, [0, 1, 9]);
-        assert_eq!(bus.stats().chunks_skipped, 3);
-    }
-
-    #[test]
-    fn record_subscriber_gets_lifecycle_events_only() {
-        let bus = CaptureBus::new();
-        let mut record = bus.subscribe_to(Interest::Record);
-        let mut live = bus.subscribe();
-        bus.publish(chunk(1));
-        bus.publish(CaptureEvent::ResponseHead {
-            id: ExchangeId(1),
-            status: 200,
-            headers: Arc::default(),
-            first_byte_ms: 1,
-        });
-        bus.publish(CaptureEvent::Held {
-            id: ExchangeId(1),
-            expires_at_ms: 0,
-        });
-        let drain = |sub: &mut Subscription| std::iter::from_fn(|| sub.try_recv()).count();
-        assert_eq!(drain(&mut live), 3);
-        assert_eq!(drain(&mut record), 1);
-    }
-
-    #[test]
-    fn live_detail_is_wanted_while_a_live_subscriber_is_there() {
-        let bus = CaptureBus::new();
-        let record = bus.subscribe_to(Interest::Record);
-        assert!(!bus.wants_live_detail());
-        let live = bus.subscribe();
-        assert!(bus.wants_live_detail());
-        drop(live);
-        // Noticed at the next event it would have received.
-        bus.publish(chunk(1));
-        assert!(!bus.wants_live_detail());
-        drop(record);
-    }
-
-    #[test]
-    fn dropped_subscription_is_forgotten() {
-        let bus = CaptureBus::new();
-        drop(bus.subscribe());
-        bus.publish(chunk(1));
-        assert!(bus.lock().subscribers.is_empty());
-    }
-
-    #[test]
-    fn a_counting_subscription_knows_how_many_exchanges_finished_before_it() {
-        use crate::capture::test_fixtures::agent_start;
-        use crate::capture::{ExchangeRecord, Timing};
-        let finished_record = |id| ExchangeRecord {
-            start: Arc::new(agent_start(id, "/v1/chat/completions", "{}")),
-            timing: Timing::default(),
-            response: None,
-            failure: None,
-            derived: Default::default(),
-        };
-        let bus = CaptureBus::new();
-        bus.publish(CaptureEvent::Finished(Arc::new(finished_record(1))));
-        bus.publish(chunk(2));
-        let (mut sub, before) = bus.subscribe_counting_finished(8, Interest::Record);
-        assert_eq!(before, 1);
-        bus.publish(CaptureEvent::Finished(Arc::new(finished_record(3))));
-        let got = sub.try_recv().and_then(|e| e.exchange_id());
-        assert_eq!(got, Some(ExchangeId(3)));
-        assert_eq!(bus.subscribe_counting_finished(8, Interest::Record).1, 2);
-    }
-
-    struct Seen(Mutex<Vec<Option<ExchangeId>>>);
-
-    impl Tap for Seen {
-        fn observe(&self, event: &CaptureEvent) {
-            self.0.lock().unwrap().push(event.exchange_id());
-        }
-    }
-
-    #[test]
-    fn a_tap_sees_each_event_as_it_is_published_until_it_is_dropped() {
-        use crate::capture::test_fixtures::agent_start;
-        use crate::capture::{ExchangeRecord, Timing};
-        let bus = CaptureBus::new();
-        bus.publish(CaptureEvent::Finished(Arc::new(ExchangeRecord {
-            start: Arc::new(agent_start(1, "/v1/chat/completions", "{}")),
-            timing: Timing::default(),
-            response: None,
-            failure: None,
-            derived: Default::default(),
-        })));
-        let mut told = None;
-        let tap = bus.tap(|finished_before| {
-            told = Some(finished_before);
-            Arc::new(Seen(Mutex::default()))
-        });
-        assert_eq!(told, Some(1));
-        bus.publish(chunk(2));
-        // Seen before `publish` returned: no queue, no task in between.
-        assert_eq!(*tap.0.lock().unwrap(), [Some(ExchangeId(2))]);
-        drop(tap);
-        bus.publish(chunk(3));
-        assert!(bus.lock().taps.is_empty());
-    }
-
-    #[test]
-    fn an_outcomes_subscriber_is_not_sent_the_start_of_each_request() {
-        use crate::capture::test_fixtures::agent_start;
-        use crate::capture::{ExchangeRecord, Timing};
-        let bus = CaptureBus::new();
-        let mut outcomes = bus.subscribe_to(Interest::Outcomes);
-        let start = Arc::new(agent_start(1, "/v1/chat/completions", "{}"));
-        bus.publish(CaptureEvent::Started(start.clone()));
-        bus.publish(CaptureEvent::Held {
-            id: ExchangeId(1),
-            expires_at_ms: 0,
-        });
-        bus.publish(CaptureEvent::Intercepted {
-            start: start.clone(),
-            expires_at_ms: 0,
-        });
-        bus.publish(CaptureEvent::Finished(Arc::new(ExchangeRecord {
-            start,
-            timing: Timing::default(),
-            response: None,
-            failure: None,
-            derived: Default::default(),
-        })));
-        let got: Vec<bool> = std::iter::from_fn(|| outcomes.try_recv())
-            .map(|event| matches!(event, CaptureEvent::Finished(_)))
-            .collect();
-        assert_eq!(got, [false, true], "the interception, then the finish");
-    }
-}
+#[path = "bus_tests.rs"]
+mod tests;

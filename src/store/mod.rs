@@ -14,6 +14,7 @@ mod columns;
 mod db;
 mod delta;
 mod error;
+mod health;
 mod held_starts;
 mod insert;
 mod query;
@@ -33,7 +34,8 @@ use std::path::PathBuf;
 
 pub use db::{Store, StoreFile};
 pub use error::StoreError;
-pub use writer_thread::{spawn_writer, StoreHealth, WriterExit, WriterHandle};
+pub use health::StoreHealth;
+pub use writer_thread::{spawn_writer, subscribe_writer, WriterExit, WriterHandle};
 
 use crate::capture::{ExchangeId, ExchangeRecord, ExchangeState, Failure, Lineage, SessionId};
 use crate::llm::Dialect;

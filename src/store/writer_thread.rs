@@ -1,13 +1,13 @@
 //! The writer thread: drains the capture bus into the store, batch by batch.
 //!
 //! It runs on its own OS thread, never on the proxy's runtime, and never makes publishers
-//! wait (the bus queues without bound). When a write fails (disk full, file locked, read-only
+//! wait (the bus queues for it without blocking, bounded in body bytes). When a write fails (disk full, file locked, read-only
 //! for now) the batch stays queued in memory and is retried with backoff while new events keep
 //! arriving; [`StoreHealth`] tells the UI the record is behind and why.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,9 @@ use super::backlog::{Admitted, Backlog};
 use super::codec::{self, Effort};
 use super::db::Store;
 use super::error::StoreError;
+use super::health::StoreHealth;
 use super::held_starts::{HeldStarts, HOLD};
-use crate::capture::{CaptureEvent, ExchangeId, Subscription};
+use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, Interest, Received, Subscription};
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct WriterConfig {
@@ -24,9 +25,9 @@ pub(super) struct WriterConfig {
     /// slow transaction does not hold the lock for long.
     pub batch: usize,
     /// Bytes of body a transaction takes on at most (it always takes one event): keeps each
-    /// pause between draining the bus short, so the bus never holds much. What the proxy
-    /// queues meanwhile is outside the memory budget: at 2 MiB, a proxy forwarding 200 KB
-    /// requests back to back at 380 MB/s peaked at 48–58 MiB resident; at 512 KiB, 43–47.
+    /// pause between draining the bus short, so the bus never holds much: at 2 MiB, a proxy
+    /// forwarding 200 KB requests back to back at 380 MB/s peaked at 48–58 MiB resident; at
+    /// 512 KiB, 43–47 (with the bus's queue unbounded then; see [`QUEUED_BODY_BYTES`]).
     pub batch_bytes: usize,
     /// Events kept in memory while writes fail; beyond it the oldest are dropped.
     pub backlog_cap: usize,
@@ -61,79 +62,6 @@ impl Default for WriterConfig {
             hold_starts: HOLD,
             hurry_after: 64,
         }
-    }
-}
-
-/// How the writer is doing, shared with whoever shows it (status line, `record`'s log).
-#[derive(Debug, Default)]
-pub struct StoreHealth {
-    failing: AtomicBool,
-    last_error: Mutex<Option<String>>,
-    exchanges_written: AtomicU64,
-    write_failures: AtomicU64,
-    events_lost: AtomicU64,
-    bodies_unrecorded: AtomicU64,
-    backlog: AtomicU64,
-}
-
-impl StoreHealth {
-    /// Whether the latest write attempt failed and events are waiting for a retry.
-    pub fn is_failing(&self) -> bool {
-        self.failing.load(Ordering::Relaxed)
-    }
-
-    /// The most recent write error, kept after the writer recovers.
-    pub fn last_error(&self) -> Option<String> {
-        self.last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Finished exchanges committed to disk.
-    pub fn exchanges_written(&self) -> u64 {
-        self.exchanges_written.load(Ordering::Relaxed)
-    }
-
-    /// Failed write attempts, retries included.
-    pub fn write_failures(&self) -> u64 {
-        self.write_failures.load(Ordering::Relaxed)
-    }
-
-    /// Events that will never be written: the backlog overflowed, an event could not be
-    /// stored at all, or shutdown gave up on a failing disk.
-    pub fn events_lost(&self) -> u64 {
-        self.events_lost.load(Ordering::Relaxed)
-    }
-
-    /// Exchanges recorded without their bodies because the backlog was over its memory
-    /// budget (the proxy outran the disk).
-    pub fn bodies_unrecorded(&self) -> u64 {
-        self.bodies_unrecorded.load(Ordering::Relaxed)
-    }
-
-    /// Events received but not yet written.
-    pub fn backlog(&self) -> u64 {
-        self.backlog.load(Ordering::Relaxed)
-    }
-
-    fn wrote(&self, exchanges: u64) {
-        self.exchanges_written
-            .fetch_add(exchanges, Ordering::Relaxed);
-        self.failing.store(false, Ordering::Relaxed);
-    }
-
-    fn failed(&self, err: &StoreError, still_failing: bool) {
-        self.write_failures.fetch_add(1, Ordering::Relaxed);
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(err.one_line());
-        self.failing.store(still_failing, Ordering::Relaxed);
-    }
-
-    fn lost(&self, events: usize) {
-        self.events_lost.fetch_add(events as u64, Ordering::Relaxed);
     }
 }
 
@@ -172,6 +100,16 @@ impl WriterHandle {
             last_error: self.health.last_error(),
         }
     }
+}
+
+/// Body bytes the bus may queue for the writer while it writes a transaction; past them, events
+/// come without bodies. With the backlog's budget, this bounds what a burst faster than the disk
+/// keeps in memory.
+const QUEUED_BODY_BYTES: usize = 8 << 20;
+
+/// The writer's subscription to `bus`: the events the record is made of, bounded in bytes.
+pub fn subscribe_writer(bus: &CaptureBus) -> Subscription {
+    bus.subscribe_with_byte_limit(Interest::Record, QUEUED_BODY_BYTES)
 }
 
 /// Starts the writer thread; it owns `store` until [`WriterHandle::join`] hands it back.
@@ -261,7 +199,7 @@ impl Writer {
                 } else if self.trim_when_idle {
                     self.next_event_within(TRIM_IDLE)
                 } else {
-                    self.events.blocking_recv()
+                    self.events.blocking_recv_noting_shed()
                 };
                 match next {
                     Some(event) => self.accept(event),
@@ -298,22 +236,20 @@ impl Writer {
                 // of each one waking this thread.
                 thread::sleep(self.config.gather);
             }
-            self.health.backlog.store(
-                (self.backlog.len() + self.held.len()) as u64,
-                Ordering::Relaxed,
-            );
+            self.health
+                .set_backlog(self.backlog.len() + self.held.len());
         }
         self.store
     }
 
     /// The next event if one comes within `wait`; `None` when none did, or when shutting
     /// down (the caller then takes the blocking path, which ends with the bus).
-    fn next_event_within(&mut self, wait: Duration) -> Option<CaptureEvent> {
+    fn next_event_within(&mut self, wait: Duration) -> Option<Received> {
         const POLL: Duration = Duration::from_millis(25);
         let deadline = Instant::now() + wait;
         loop {
-            if let Some(event) = self.events.try_recv() {
-                return Some(event);
+            if let Some(got) = self.events.try_recv_noting_shed() {
+                return Some(got);
             }
             if Instant::now() >= deadline || self.shutting_down.load(Ordering::Relaxed) {
                 return None;
@@ -322,7 +258,7 @@ impl Writer {
         }
     }
 
-    fn accept(&mut self, event: CaptureEvent) {
+    fn accept(&mut self, Received { event, bodies_shed }: Received) {
         if !matches!(
             event,
             CaptureEvent::Started(_)
@@ -337,7 +273,7 @@ impl Writer {
             self.health.lost(1);
         }
         let id = event.exchange_id();
-        if self.backlog.push(event) == Admitted::WithoutBodies {
+        if self.backlog.push(event) == Admitted::WithoutBodies || bodies_shed {
             self.count_unrecorded(id);
         }
     }
@@ -355,15 +291,13 @@ impl Writer {
             }
             self.recently_unrecorded.push_back(id);
         }
-        self.health
-            .bodies_unrecorded
-            .fetch_add(1, Ordering::Relaxed);
+        self.health.unrecorded();
     }
 
     fn accept_ready(&mut self, limit: usize) {
         for _ in 0..limit {
-            match self.events.try_recv() {
-                Some(event) => self.accept(event),
+            match self.events.try_recv_noting_shed() {
+                Some(got) => self.accept(got),
                 None => break,
             }
         }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rusqlite::Connection;
 
-use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeState, SessionId};
+use crate::capture::{CaptureBus, CaptureEvent, ExchangeId, ExchangeState, Interest, SessionId};
 use crate::store::test_fixtures::{finished, sample_start, session_info};
 use crate::store::writer_thread::{spawn_writer_with, WriterConfig};
 use crate::store::{spawn_writer, Store, StoreHealth, WriterHandle};
@@ -260,6 +260,66 @@ fn a_backlog_over_its_memory_budget_keeps_every_exchange_but_not_every_body() {
             assert!(response.body.is_empty() && response.truncated());
         }
     }
+}
+
+#[test]
+fn what_the_bus_queues_for_the_writer_past_its_byte_limit_is_recorded_without_bodies() {
+    let (_tmp, store, session) = open();
+    let bus = CaptureBus::new();
+    // The writer is not reading yet, as while it writes a long transaction.
+    let events = bus.subscribe_with_byte_limit(Interest::Record, 250_000);
+    let request = vec![b'q'; 100_000];
+    for id in 1..=4 {
+        let record = finished(
+            sample_start(session, id, request.clone()),
+            200,
+            vec![b'r'; 10_000],
+            None,
+        );
+        bus.publish(CaptureEvent::Finished(Arc::new(record)));
+    }
+    // Its start and its finish both come without bodies: one exchange, counted once.
+    let fifth = Arc::new(sample_start(session, 5, request.clone()));
+    bus.publish(CaptureEvent::Started(fifth.clone()));
+    let mut record = finished(sample_start(session, 5, request), 200, vec![], None);
+    record.start = fifth;
+    bus.publish(CaptureEvent::Finished(Arc::new(record)));
+    let writer = spawn_writer_with(store, events, quick_config());
+    let health = writer.health();
+    drop(bus);
+    let exit = writer.join();
+    assert_eq!(exit.events_lost, 0);
+    assert_eq!(health.bodies_unrecorded(), 3);
+    let stored = exit
+        .store
+        .expect("store")
+        .exchanges(session)
+        .expect("exchanges");
+    let bodies: Vec<_> = stored
+        .iter()
+        .map(|exchange| {
+            let start = &exchange.record.start;
+            let reply = exchange.record.response.as_ref().expect("reply head");
+            (
+                start.id.0,
+                exchange.state,
+                start.request.body.len(),
+                start.request_body_len(),
+                reply.body.len(),
+            )
+        })
+        .collect();
+    let complete = ExchangeState::Complete;
+    assert_eq!(
+        bodies,
+        [
+            (1, complete, 100_000, 100_000, 10_000),
+            (2, complete, 100_000, 100_000, 10_000),
+            (3, complete, 0, 100_000, 0),
+            (4, complete, 0, 100_000, 0),
+            (5, complete, 0, 100_000, 0),
+        ]
+    );
 }
 
 #[test]
