@@ -3,7 +3,7 @@
 //! authenticate like the agent did. Never written anywhere.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -15,12 +15,29 @@ use crate::capture::{has_secret_param, ExchangeId, HeaderList, REDACTED};
 /// their secret headers filled in by hand.
 const REMEMBERED: usize = 4096;
 
-/// The secrets one exchange was sent with.
+/// The secrets one exchange was sent with. An agent sends the same key with every request,
+/// so consecutive exchanges share one copy.
 #[derive(Default)]
 struct Secrets {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// The request target as sent, when its query carried a key.
     target: Option<String>,
+}
+
+impl Secrets {
+    /// Whether these are the secrets `headers` and `target` carry, without copying them.
+    fn are_in(&self, headers: &HeaderMap, target: &str) -> bool {
+        let mut sent = headers.iter().filter(|(name, _)| is_secret_name(name));
+        let same_headers = self.headers.iter().all(|(name, value)| {
+            sent.next()
+                .is_some_and(|(n, v)| n == name && v.as_bytes() == value.as_bytes())
+        }) && sent.next().is_none();
+        let same_target = match &self.target {
+            Some(kept) => kept == target,
+            None => !has_secret_param(target),
+        };
+        same_headers && same_target
+    }
 }
 
 /// A copy of `value` in a buffer of its own. The server's parser hands out header values as
@@ -35,11 +52,28 @@ fn owned(value: &HeaderValue) -> Option<HeaderValue> {
 
 #[derive(Default)]
 pub struct RecentSecrets {
-    entries: Mutex<VecDeque<(ExchangeId, Secrets)>>,
+    entries: Mutex<VecDeque<(ExchangeId, Arc<Secrets>)>>,
 }
 
 impl RecentSecrets {
     pub fn remember(&self, id: ExchangeId, headers: &HeaderMap, target: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let last = entries.back().map(|(_, secrets)| secrets.clone());
+        let secrets = match last {
+            Some(last) if last.are_in(headers, target) => last,
+            _ => match Self::copied(headers, target) {
+                Some(secrets) => Arc::new(secrets),
+                None => return,
+            },
+        };
+        if entries.len() >= REMEMBERED {
+            entries.pop_front();
+        }
+        entries.push_back((id, secrets));
+    }
+
+    /// The secrets `headers` and `target` carry, copied; `None` when there are none.
+    fn copied(headers: &HeaderMap, target: &str) -> Option<Secrets> {
         let secrets = Secrets {
             headers: headers
                 .iter()
@@ -48,14 +82,7 @@ impl RecentSecrets {
                 .collect(),
             target: has_secret_param(target).then(|| target.to_string()),
         };
-        if secrets.headers.is_empty() && secrets.target.is_none() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= REMEMBERED {
-            entries.pop_front();
-        }
-        entries.push_back((id, secrets));
+        (!secrets.headers.is_empty() || secrets.target.is_some()).then_some(secrets)
     }
 
     /// The request target to send for an edited one: each query value still showing the
@@ -154,6 +181,51 @@ mod tests {
         let edited = HeaderList::from([("authorization", "Bearer <redacted>")]);
         let restored = secrets.restore(ExchangeId(1), &edited).expect("valid");
         assert_eq!(restored["authorization"], "Bearer sk-real");
+    }
+
+    #[test]
+    fn each_exchange_is_resent_with_its_own_key_and_repeats_share_one_copy() {
+        let secrets = RecentSecrets::default();
+        let sent_with = |key: &'static str| {
+            let mut sent = HeaderMap::new();
+            sent.insert("x-api-key", HeaderValue::from_static(key));
+            sent.insert("content-type", HeaderValue::from_static("application/json"));
+            sent
+        };
+        secrets.remember(ExchangeId(1), &sent_with("sk-first"), "/v1/messages");
+        secrets.remember(ExchangeId(2), &sent_with("sk-first"), "/v1/messages");
+        secrets.remember(ExchangeId(3), &sent_with("sk-second"), "/v1/messages");
+        // No secret at all: nothing to keep, and the next repeat is compared with exchange 3.
+        secrets.remember(ExchangeId(4), &HeaderMap::new(), "/v1/messages");
+        secrets.remember(
+            ExchangeId(5),
+            &sent_with("sk-second"),
+            "/v1/messages?key=AIza-k",
+        );
+        let edited = HeaderList::from([("x-api-key", "<redacted>")]);
+        let key =
+            |id| secrets.restore(ExchangeId(id), &edited).expect("valid")["x-api-key"].clone();
+        assert_eq!(key(1), "sk-first");
+        assert_eq!(key(2), "sk-first");
+        assert_eq!(key(3), "sk-second");
+        assert_eq!(key(4), "<redacted>");
+        assert_eq!(key(5), "sk-second");
+        assert_eq!(
+            secrets.restore_target(ExchangeId(5), "/v1/messages?key=<redacted>"),
+            "/v1/messages?key=AIza-k"
+        );
+        assert_eq!(
+            secrets.restore_target(ExchangeId(3), "/v1/messages?key=<redacted>"),
+            "/v1/messages?key=<redacted>"
+        );
+        let entries = secrets.entries.lock().unwrap();
+        let kept: Vec<_> = entries.iter().map(|(id, _)| id.0).collect();
+        assert_eq!(kept, [1, 2, 3, 5]);
+        assert!(
+            Arc::ptr_eq(&entries[0].1, &entries[1].1),
+            "a repeat shares its copy"
+        );
+        assert!(!Arc::ptr_eq(&entries[1].1, &entries[2].1));
     }
 
     #[test]
