@@ -57,6 +57,26 @@ fn done(session: SessionId, id: u64) -> CaptureEvent {
     CaptureEvent::Finished(Arc::new(record))
 }
 
+/// `whole` finished exchanges of 100 KB requests and 10 KB replies, then one more whose
+/// start and finish are published apart (its reply empty).
+fn publish_large_burst(bus: &CaptureBus, session: SessionId, whole: u64) {
+    let request = vec![b'q'; 100_000];
+    for id in 1..=whole {
+        let record = finished(
+            sample_start(session, id, request.clone()),
+            200,
+            vec![b'r'; 10_000],
+            None,
+        );
+        bus.publish(CaptureEvent::Finished(Arc::new(record)));
+    }
+    let last = Arc::new(sample_start(session, whole + 1, request.clone()));
+    bus.publish(CaptureEvent::Started(last.clone()));
+    let mut record = finished(sample_start(session, whole + 1, request), 200, vec![], None);
+    record.start = last;
+    bus.publish(CaptureEvent::Finished(Arc::new(record)));
+}
+
 fn states(store: &Store, session: SessionId) -> Vec<(u64, ExchangeState)> {
     store
         .exchange_summaries(session)
@@ -218,22 +238,8 @@ fn a_backlog_over_its_memory_budget_keeps_every_exchange_but_not_every_body() {
     };
     let writer = spawn_writer_with(store, bus.subscribe(), config);
     let health = writer.health();
-    let request = vec![b'q'; 100_000];
-    for id in 1..=5 {
-        let record = finished(
-            sample_start(session, id, request.clone()),
-            200,
-            vec![b'r'; 10_000],
-            None,
-        );
-        bus.publish(CaptureEvent::Finished(Arc::new(record)));
-    }
-    // An exchange whose start and finish both come in over the budget counts once.
-    let sixth = Arc::new(sample_start(session, 6, request.clone()));
-    bus.publish(CaptureEvent::Started(sixth.clone()));
-    let mut record = finished(sample_start(session, 6, request.clone()), 200, vec![], None);
-    record.start = sixth;
-    bus.publish(CaptureEvent::Finished(Arc::new(record)));
+    // The sixth's start and finish both come in over the budget: it counts once.
+    publish_large_burst(&bus, session, 5);
     wait_until("four exchanges lost their bodies", &health, |h| {
         h.bodies_unrecorded() == 4
     });
@@ -268,22 +274,8 @@ fn what_the_bus_queues_for_the_writer_past_its_byte_limit_is_recorded_without_bo
     let bus = CaptureBus::new();
     // The writer is not reading yet, as while it writes a long transaction.
     let events = bus.subscribe_with_byte_limit(Interest::Record, 250_000);
-    let request = vec![b'q'; 100_000];
-    for id in 1..=4 {
-        let record = finished(
-            sample_start(session, id, request.clone()),
-            200,
-            vec![b'r'; 10_000],
-            None,
-        );
-        bus.publish(CaptureEvent::Finished(Arc::new(record)));
-    }
-    // Its start and its finish both come without bodies: one exchange, counted once.
-    let fifth = Arc::new(sample_start(session, 5, request.clone()));
-    bus.publish(CaptureEvent::Started(fifth.clone()));
-    let mut record = finished(sample_start(session, 5, request), 200, vec![], None);
-    record.start = fifth;
-    bus.publish(CaptureEvent::Finished(Arc::new(record)));
+    // The fifth's start and finish both come without bodies: one exchange, counted once.
+    publish_large_burst(&bus, session, 4);
     let writer = spawn_writer_with(store, events, quick_config());
     let health = writer.health();
     drop(bus);
