@@ -299,12 +299,16 @@ fn paired_cells(targets: &[Target], results: &[Paired], pick: fn(&Summary) -> f6
     })
 }
 
-fn paired_json(results: &[Paired]) -> Value {
-    let quickest_direct = results
+/// The lowest p50 of the direct requests over every proxy's phase of the run.
+fn quickest_direct_p50(results: &[Paired]) -> Option<f64> {
+    results
         .iter()
         .map(|r| r.direct.p50_us)
         .min_by(f64::total_cmp)
-        .unwrap_or(0.0);
+}
+
+fn paired_json(results: &[Paired]) -> Value {
+    let quickest_direct = quickest_direct_p50(results).unwrap_or(0.0);
     let mut map = Map::new();
     for r in results {
         map.insert(
@@ -409,11 +413,7 @@ fn latency(
 /// for all shows the proxies' via times side by side. Information only: the target stays on
 /// each phase's own "added".
 fn common_baseline_row(targets: &[Target], results: &[Paired], report: &mut Report) {
-    let Some(baseline) = results
-        .iter()
-        .map(|r| r.direct.p50_us)
-        .min_by(f64::total_cmp)
-    else {
+    let Some(baseline) = quickest_direct_p50(results) else {
         return;
     };
     let added = |name: &str| {

@@ -58,13 +58,14 @@ pub struct RecentSecrets {
 impl RecentSecrets {
     pub fn remember(&self, id: ExchangeId, headers: &HeaderMap, target: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let last = entries.back().map(|(_, secrets)| secrets.clone());
-        let secrets = match last {
-            Some(last) if last.are_in(headers, target) => last,
-            _ => match Self::copied(headers, target) {
-                Some(secrets) => Arc::new(secrets),
-                None => return,
-            },
+        let secrets = match entries.back() {
+            Some((_, last)) if last.are_in(headers, target) => last.clone(),
+            _ => {
+                let Some(copied) = Self::copied(headers, target) else {
+                    return;
+                };
+                Arc::new(copied)
+            }
         };
         if entries.len() >= REMEMBERED {
             entries.pop_front();
