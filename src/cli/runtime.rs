@@ -4,8 +4,24 @@ use std::future::Future;
 
 use anyhow::{Context, Result};
 
+/// What overrides [`FORWARDING_WORKERS`]: tokio's own variable, read by its builder.
+const WORKERS_VARIABLE: &str = "TOKIO_WORKER_THREADS";
+
+/// Worker threads for the proxy's tasks. One: an exchange's agent connection, upstream
+/// connection and relay then share a thread, so a request wakes no second worker to find
+/// nothing to steal. Measured with the proxy bench on 2 vCPUs, in alternating runs against
+/// two workers: sequential added p50 46–52 µs against 66–79 µs, p99 70–142 µs against
+/// 234–242 µs, CPU per request at 32 connections 39–50 µs against 46–57 µs, the same
+/// throughput. The store's writer, the log and the screen have threads of their own, and
+/// blocking work goes to tokio's blocking pool.
+const FORWARDING_WORKERS: usize = 1;
+
 pub fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os(WORKERS_VARIABLE).is_none() {
+        builder.worker_threads(FORWARDING_WORKERS);
+    }
+    builder
         .enable_all()
         .build()
         .context("starting the async runtime")?
