@@ -434,6 +434,57 @@ async fn large_reply_is_relayed_whole_and_captured_to(total: usize, cap: usize) 
     assert!(kept.body.iter().enumerate().all(|(i, b)| *b == big_byte(i)));
 }
 
+/// A reply too large to be read whole before the agent gets it, cut by its upstream part-way:
+/// the agent gets every byte that came and then a broken body, never a clean end that would
+/// pass a cut reply off as whole.
+#[tokio::test]
+async fn a_streamed_reply_cut_mid_body_reaches_the_agent_cut_after_every_byte_that_came() {
+    a_streamed_reply_cut_at(300 * 1024).await;
+}
+
+/// The same with the cut right after the head: the agent still gets the upstream's head, not
+/// a bare close.
+#[tokio::test]
+async fn a_streamed_reply_cut_right_after_its_head_reaches_the_agent_with_that_head() {
+    a_streamed_reply_cut_at(0).await;
+}
+
+async fn a_streamed_reply_cut_at(cut: usize) {
+    let mut h = Harness::start().await;
+    let size = 1024 * 1024;
+    let headers = [
+        ("x-mock-size", size.to_string()),
+        ("x-mock-cut", cut.to_string()),
+    ];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let mut reply = post_with(&h, CHAT, "mock-big", false, &headers).await;
+    assert_eq!(reply.status(), 200, "the upstream's head is passed on");
+    let mut received = 0usize;
+    let ended = loop {
+        match reply.chunk().await {
+            Ok(Some(chunk)) => {
+                assert!(chunk
+                    .iter()
+                    .enumerate()
+                    .all(|(i, b)| *b == big_byte(received + i)));
+                received += chunk.len();
+            }
+            Ok(None) => break "a clean end",
+            Err(_) => break "a broken body",
+        }
+    };
+    assert_eq!(ended, "a broken body");
+    assert_eq!(received, cut, "every byte that came reached the agent");
+
+    let record = h.next_finished().await;
+    let failure = record.failure.clone().expect("failed");
+    assert_eq!(failure.class, FailureClass::Reset, "{failure:?}");
+    let response = record.response.as_ref().expect("the head arrived");
+    assert_eq!(response.body_len, cut as u64, "the record has what came");
+    serves_the_next_request(&mut h).await;
+    h.stop_and_load().await;
+}
+
 /// Every reply the mock can break, one after another on one proxy: each one ends with its
 /// class, and a good request after each is served.
 #[tokio::test]

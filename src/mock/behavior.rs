@@ -61,7 +61,8 @@ pub enum MockBehavior {
     /// closes (or 120 s), like a provider that stops mid-generation.
     Stall,
     /// `mock-big`: 2 MiB of deterministic `application/octet-stream` bytes, or
-    /// `x-mock-size: N` bytes.
+    /// `x-mock-size: N` bytes; with `x-mock-cut: M`, chunked, only the first M of them, then a
+    /// close.
     Big,
     /// `mock-huge-headers`: a normal JSON reply whose head carries 80 KiB of filler headers (or
     /// `x-mock-size: N` bytes), in headers of at most 8 KiB each.

@@ -335,7 +335,13 @@ impl Exchange<'_> {
             "content-type",
             "application/octet-stream".to_string(),
         )]);
-        conn.write_all(&encode_head(200, &headers, Some(size), self.close))
+        // A cut reply goes chunked: with a Content-Length, the short body alone would tell
+        // the agent's client that it was cut.
+        let cut = header(&self.request.headers, "x-mock-cut")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&at| at < size);
+        let length = if cut.is_some() { None } else { Some(size) };
+        conn.write_all(&encode_head(200, &headers, length, self.close))
             .await?;
         if self.head_only {
             return Ok(self.after());
@@ -343,14 +349,23 @@ impl Exchange<'_> {
         const BLOCK: usize = 64 * 1024;
         let mut block = Vec::with_capacity(BLOCK);
         let mut offset = 0;
-        while offset < size {
-            let end = (offset + BLOCK).min(size);
+        let sent = cut.unwrap_or(size);
+        while offset < sent {
+            let end = (offset + BLOCK).min(sent);
             block.clear();
             block.extend((offset..end).map(big_byte));
-            conn.write_all(&block).await?;
+            if cut.is_some() {
+                conn.write_chunk(&block).await?;
+            } else {
+                conn.write_all(&block).await?;
+            }
             offset = end;
         }
-        Ok(self.after())
+        Ok(if cut.is_some() {
+            After::Close
+        } else {
+            self.after()
+        })
     }
 
     async fn echo(&self, conn: &mut Connection) -> io::Result<After> {

@@ -1,15 +1,12 @@
-//! The body types the listener answers with: a whole body made here, or a stream fed chunk by
-//! chunk by the relay task.
+//! The body types the listener answers with besides the relayed stream (`relay_body.rs`): a
+//! whole body made here, and a body that ends in the break its upstream reply ended in.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
-use tokio::sync::{mpsc, Notify};
 
 /// Error type of the agent-facing body; an error makes hyper abort the connection, which is how
 /// a broken non-SSE upstream reply is passed on faithfully.
@@ -24,50 +21,50 @@ pub fn full_body(bytes: impl Into<Bytes>) -> AgentBody {
         .boxed()
 }
 
-/// Streams what the relay sends over a channel. Bounded, so a slow agent slows the upstream
-/// read instead of growing memory.
-pub struct ChannelBody {
-    rx: mpsc::Receiver<Result<Bytes, BodyError>>,
-    drained: Arc<DrainSignal>,
+/// Fails a body on purpose, which makes hyper abort the connection: how a break in a non-SSE
+/// reply whose head has gone out reaches the agent, as a direct connection would have shown
+/// it. hyper drops what it has buffered, the head included, when a body fails, and flushes it
+/// after a poll that finds nothing ready; so the first poll only wakes the task again, and the
+/// second fails.
+#[derive(Debug)]
+pub struct FailAfterFlush {
+    error: Option<BodyError>,
+    flushed: bool,
 }
 
-impl ChannelBody {
-    pub fn new(rx: mpsc::Receiver<Result<Bytes, BodyError>>, drained: Arc<DrainSignal>) -> Self {
-        Self { rx, drained }
+impl FailAfterFlush {
+    pub fn new(error: impl Into<BodyError>) -> Self {
+        Self {
+            error: Some(error.into()),
+            flushed: false,
+        }
+    }
+
+    pub fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        if !std::mem::replace(&mut self.flushed, true) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(self.error.take().map(Err))
     }
 }
 
-/// Tells the relay when hyper has taken every chunk sent so far and asked for more. hyper
-/// flushes what it buffered right after such a poll, but drops it, the head included, when the
-/// body fails instead; so before failing a body on purpose the relay waits for this.
-#[derive(Debug, Default)]
-pub struct DrainSignal {
-    /// The body's last poll found the channel empty.
-    waiting: AtomicBool,
-    polled_empty: Notify,
+/// What an upstream sent before its reply broke, then the break.
+pub struct CutBody {
+    before: Option<Bytes>,
+    then: FailAfterFlush,
 }
 
-impl DrainSignal {
-    /// Returns once everything queued in `tx` has been taken and the body polled again, or the
-    /// agent's side of the body is gone.
-    pub async fn until_drained(&self, tx: &mpsc::Sender<Result<Bytes, BodyError>>) {
-        loop {
-            let polled_empty = self.polled_empty.notified();
-            tokio::pin!(polled_empty);
-            polled_empty.as_mut().enable();
-            let empty = tx.capacity() == tx.max_capacity();
-            if tx.is_closed() || (empty && self.waiting.load(Ordering::SeqCst)) {
-                return;
-            }
-            tokio::select! {
-                () = polled_empty => {}
-                () = tx.closed() => return,
-            }
+impl CutBody {
+    pub fn new(before: Bytes, error: impl Into<BodyError>) -> Self {
+        Self {
+            before: (!before.is_empty()).then_some(before),
+            then: FailAfterFlush::new(error),
         }
     }
 }
 
-impl Body for ChannelBody {
+impl Body for CutBody {
     type Data = Bytes;
     type Error = BodyError;
 
@@ -75,14 +72,10 @@ impl Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        let polled = self.rx.poll_recv(cx);
-        self.drained
-            .waiting
-            .store(polled.is_pending(), Ordering::SeqCst);
-        if polled.is_pending() {
-            self.drained.polled_empty.notify_waiters();
+        match self.before.take() {
+            Some(data) => Poll::Ready(Some(Ok(Frame::data(data)))),
+            None => self.then.poll(cx),
         }
-        polled.map(|item| item.map(|result| result.map(Frame::data)))
     }
 }
 

@@ -13,11 +13,12 @@ use tokio::sync::oneshot;
 
 use super::auto_fix::{lossless_fix, AutoFixJob};
 use super::body::WholeReply;
+use super::capture_copy::CaptureBuffer;
 use super::error_reply::{error_in_200_reply, failure_whole};
 use super::guard::{ExchangeGuard, HeadSender};
 use super::headers::agent_response_headers;
 use super::held_copies::{answer_all, Claimed, CopyAnswer};
-use super::relay::{capture_head, is_event_stream, relay_reply, CaptureBuffer, ReplySink};
+use super::relay::{capture_head, is_event_stream, relay_reply, ReplySink};
 use super::reply::UpstreamReply;
 use super::transport_error::classify_transport_error;
 use super::wait_queue::WaitQueue;

@@ -6,6 +6,7 @@
 
 mod auto_fix;
 mod body;
+mod capture_copy;
 mod clients;
 mod control;
 mod detach;
@@ -23,6 +24,7 @@ mod listener;
 mod models;
 mod providers;
 mod relay;
+mod relay_body;
 mod reply;
 mod retry_loop;
 mod rules;
