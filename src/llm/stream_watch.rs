@@ -1,5 +1,8 @@
 //! Watches an SSE reply as it passes through and decides whether the stream ended properly.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{error_object_message, Dialect, SseEvent, SseParser};
@@ -77,13 +80,21 @@ impl StreamWatch {
             self.verdict.terminated = true;
             return;
         }
-        let data: Option<Value> = serde_json::from_str(&event.data).ok();
-        let kind = event
-            .event
-            .clone()
-            .or_else(|| data.as_ref()?.get("type")?.as_str().map(str::to_string));
+        // Every event of every stream passes here: only Gemini's end needs the event's whole
+        // JSON; a type name is read without building it.
+        let data: Option<Value> = match self.dialect {
+            Dialect::Gemini => serde_json::from_str(&event.data).ok(),
+            _ => None,
+        };
+        let kind: Option<Cow<'_, str>> = match (&event.event, &data) {
+            (Some(name), _) => Some(Cow::Borrowed(name.as_str())),
+            (None, Some(data)) => data.get("type").and_then(Value::as_str).map(Cow::Borrowed),
+            (None, None) => serde_json::from_str::<Typed<'_>>(&event.data)
+                .ok()
+                .and_then(|typed| typed.kind),
+        };
         if self.verdict.error.is_none() {
-            self.verdict.error = error_in_event(kind.as_deref(), &event.data, data.as_ref());
+            self.verdict.error = error_in_event(kind.as_deref(), &event.data);
         }
         let ends = match self.dialect {
             Dialect::Anthropic => kind.as_deref() == Some("message_stop"),
@@ -98,6 +109,13 @@ impl StreamWatch {
     }
 }
 
+/// An event's JSON as far as its `type` goes; the rest is skipped unbuilt.
+#[derive(Deserialize)]
+struct Typed<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+}
+
 /// A Gemini chunk (or Code Assist's `{"response": chunk}`) whose candidate has finished, or
 /// whose prompt was blocked outright, which ends the stream too.
 fn gemini_finished(data: &Value) -> bool {
@@ -108,22 +126,25 @@ fn gemini_finished(data: &Value) -> bool {
     finished || chunk.pointer("/promptFeedback/blockReason").is_some()
 }
 
-fn error_in_event(kind: Option<&str>, raw: &str, data: Option<&Value>) -> Option<String> {
+fn error_in_event(kind: Option<&str>, raw: &str) -> Option<String> {
     if let Some(message) = error_object_message(raw.as_bytes()) {
         return Some(message);
     }
+    let data = || serde_json::from_str::<Value>(raw).ok();
     match kind {
         Some("error") => Some(
-            data.and_then(|d| d.get("message")?.as_str().map(str::to_string))
+            data()
+                .and_then(|d| d.get("message")?.as_str().map(str::to_string))
                 .unwrap_or_else(|| raw.chars().take(300).collect()),
         ),
         Some("response.failed") => Some(
-            data.and_then(|d| {
-                d.pointer("/response/error/message")?
-                    .as_str()
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| "response.failed".to_string()),
+            data()
+                .and_then(|d| {
+                    d.pointer("/response/error/message")?
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| "response.failed".to_string()),
         ),
         _ => None,
     }
@@ -203,6 +224,28 @@ mod tests {
             failed.error.as_deref(),
             Some("The model is overloaded. Please try again later.")
         );
+    }
+
+    /// A stream without `event:` lines names each event's type only inside its JSON, which
+    /// is read without being built.
+    #[test]
+    fn types_named_only_in_the_data_are_read_too() {
+        let ended = watch(
+            Dialect::OpenAiResponses,
+            "data: {\"type\":\"response.output_text.delta\",\"delta\":\"hi\"}\n\ndata: {\"response\":{\"id\":\"r\"},\"type\":\"response.completed\"}\n\n",
+        );
+        assert!(ended.terminated);
+        assert_eq!(ended.problem(), None);
+        let failed = watch(
+            Dialect::OpenAiResponses,
+            "data: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"boom\"}\n\n",
+        );
+        assert_eq!(failed.error.as_deref(), Some("boom"));
+        let odd = watch(
+            Dialect::OpenAiResponses,
+            "data: {\"type\":7}\n\ndata: [1,2]\n\ndata: not json\n\n",
+        );
+        assert_eq!((odd.events, odd.terminated, odd.error), (3, false, None));
     }
 
     #[test]
