@@ -10,10 +10,11 @@ const WORKERS_VARIABLE: &str = "TOKIO_WORKER_THREADS";
 /// Worker threads for the proxy's tasks. One: an exchange's agent connection, upstream
 /// connection and relay then share a thread, so a request wakes no second worker to find
 /// nothing to steal. Measured with the proxy bench on 2 vCPUs, in alternating runs against
-/// two workers: sequential added p50 46–52 µs against 66–79 µs, p99 70–142 µs against
-/// 234–242 µs, CPU per request at 32 connections 39–50 µs against 46–57 µs, the same
-/// throughput. The store's writer, the log and the screen have threads of their own, and
-/// blocking work goes to tokio's blocking pool.
+/// two workers: sequential added p50 43–52 µs against 58–79 µs, p99 45–142 µs against
+/// 187–242 µs, CPU per request at 32 connections the same or less. Two workers forward about
+/// an eighth more requests a second at 32 connections (`TOKIO_WORKER_THREADS=2`); an agent's
+/// calls come a few at a time, so the latency wins. The store's writer, the log and the
+/// screen have threads of their own, and blocking work goes to tokio's blocking pool.
 const FORWARDING_WORKERS: usize = 1;
 
 pub fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {

@@ -1,6 +1,6 @@
 //! One exchange from the agent's request to the end of the reply: read the request, publish
 //! it, forward it, and hand the reply head to the listener. The relay of the body continues
-//! in `relay`.
+//! in `relay`, and for a streamed reply in the agent's body (`relay_body`).
 //!
 //! An exchange is polled inside hyper's service future and moves to a task of its own when
 //! hyper lets go of it (see `detach.rs`), so an agent that hangs up is noticed and recorded

@@ -1,6 +1,6 @@
 //! The agent-facing listener: HTTP/1.1 with keep-alive, one task per connection; an exchange
-//! runs in its connection's task and gets one of its own only for what outlives the reply
-//! head (a streamed body) or an agent that left.
+//! runs in its connection's task, a streamed reply's body included (`relay_body.rs`), and
+//! gets a task of its own only when the agent leaves before its reply head.
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -27,8 +27,9 @@ pub async fn serve_exchange(
     );
     let (head_tx, mut head_rx) = oneshot::channel();
     // The exchange runs here, in the connection's task, until the agent's reply head is
-    // ready; whatever is left then (streaming a body, recording the outcome) is detached
-    // into a task of its own when `exchange` drops at the end of this function.
+    // ready; a streamed body goes on inside the head (`relay_body.rs`), and whatever else is
+    // left is detached into a task of its own when `exchange` drops at the end of this
+    // function.
     let mut exchange = Detachable::new(run_exchange(state, request, dialect, head_tx));
     let head = tokio::select! {
         biased;
