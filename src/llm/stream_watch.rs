@@ -28,6 +28,12 @@ pub struct StreamVerdict {
 }
 
 impl StreamVerdict {
+    /// The stream stopped without its end marker and without announcing an error: the
+    /// agent has not been told why it ended.
+    pub fn was_cut(&self) -> bool {
+        self.error.is_none() && !self.terminated
+    }
+
     /// Why the stream counts as failed, or `None` when it ended well.
     pub fn problem(&self) -> Option<String> {
         if let Some(error) = &self.error {
@@ -177,6 +183,17 @@ mod tests {
             v.problem().as_deref(),
             Some("stream ended without its terminator (data: [DONE]) after 1 events")
         );
+        assert!(v.was_cut());
+        let ended = watch(
+            Dialect::OpenAiChat,
+            "data: {\"choices\":[]}\n\ndata: [DONE]\n\n",
+        );
+        assert!(!ended.was_cut());
+        let announced = watch(
+            Dialect::OpenAiChat,
+            "data: {\"error\":{\"message\":\"overloaded\"}}\n\n",
+        );
+        assert!(!announced.was_cut(), "an error event tells the agent why");
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl Relayed {
         self.watch
             .as_ref()
             .map(StreamWatch::verdict)
-            .is_some_and(|v| v.error.is_none() && !v.terminated)
+            .is_some_and(StreamVerdict::was_cut)
     }
 
     /// Publishes the outcome. Returns the failure the agent still has to be told of, with
@@ -103,7 +103,7 @@ fn judge(
     match end {
         RelayEnd::Complete => {
             let failure = classify_failure(response.status, &response.body, verdict);
-            let cut_stream = verdict.is_some_and(|v| v.error.is_none() && !v.terminated);
+            let cut_stream = verdict.is_some_and(StreamVerdict::was_cut);
             let tell = cut_stream
                 && failure
                     .as_ref()
