@@ -89,14 +89,20 @@ impl DeltaReferences {
         body: &'b Bytes,
     ) -> DeltaEncoded<'b> {
         let key = (session, path_of(uri).to_string());
-        let best = self.paths.get(&key).and_then(|candidates| {
-            candidates
-                .iter()
-                // A retried batch meets its own earlier attempt here; never refer to oneself.
-                .filter(|c| c.depth < MAX_DEPTH && c.id != id)
-                .map(|c| (c, shared(body, &c.body)))
-                .max_by_key(|(_, (prefix, suffix))| prefix + suffix)
-        });
+        let mut best: Option<(&Candidate, (usize, usize))> = None;
+        // Newest first, so that of equally good references the newest is taken; a retry
+        // shares the whole body with the request it repeats, and nothing can share more.
+        let candidates = self.paths.get(&key).into_iter().flatten().rev();
+        // A retried batch meets its own earlier attempt here; never refer to oneself.
+        for candidate in candidates.filter(|c| c.depth < MAX_DEPTH && c.id != id) {
+            let (prefix, suffix) = shared(body, &candidate.body);
+            if best.is_none_or(|(_, (p, s))| prefix + suffix > p + s) {
+                best = Some((candidate, (prefix, suffix)));
+            }
+            if prefix + suffix == body.len() {
+                break;
+            }
+        }
         let (body_encoded, reference, depth) = match best {
             Some((candidate, (prefix, suffix)))
                 if (prefix + suffix) as f64 >= body.len() as f64 * MIN_SHARED =>
@@ -366,6 +372,21 @@ mod tests {
         encode(&mut refs, "/v1/chat", 2, &title);
         let (reference, _) = encode(&mut refs, "/v1/chat", 3, &conversation(9));
         assert_eq!(reference, Some(ExchangeId(1)));
+    }
+
+    #[test]
+    fn a_retry_refers_to_the_newest_request_it_repeats() {
+        let mut refs = DeltaReferences::default();
+        let body = conversation(6);
+        encode(&mut refs, "/v1/chat", 1, &body);
+        assert_eq!(
+            encode(&mut refs, "/v1/chat", 2, &body).0,
+            Some(ExchangeId(1))
+        );
+        let (reference, stored) = encode(&mut refs, "/v1/chat", 3, &body);
+        assert_eq!(reference, Some(ExchangeId(2)));
+        let decoded = decode_delta(&stored.bytes, &body, body.len() as u64);
+        assert_eq!(decoded.as_deref(), Ok(body.as_ref()));
     }
 
     #[test]
