@@ -7,24 +7,10 @@ use http::header::{self, HeaderMap, HeaderName};
 
 use crate::capture::{is_credential_header, is_secret_header, redacted_pieces, HeaderList};
 
-/// Headers that describe one connection, not the message, and so stop at the proxy. A static,
-/// not a const: a const array of `HeaderName`s is built and dropped at every use.
-static HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::PROXY_AUTHENTICATE,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
-
-/// Whether `name` is one of [`HOP_BY_HOP`], told by its length first: most names a message
-/// carries have a length none of them has, and are passed over after one comparison, where
-/// the list would compare each name eight times.
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    let name = name.as_str();
+/// Whether `name` is hop-by-hop (RFC 9110 §7.6.1): it describes one connection, not the
+/// message, and so stops at the proxy. Told by its length first: most names a message
+/// carries have a length none of them has, and are passed over after one comparison.
+fn is_hop_by_hop(name: &str) -> bool {
     match name.len() {
         2 => name == "te",
         7 => name == "trailer" || name == "upgrade",
@@ -36,21 +22,39 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
     }
 }
 
+fn is_hop_by_hop_name(name: &HeaderName) -> bool {
+    is_hop_by_hop(name.as_str())
+}
+
 /// Removes hop-by-hop headers, including any that the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Most replies carry none of them: one look at the names a message does carry is cheaper
     // than removing (hashing) every name of the list.
-    if !headers.keys().any(is_hop_by_hop) {
+    if !headers.keys().any(is_hop_by_hop_name) {
         return;
     }
+    // What `Connection` lists besides the hop-by-hop names (`keep-alive`, mostly), which go
+    // anyway: rare, so a name is parsed (and allocated) only for those.
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .map(str::trim)
+        .filter(|name| !is_hop_by_hop(name))
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
         .collect();
-    for name in HOP_BY_HOP.iter().chain(named.iter()) {
+    // Only the ones present are removed, each found by a scan of the names: a message
+    // carries one or two (`Connection`, `Transfer-Encoding`), where removing the whole
+    // list hashed eight names.
+    while let Some(name) = headers
+        .keys()
+        .find(|name| is_hop_by_hop_name(name))
+        .cloned()
+    {
+        headers.remove(&name);
+    }
+    for name in &named {
         headers.remove(name);
     }
 }
@@ -168,16 +172,28 @@ mod tests {
         }
     }
 
+    /// RFC 9110 §7.6.1's hop-by-hop headers, and the two older ones proxies drop too.
+    const HOP_BY_HOP: [HeaderName; 8] = [
+        header::CONNECTION,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+        header::PROXY_AUTHENTICATE,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ];
+
     #[test]
     fn the_quick_hop_by_hop_check_knows_the_list_and_nothing_else() {
         for name in &HOP_BY_HOP {
-            assert!(is_hop_by_hop(name), "{name}");
+            assert!(is_hop_by_hop_name(name), "{name}");
         }
         for name in PLAIN_STANDARD
             .iter()
             .filter(|name| !HOP_BY_HOP.contains(name))
         {
-            assert!(!is_hop_by_hop(name), "{name}");
+            assert!(!is_hop_by_hop_name(name), "{name}");
         }
         for name in [
             "user-agent",
@@ -187,8 +203,46 @@ mod tests {
             "x-upgrade",
             "keep-alivex",
         ] {
-            assert!(!is_hop_by_hop(&HeaderName::from_static(name)), "{name}");
+            assert!(
+                !is_hop_by_hop_name(&HeaderName::from_static(name)),
+                "{name}"
+            );
         }
+    }
+
+    #[test]
+    fn every_hop_by_hop_header_goes_and_every_other_stays() {
+        let mut headers = HeaderMap::new();
+        for name in &HOP_BY_HOP {
+            headers.append(name, HeaderValue::from_static("x"));
+        }
+        headers.append(
+            header::CONNECTION,
+            HeaderValue::from_static("Keep-Alive, X-Trace, te"),
+        );
+        headers.append("x-trace", HeaderValue::from_static("1"));
+        headers.append(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.append("x-request-id", HeaderValue::from_static("a"));
+        headers.append("x-request-id", HeaderValue::from_static("b"));
+        strip_hop_by_hop(&mut headers);
+        // A removal moves the map's last entry into its place, as it always has: the
+        // order of what stays is the map's, so the names are compared sorted.
+        let mut left: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("?")))
+            .collect();
+        left.sort_unstable();
+        assert_eq!(
+            left,
+            [
+                ("content-type", "application/json"),
+                ("x-request-id", "a"),
+                ("x-request-id", "b"),
+            ]
+        );
     }
 
     #[test]
