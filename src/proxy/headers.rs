@@ -101,9 +101,11 @@ pub fn is_secret_name(name: &HeaderName) -> bool {
     !PLAIN_STANDARD.contains(name) && is_secret_header(name.as_str())
 }
 
-/// [`is_credential_header`] for a parsed name, the same way.
+/// [`is_credential_header`] for a parsed name. Not through [`PLAIN_STANDARD`]: that rule
+/// compares whole names, each first by its length, which costs less than fourteen
+/// comparisons of `HeaderName`s.
 fn is_credential_name(name: &HeaderName) -> bool {
-    !PLAIN_STANDARD.contains(name) && is_credential_header(name.as_str())
+    is_credential_header(name.as_str())
 }
 
 /// A request's headers as the record keeps them: in wire order, duplicates kept, values
