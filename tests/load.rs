@@ -8,6 +8,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,7 +114,13 @@ struct Figures {
 }
 
 async fn run_load(requests: usize, connections: usize, fault_every: usize) -> Figures {
-    let h = Harness::start_with(|c| c.idle_timeout = Duration::from_millis(1500)).await;
+    let h = Harness::start_with(|c| {
+        c.idle_timeout = Duration::from_millis(1500);
+        // Three serving threads whatever the machine's cores, so connections land on the
+        // proxy's runtime and on two threads of their own.
+        c.serving_threads = NonZeroUsize::new(3).expect("not zero");
+    })
+    .await;
     let next = Arc::new(AtomicUsize::new(0));
     let agent = client();
     let mut workers = tokio::task::JoinSet::new();

@@ -1,6 +1,7 @@
 //! The flags of every command that runs the proxy, and the [`ProxyConfig`] they make.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -104,6 +105,10 @@ pub struct ProxyArgs {
     /// often pass; 0 never stops
     #[arg(long, default_value_t = RetryStop::default().transient_after, value_name = "N")]
     pub stop_transient_loops_after: u32,
+    /// Threads that serve agent connections, each connection staying on one (default: one
+    /// per CPU core, at most 4)
+    #[arg(long, env = "LLMSCOPE_THREADS", value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
     /// Send each exchange as an OpenTelemetry GenAI span to this OTLP/HTTP collector, e.g.
     /// http://localhost:4318 (Jaeger, the Collector) or
     /// https://cloud.langfuse.com/api/public/otel; /v1/traces is added unless the path ends
@@ -144,6 +149,9 @@ impl ProxyArgs {
         config.hold_timeout = Duration::from_secs(self.hold_timeout);
         config.readable_replies = !self.exact_replies;
         config.auto_fix = self.auto_fix;
+        if let Some(threads) = self.threads {
+            config.serving_threads = threads;
+        }
         config.providers = self
             .providers
             .iter()

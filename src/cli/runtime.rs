@@ -7,14 +7,14 @@ use anyhow::{Context, Result};
 /// What overrides [`FORWARDING_WORKERS`]: tokio's own variable, read by its builder.
 const WORKERS_VARIABLE: &str = "TOKIO_WORKER_THREADS";
 
-/// Worker threads for the proxy's tasks. One: an exchange's agent connection, upstream
-/// connection and relay then share a thread, so a request wakes no second worker to find
-/// nothing to steal. Measured with the proxy bench on 2 vCPUs, in alternating runs against
-/// two workers: sequential added p50 43–52 µs against 58–79 µs, p99 45–142 µs against
-/// 187–242 µs, CPU per request at 32 connections the same or less. Two workers forward about
-/// an eighth more requests a second at 32 connections (`TOKIO_WORKER_THREADS=2`); an agent's
-/// calls come a few at a time, so the latency wins. The store's writer, the log and the
-/// screen have threads of their own, and blocking work goes to tokio's blocking pool.
+/// Worker threads of the runtime the proxy runs in, which is its serving thread 0; the
+/// proxy starts one more serving thread per further core (`proxy/serving_threads.rs`). One:
+/// an exchange's agent connection, upstream connection and relay then share a thread, so a
+/// request wakes no second worker to find nothing to steal. Measured with the proxy bench on
+/// 2 vCPUs, in alternating runs against two workers: sequential added p50 43–52 µs against
+/// 58–79 µs, p99 45–142 µs against 187–242 µs, CPU per request at 32 connections the same or
+/// less. The store's writer, the log and the screen have threads of their own, and blocking
+/// work goes to tokio's blocking pool.
 const FORWARDING_WORKERS: usize = 1;
 
 pub fn block_on<F: Future<Output = Result<()>>>(future: F) -> Result<()> {

@@ -7,6 +7,7 @@
 //! (bodies pass through as sent), no environment proxy, TCP_NODELAY, the same connect timeout,
 //! and the same idle timeout before the head and between body chunks.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,6 +19,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::reply::UpstreamReply;
+use super::serving_threads;
 use super::transport_error::{IdleTimeout, TransportError};
 use super::upstream::{takes_plain_client, Destination};
 use super::upstream_ca::UpstreamCa;
@@ -30,7 +32,9 @@ type PlainClient = Client<HttpConnector, Full<Bytes>>;
 
 /// Every upstream call goes through one of these two clients.
 pub struct UpstreamClients {
-    plain: PlainClient,
+    /// One per serving thread: a pooled connection's task runs where it was opened, and an
+    /// exchange on another thread would wake that one twice per request.
+    plain: Vec<PlainClient>,
     tls: reqwest::Client,
     idle: Duration,
 }
@@ -38,6 +42,7 @@ pub struct UpstreamClients {
 impl UpstreamClients {
     /// `extra_ca` is trusted besides the platform's roots.
     pub fn build(
+        serving_threads: NonZeroUsize,
         connect_timeout: Duration,
         idle_timeout: Duration,
         extra_ca: Option<&UpstreamCa>,
@@ -45,11 +50,15 @@ impl UpstreamClients {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(connect_timeout));
-        let plain = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .build(connector);
+        let plain = (0..serving_threads.get())
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .pool_timer(TokioTimer::new())
+                    .pool_idle_timeout(POOL_IDLE)
+                    .build(connector.clone())
+            })
+            .collect();
         Ok(Self {
             plain,
             tls: build_reqwest(connect_timeout, idle_timeout, extra_ca)?,
@@ -108,10 +117,20 @@ impl UpstreamClients {
             .headers_mut()
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("*/*"));
-        let reply = tokio::time::timeout(self.idle, self.plain.request(request))
+        let reply = tokio::time::timeout(self.idle, self.plain().request(request))
             .await
             .map_err(|_| IdleTimeout)??;
         Ok(UpstreamReply::plain(reply, self.idle))
+    }
+}
+
+impl UpstreamClients {
+    /// The calling serving thread's own client. Calls off the serving threads (a resend from
+    /// the screen) run on the proxy's runtime and take thread 0's.
+    fn plain(&self) -> &PlainClient {
+        let thread = serving_threads::current();
+        let index = if thread < self.plain.len() { thread } else { 0 };
+        &self.plain[index]
     }
 }
 
@@ -194,7 +213,8 @@ mod tests {
     }
 
     async fn both_clients(url: reqwest::Url) -> (Option<Failure>, Option<Failure>) {
-        let clients = UpstreamClients::build(Duration::from_secs(2), IDLE, None).expect("clients");
+        let clients = UpstreamClients::build(NonZeroUsize::MIN, Duration::from_secs(2), IDLE, None)
+            .expect("clients");
         let send = |via_reqwest: bool| {
             let (method, url, body) = (Method::POST, url.clone(), Bytes::from_static(b"{}"));
             let clients = &clients;

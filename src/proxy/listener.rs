@@ -1,6 +1,7 @@
-//! The agent-facing listener: HTTP/1.1 with keep-alive, one task per connection; an exchange
-//! runs in its connection's task, a streamed reply's body included (`relay_body.rs`), and
-//! gets a task of its own only when the agent leaves before its reply head.
+//! The agent-facing listener: HTTP/1.1 with keep-alive, one task per connection, on the
+//! serving thread whose turn it is (`serving_threads.rs`); an exchange runs in its
+//! connection's task, a streamed reply's body included (`relay_body.rs`), and gets a task of
+//! its own only when the agent leaves before its reply head.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use super::clients::UpstreamClients;
 use super::forward_mode;
 use super::retry_loop::RetryLoops;
 use super::serve::serve_exchange;
+use super::serving_threads::ServingThreads;
 use super::{ActiveExchanges, ProxyConfig, ProxyControl, ProxyError, ProxyState};
 use crate::capture::{CaptureBus, SessionId};
 
@@ -46,6 +48,7 @@ impl Proxy {
         session: SessionId,
     ) -> Result<Self, ProxyError> {
         let clients = UpstreamClients::build(
+            config.serving_threads,
             config.connect_timeout,
             config.idle_timeout,
             config.upstream_ca.as_ref(),
@@ -91,6 +94,8 @@ impl Proxy {
     /// flight so their outcomes reach the record.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ProxyError> {
         tokio::pin!(shutdown);
+        let mut threads = ServingThreads::start(self.state.config.serving_threads)
+            .map_err(ProxyError::Threads)?;
         loop {
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
@@ -100,7 +105,8 @@ impl Proxy {
                 Ok((stream, _peer)) => {
                     // Small LLM requests and SSE chunks must not wait for Nagle.
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve_connection(self.state.clone(), stream));
+                    let state = self.state.clone();
+                    threads.serve(stream, |stream| serve_connection(state, stream));
                 }
                 // Running out of file descriptors must not end the proxy; back off instead.
                 Err(error) if is_transient_accept_error(&error) => {
@@ -113,6 +119,7 @@ impl Proxy {
         drop(listener);
         state.intercepts.release_all_for_shutdown();
         wait_for_active_exchanges(&state).await;
+        drop(threads);
         Ok(())
     }
 }

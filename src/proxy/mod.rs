@@ -30,6 +30,7 @@ mod retry_loop;
 mod rules;
 mod secrets;
 mod serve;
+mod serving_threads;
 mod tls_reason;
 mod transport_error;
 mod upstream;
@@ -37,6 +38,7 @@ mod upstream_ca;
 mod wait_queue;
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
@@ -100,6 +102,9 @@ pub struct ProxyConfig {
     /// Forward mode (`--mode forward`): llmscope as the agent's HTTPS proxy, decrypting the
     /// intercepted LLM hosts; `None` is reverse mode.
     pub forward: Option<ForwardMode>,
+    /// Threads that serve agent connections, each connection on one of them
+    /// (`serving_threads.rs`).
+    pub serving_threads: NonZeroUsize,
 }
 
 impl ProxyConfig {
@@ -126,6 +131,7 @@ impl ProxyConfig {
             upstream_for: Vec::new(),
             upstream_ca: None,
             forward: None,
+            serving_threads: serving_threads::default_count(),
         }
     }
 }
@@ -142,6 +148,8 @@ pub enum ProxyError {
     Client(#[from] reqwest::Error),
     #[error("accepting connections failed: {0}")]
     Accept(std::io::Error),
+    #[error("cannot start the threads that serve connections: {0}")]
+    Threads(std::io::Error),
 }
 
 /// Shared by every connection and exchange task.
