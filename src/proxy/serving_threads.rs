@@ -94,7 +94,7 @@ fn start_thread(index: usize) -> std::io::Result<OtherThread> {
     let handle = runtime.handle().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     std::thread::Builder::new()
-        .name(format!("llmscope-serve-{index}"))
+        .name(format!("llmscope-serve{index}"))
         .spawn(move || {
             SERVING_THREAD.with(|thread| thread.set(index));
             runtime.block_on(async {
