@@ -122,15 +122,12 @@ impl UpstreamClients {
             .map_err(|_| IdleTimeout)??;
         Ok(UpstreamReply::plain(reply, self.idle))
     }
-}
 
-impl UpstreamClients {
     /// The calling serving thread's own client. Calls off the serving threads (a resend from
     /// the screen) run on the proxy's runtime and take thread 0's.
     fn plain(&self) -> &PlainClient {
         let thread = serving_threads::current();
-        let index = if thread < self.plain.len() { thread } else { 0 };
-        &self.plain[index]
+        self.plain.get(thread).unwrap_or(&self.plain[0])
     }
 }
 
