@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod export;
 pub mod fix;
+pub mod give_way;
 pub mod llm;
 pub mod mock;
 pub mod otlp;

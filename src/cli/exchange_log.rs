@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::analysis::{ContextWarnings, PriceTable, ProviderCauses, RetryLoops};
 use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Origin, Subscription};
+use crate::give_way::GiveWay;
 
 /// A burst's lines go out once they reach this size, so one write stays bounded.
 const MAX_WRITE: usize = 64 * 1024;
@@ -48,7 +49,9 @@ fn print_exchanges(mut events: Subscription, prices: PriceTable) {
     let mut log = ExchangeLog::new(prices);
     while let Some(event) = events.blocking_recv() {
         let mut next = Some(event);
+        let mut give_way = GiveWay::start();
         while let Some(event) = next {
+            give_way.now_and_then();
             match event {
                 CaptureEvent::Finished(record) => log.push_lines(&record, &mut lines),
                 CaptureEvent::Intercepted { start, .. } => {

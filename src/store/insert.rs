@@ -21,6 +21,7 @@ use crate::capture::{
     CaptureEvent, ExchangeId, ExchangeRecord, ExchangeStart, ExchangeState, HeaderList,
     HoldOutcome, SessionId,
 };
+use crate::give_way::GiveWay;
 use crate::llm::Usage;
 
 impl Store {
@@ -117,7 +118,9 @@ impl Store {
         let tx = self.write_tx("record exchanges")?;
         // The statements go back to the cache before the commit.
         let mut statements = Statements::new(&tx);
+        let mut give_way = GiveWay::start();
         for event in events {
+            give_way.now_and_then();
             let written = match event {
                 CaptureEvent::Started(start) if !finished.contains(&(start.session, start.id)) => {
                     insert_start(&mut statements, &self.references, start)
