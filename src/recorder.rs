@@ -149,6 +149,18 @@ impl Recording {
         self.bus.subscribe_to(interest)
     }
 
+    /// A subscription to the events of `interest` that come without their bodies once
+    /// `body_byte_limit` bytes of bodies are queued for it (see
+    /// [`CaptureBus::subscribe_with_byte_limit`]).
+    pub fn subscribe_with_byte_limit(
+        &self,
+        interest: Interest,
+        body_byte_limit: usize,
+    ) -> Subscription {
+        self.bus
+            .subscribe_with_byte_limit(interest, body_byte_limit)
+    }
+
     pub fn store_health(&self) -> Arc<StoreHealth> {
         self.writer.health()
     }

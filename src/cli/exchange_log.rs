@@ -17,6 +17,14 @@ use crate::give_way::GiveWay;
 const MAX_WRITE: usize = 64 * 1024;
 /// After a write, the lines of a busy moment gather instead of waking this thread per exchange.
 const GATHER: Duration = Duration::from_millis(5);
+/// Past this many queued exchanges the log is behind and keeps the CPU (see `give_way`).
+const BEHIND: usize = 64;
+/// The bodies the records queued for the log may hold. A log that falls behind (its stdout
+/// unread, or a load faster than it prints) gets later records without their bodies, so what
+/// waits for it stays bounded; their lines lack only the token counts and causes read from
+/// the bodies, as does the line of a single exchange larger than this. The store's record is
+/// not affected.
+pub const QUEUED_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The log's thread; [`Printer::finish`] waits until it has printed what was published.
 pub struct Printer {
@@ -49,7 +57,7 @@ fn print_exchanges(mut events: Subscription, prices: PriceTable) {
     let mut log = ExchangeLog::new(prices);
     while let Some(event) = events.blocking_recv() {
         let mut next = Some(event);
-        let mut give_way = GiveWay::start();
+        let mut give_way = GiveWay::start(events.pending() > BEHIND);
         while let Some(event) = next {
             give_way.now_and_then();
             match event {
@@ -219,7 +227,11 @@ fn push_exchange_line(record: &ExchangeRecord, clock: &mut LocalSeconds, out: &m
     out.push_str(" ttfb=");
     push_ms(out, record.timing.first_byte_ms);
     out.push_str(" up=");
-    push_bytes(out, start.request.body.len() as u64);
+    // A record that reached the log without its body still says what the agent sent.
+    let sent = start
+        .request_body_unrecorded
+        .unwrap_or(start.request.body.len() as u64);
+    push_bytes(out, sent);
     out.push_str(" down=");
     push_bytes(out, record.response.as_ref().map_or(0, |r| r.body_len));
     if let Some(failure) = &record.failure {
@@ -381,6 +393,42 @@ mod tests {
             line_of(&wide)
         );
         assert!(line_of(&wide).contains(" --- ok - ttfb=- up=2.0KB down=0B"));
+    }
+
+    #[test]
+    fn a_log_that_falls_behind_holds_bounded_bodies_and_still_prints_every_exchange() {
+        let bus = crate::capture::CaptureBus::new();
+        let mut log = bus.subscribe_with_byte_limit(
+            crate::capture::Interest::Outcomes,
+            super::QUEUED_BODY_BYTES,
+        );
+        let body_len: usize = 1 << 20;
+        let exchanges = 2 * super::QUEUED_BODY_BYTES / body_len;
+        for id in 0..exchanges as u64 {
+            let start = sample_start(crate::capture::SessionId(1), id, vec![b'x'; body_len]);
+            bus.publish(crate::capture::CaptureEvent::Finished(Arc::new(
+                ExchangeRecord {
+                    start: Arc::new(start),
+                    timing: Default::default(),
+                    response: None,
+                    failure: None,
+                    derived: Default::default(),
+                },
+            )));
+        }
+        let mut queued_bodies = 0;
+        let mut lines = Vec::new();
+        while let Some(crate::capture::CaptureEvent::Finished(record)) = log.try_recv() {
+            queued_bodies += record.start.request.body.len();
+            lines.push(line_of(&record));
+        }
+        assert!(queued_bodies <= super::QUEUED_BODY_BYTES, "{queued_bodies}");
+        assert_eq!(lines.len(), exchanges, "every exchange still gets its line");
+        assert!(
+            lines.iter().all(|line| line.contains(" up=1.0MB ")),
+            "{:?}",
+            lines.last()
+        );
     }
 
     #[test]

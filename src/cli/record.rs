@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::exchange_log::Printer;
+use super::exchange_log::{Printer, QUEUED_BODY_BYTES};
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
 use crate::capture::Interest;
@@ -74,7 +74,10 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
             crate::analysis::PriceTable::builtin().unwrap_or_default()
         }
     };
-    let printer = Printer::spawn(recording.subscribe_to(Interest::Outcomes), prices);
+    let printer = Printer::spawn(
+        recording.subscribe_with_byte_limit(Interest::Outcomes, QUEUED_BODY_BYTES),
+        prices,
+    );
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     let export_health = recording
         .otlp_health()

@@ -118,7 +118,7 @@ impl Store {
         let tx = self.write_tx("record exchanges")?;
         // The statements go back to the cache before the commit.
         let mut statements = Statements::new(&tx);
-        let mut give_way = GiveWay::start();
+        let mut give_way = GiveWay::start(codec::effort() == codec::Effort::Hurried);
         for event in events {
             give_way.now_and_then();
             let written = match event {
