@@ -19,6 +19,21 @@ fn editor_text(app: &App) -> String {
 }
 
 #[test]
+fn ctrl_f_on_the_list_opens_the_editor_at_its_quick_fixes() {
+    let mut app = live_app();
+    finished(&mut app, sample_record(1, LONG_CHAT, 400, TOO_LONG));
+    let follow = app.follow;
+    key(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert_eq!(app.follow, follow, "Ctrl-F is not f");
+    assert!(editor_text(&app).contains("turn one"));
+    let screen = render_text(&app, 120, 40);
+    assert!(screen.contains("Quick fixes"), "{screen}");
+    assert!(screen.contains(" 1 drop the"), "{screen}");
+    press(&mut app, KeyCode::Char('1'));
+    assert!(!editor_text(&app).contains("turn one"));
+}
+
+#[test]
 fn ctrl_f_offers_the_context_length_fixes_and_a_digit_applies_one() {
     let mut app = live_app();
     finished(&mut app, sample_record(1, LONG_CHAT, 400, TOO_LONG));

@@ -104,7 +104,7 @@ fn send(app: &mut App, commands: &mut Vec<Command>, confirmed: bool) {
     app.notify(format!("sending a fix for {parent}{from}…"), false);
 }
 
-fn open_menu(app: &mut App, commands: &mut Vec<Command>) {
+pub(super) fn open_menu(app: &mut App, commands: &mut Vec<Command>) {
     let good_models = good_models(app);
     let Mode::Editor(editor) = &mut app.mode else {
         return;

@@ -2,7 +2,7 @@
 //! keys that open a prompt, the editor or an overlay. The fixing keys are in `actions`. The
 //! help overlay (`view/help.rs`) lists the same keys.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::tui::present::pane_text::ViewMode;
 use crate::tui::present::wrap::bottom_offset;
@@ -11,11 +11,18 @@ use crate::tui::state::detail::Detail;
 use crate::tui::state::layout;
 
 use super::event::Command;
-use super::{actions, conversation_view, intercept, rules};
+use super::{actions, conversation_view, editor, intercept, rules};
 
 pub(super) fn handle_key(app: &mut App, key: KeyEvent, commands: &mut Vec<Command>) {
     let in_list = app.focus == Focus::List;
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
+        // The held banner names Ctrl-F; from the list it opens the editor at its quick fixes
+        // rather than taking the key for `f` (follow).
+        KeyCode::Char('f') if ctrl => {
+            actions::open_editor(app);
+            editor::open_menu(app, commands);
+        }
         KeyCode::Char('?') => app.mode = Mode::Help,
         KeyCode::Up => move_selection(app, -1),
         KeyCode::Down => move_selection(app, 1),

@@ -54,10 +54,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("R", "rules list (space switches one on/off)"),
     ("Ctrl-S", "editor: send the edited request"),
     ("Esc", "editor: cancel (asks before discarding edits)"),
-    (
-        "Ctrl-F",
-        "editor: quick fixes for the failure (1-9 applies one)",
-    ),
+    ("Ctrl-F", "quick fixes in the editor (1-9 applies one)"),
     ("g/G", "top / bottom (list or focused pane)"),
     ("PgUp/PgDn", "page up / down (list or focused pane)"),
     ("?", "this help (Esc closes)"),
