@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::exchange_log::{Printer, QUEUED_BODY_BYTES};
+use super::exchange_log::Printer;
 use super::runtime::shutdown_signal;
 use super::{DemoArgs, MockArgs};
 use crate::capture::Interest;
@@ -46,10 +46,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             data_dir.display()
         );
         let prices = crate::analysis::PriceTable::builtin().unwrap_or_default();
-        let printer = Printer::spawn(
-            recording.subscribe_with_byte_limit(Interest::Outcomes, QUEUED_BODY_BYTES),
-            prices,
-        );
+        let printer = Printer::spawn(&recording, prices);
         // Nobody is at a screen to press the keys, so the demo fixes what is held itself.
         let fixer = tokio::spawn(fix_held_failures(
             recording.subscribe_to(Interest::Record),

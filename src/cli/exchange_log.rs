@@ -10,8 +10,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::analysis::{ContextWarnings, PriceTable, ProviderCauses, RetryLoops};
-use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Origin, Subscription};
+use crate::capture::{CaptureEvent, ExchangeRecord, FailureClass, Interest, Origin, Subscription};
 use crate::give_way::GiveWay;
+use crate::recorder::Recording;
 
 /// A burst's lines go out once they reach this size, so one write stays bounded.
 const MAX_WRITE: usize = 64 * 1024;
@@ -24,7 +25,7 @@ const BEHIND: usize = 64;
 /// waits for it stays bounded; their lines lack only the token counts and causes read from
 /// the bodies, as does the line of a single exchange larger than this. The store's record is
 /// not affected.
-pub const QUEUED_BODY_BYTES: usize = 16 * 1024 * 1024;
+const QUEUED_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The log's thread; [`Printer::finish`] waits until it has printed what was published.
 pub struct Printer {
@@ -32,9 +33,10 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// Starts printing the finished exchanges of `events`, with context warnings by the
+    /// Starts printing the finished exchanges of `recording`, with context warnings by the
     /// models' windows in `prices`.
-    pub fn spawn(events: Subscription, prices: PriceTable) -> Self {
+    pub fn spawn(recording: &Recording, prices: PriceTable) -> Self {
+        let events = recording.subscribe_with_byte_limit(Interest::Outcomes, QUEUED_BODY_BYTES);
         let thread = std::thread::Builder::new()
             .name("llmscope-log".into())
             .spawn(move || print_exchanges(events, prices))

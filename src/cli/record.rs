@@ -2,10 +2,9 @@
 
 use anyhow::Result;
 
-use super::exchange_log::{Printer, QUEUED_BODY_BYTES};
+use super::exchange_log::Printer;
 use super::runtime::shutdown_signal;
 use super::ProxyArgs;
-use crate::capture::Interest;
 use crate::recorder::Recording;
 
 pub async fn run(args: ProxyArgs) -> Result<()> {
@@ -74,10 +73,7 @@ pub async fn run(args: ProxyArgs) -> Result<()> {
             crate::analysis::PriceTable::builtin().unwrap_or_default()
         }
     };
-    let printer = Printer::spawn(
-        recording.subscribe_with_byte_limit(Interest::Outcomes, QUEUED_BODY_BYTES),
-        prices,
-    );
+    let printer = Printer::spawn(&recording, prices);
     let health = tokio::spawn(report_capture_health(recording.store_health()));
     let export_health = recording
         .otlp_health()
