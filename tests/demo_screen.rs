@@ -40,7 +40,7 @@ fn demo_holds_the_failure_and_the_keys_on_screen_fix_it() {
         "4 total 1 failed",
         "Invalid model name passed in model=mock-400-model",
         "Ctrl-F quick fixes · 1 first fix · Ctrl-S send",
-        "at 0 s the agent gets this error",
+        "or wait: at time-out the agent gets this error",
     ] {
         assert!(screen.contains(shown), "{shown:?} in\n{screen}");
     }

@@ -66,7 +66,7 @@ fn hold_line(
 }
 
 /// The keys, in the order to press them, that send the waiting agent a good reply:
-/// "▶ fix it: e edit · Ctrl-F quick fixes · 1 first fix · Ctrl-S send · do nothing: …".
+/// "▶ fix it: e edit · Ctrl-F quick fixes · 1 first fix · Ctrl-S send · or wait: …".
 fn hint_line(hint: HoldHint, base: Style) -> Line<'static> {
     let key = base.fg(Color::Yellow).add_modifier(Modifier::BOLD);
     let mut spans = vec![Span::styled("   ▶ ", key)];
@@ -97,7 +97,7 @@ fn hint_line(hint: HoldHint, base: Style) -> Line<'static> {
     }
     // What waiting means, since the count above does not say what happens at zero.
     spans.push(Span::styled(
-        " · do nothing: at 0 s the agent gets this error",
+        " · or wait: at time-out the agent gets this error",
         base,
     ));
     Line::from(spans)
@@ -258,7 +258,7 @@ mod tests {
         let screen = render_text(&app, 120, 40);
         assert!(
             screen.contains(
-                "▶ fix it: e edit · Ctrl-F quick fixes · 1 first fix · Ctrl-S send · do nothing: at 0 s the agent gets this error"
+                "▶ fix it: e edit · Ctrl-F quick fixes · 1 first fix · Ctrl-S send · or wait: at time-out the agent gets this error"
             ),
             "{screen}"
         );
