@@ -203,6 +203,10 @@ async fn launch_records_the_agents_call_and_exits_with_its_code() {
     assert_eq!(mock.received().len(), 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("llmscope open 1"), "{stderr}");
+    assert!(
+        stderr.contains("session 1 closed (1 exchange, 0 errors)"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

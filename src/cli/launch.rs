@@ -16,6 +16,7 @@ use crate::agents::{
     Route, SignedIn,
 };
 use crate::capture::SessionId;
+use crate::fix::count;
 use crate::recorder::Recording;
 
 mod forward_env;
@@ -332,10 +333,11 @@ async fn summary(
 ) -> String {
     let sessions = tokio::task::spawn_blocking(move || reader.list_sessions()).await;
     let counts = match sessions {
-        Ok(Ok(list)) => list
-            .into_iter()
-            .find(|s| s.id == session)
-            .map(|s| format!("{} exchanges, {} errors", s.exchanges, s.errors)),
+        Ok(Ok(list)) => list.into_iter().find(|s| s.id == session).map(|s| {
+            let exchanges = count(s.exchanges as usize, "exchange", "exchanges");
+            let errors = count(s.errors as usize, "error", "errors");
+            format!("{exchanges}, {errors}")
+        }),
         _ => None,
     };
     let dir = if custom_data_dir {
