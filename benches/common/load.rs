@@ -100,6 +100,14 @@ pub fn paired(
     (sa.summary(), sb.summary(), sent)
 }
 
+/// What [`load`] measured: the latencies of the requests inside the measuring window, and
+/// every request sent (warm-up included) and how many failed.
+pub struct Loaded {
+    pub samples: Samples,
+    pub sent: u64,
+    pub errors: u64,
+}
+
 /// `connections` keep-alive connections on one thread, each sending as fast as replies come.
 pub fn load(
     addr: SocketAddr,
@@ -107,7 +115,7 @@ pub fn load(
     connections: usize,
     warmup: Duration,
     measure: Duration,
-) -> (f64, Summary, u64, u64) {
+) -> Loaded {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -163,8 +171,11 @@ pub fn load(
             errors += e;
             all.extend(&samples);
         }
-        let rate = all.len() as f64 / measure.as_secs_f64();
-        (rate, all.summary(), sent, errors)
+        Loaded {
+            samples: all,
+            sent,
+            errors,
+        }
     })
 }
 
