@@ -664,7 +664,14 @@ fn throughput_report(
         Some(_) => {
             let (cell, verdict) =
                 ratio_verdict(report, "cpu_over_nginx", cpu_ratio.map(|r| r.0), 2.0, true);
-            (cell, format!("{verdict}{}", rounds_range(cpu_ratio)))
+            // How far the stack alone is from nginx: the headroom the target leaves capture.
+            let floor = get("hyper+hyper-util")
+                .zip(nginx)
+                .and_then(|(floor, n)| round_ratios(floor, n, cpu_of))
+                .map_or(String::new(), |(median, _, _)| {
+                    format!("; hyper+hyper-util alone ×{median:.2}")
+                });
+            (cell, format!("{verdict}{}{floor}", rounds_range(cpu_ratio)))
         }
         None => ("≤ 2 × nginx".to_string(), "not measured".to_string()),
     };
