@@ -542,3 +542,31 @@ async fn proxy_serves_the_next_request_after_every_kind_of_broken_reply() {
     assert_eq!(classes[..expected.len()], expected[..]);
     assert_eq!(classes.len(), expected.len() + 2);
 }
+
+/// A reply larger than the bodies the store's writer may have queued, arriving while nothing
+/// else is queued: it is stored whole, as `--max-capture-bytes` promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_larger_than_the_writers_queue_bound_is_stored_whole() {
+    let total = 12 * 1024 * 1024;
+    let mut h = Harness::start().await;
+    let size = total.to_string();
+    let mut reply = post_with(&h, CHAT, "mock-big", false, &[("x-mock-size", &size)]).await;
+    assert_eq!(reply.status(), 200);
+    let mut received = 0usize;
+    while let Some(chunk) = reply.chunk().await.expect("the body reads") {
+        received += chunk.len();
+    }
+    assert_eq!(received, total, "the agent got every byte");
+    let record = h.next_finished().await;
+    let captured = record.response.as_ref().expect("reply");
+    assert_eq!(
+        captured.body.len(),
+        total,
+        "the proxy captured the whole body"
+    );
+    let (stored, _dir) = h.stop_and_load().await;
+    let kept = stored[0].record.response.as_ref().expect("stored reply");
+    assert_eq!(kept.body_len, total as u64);
+    assert_eq!(kept.body.len(), total, "the store kept the whole body");
+    assert!(kept.body.iter().enumerate().all(|(i, b)| *b == big_byte(i)));
+}

@@ -7,7 +7,8 @@
 //!
 //! A subscriber may also have a limit on the body bytes it has queued (the store's writer, which
 //! pauses to write each transaction): past it, events reach it without their bodies, which
-//! keeps what a burst leaves queued bounded while every exchange still reaches the record.
+//! keeps what a burst leaves queued bounded while every exchange still reaches the record. An
+//! event larger than the limit on its own still goes whole while the queue is under the limit.
 //!
 //! A [`Tap`] is the other kind of listener: it sees each event inline, as it is published.
 //! It is for observers that only update a small index in memory (the records the store has
@@ -259,7 +260,13 @@ impl CaptureBus {
         };
         let bytes = event.body_bytes();
         let queued = sub.queued.body_bytes.load(Ordering::Relaxed);
-        let fits = bytes == 0 || queued.saturating_add(bytes) <= limit;
+        // An event larger than the limit on its own goes whole while the queue is under the
+        // limit: otherwise an exchange over it (a 12 MiB reply, a request full of images)
+        // would never be recorded with its bodies, however idle the subscriber. What is queued
+        // stays bounded by the limit plus one such event.
+        let oversized = bytes > limit;
+        let fits =
+            bytes == 0 || queued.saturating_add(bytes) <= limit || (oversized && queued < limit);
         let delivery = if fits {
             Delivery {
                 event: event.clone(),

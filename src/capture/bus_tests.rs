@@ -211,3 +211,28 @@ fn past_its_byte_limit_a_subscriber_gets_every_event_but_not_every_body() {
     assert!(!fifth.bodies_shed);
     assert_eq!(fifth.event.body_bytes(), 100);
 }
+
+#[test]
+fn an_event_over_the_byte_limit_on_its_own_goes_whole_while_the_queue_is_under_it() {
+    use crate::capture::test_fixtures::agent_start;
+    let started = |id: u64, pad: usize| {
+        let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(pad));
+        CaptureEvent::Started(Arc::new(agent_start(id, "/v1/chat/completions", &body)))
+    };
+    let bus = CaptureBus::new();
+    let mut store = bus.subscribe_with_byte_limit(Interest::Everything, 250);
+    bus.publish(started(1, 90));
+    bus.publish(started(2, 990));
+    bus.publish(started(3, 990));
+    let got: Vec<(usize, bool)> = std::iter::from_fn(|| store.try_recv_noting_shed())
+        .map(|got| (got.event.body_bytes(), got.bodies_shed))
+        .collect();
+    assert_eq!(got, [(100, false), (1000, false), (0, true)]);
+    // Read, the queue is empty again: a large one goes whole.
+    bus.publish(started(4, 990));
+    let fourth = store.try_recv_noting_shed().expect("the fourth start");
+    assert_eq!(
+        (fourth.event.body_bytes(), fourth.bodies_shed),
+        (1000, false)
+    );
+}

@@ -23,8 +23,8 @@ const BEHIND: usize = 64;
 /// The bodies the records queued for the log may hold. A log that falls behind (its stdout
 /// unread, or a load faster than it prints) gets later records without their bodies, so what
 /// waits for it stays bounded; their lines lack only the token counts and causes read from
-/// the bodies, as does the line of a single exchange larger than this. The store's record is
-/// not affected.
+/// the bodies. A single exchange larger than this still comes whole while less is waiting.
+/// The store's record is not affected.
 const QUEUED_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The log's thread; [`Printer::finish`] waits until it has printed what was published.

@@ -50,7 +50,11 @@ impl Backlog {
         let shared = self.queued_start_shared_with(&event);
         let shared_bytes = shared.map_or(0, |(_, bytes)| bytes);
         let added = event.body_bytes() - shared_bytes;
-        let (event, admitted) = if added > 0 && self.bytes + added > self.budget {
+        // As on the bus: an event over the budget on its own joins whole while the backlog is
+        // under it, or an exchange that large would never be stored with its bodies.
+        let over =
+            self.bytes + added > self.budget && !(added > self.budget && self.bytes < self.budget);
+        let (event, admitted) = if added > 0 && over {
             (event.without_bodies(), Admitted::WithoutBodies)
         } else {
             (event, Admitted::Whole)
@@ -237,6 +241,19 @@ mod tests {
         assert_eq!(request_len_kept(&batch[1]), Some(200));
         backlog.clear();
         assert_eq!((backlog.len(), backlog.bytes()), (0, 0));
+    }
+
+    #[test]
+    fn an_event_over_the_budget_on_its_own_joins_whole_while_the_backlog_is_under_it() {
+        let mut backlog = Backlog::new(250);
+        assert_eq!(backlog.push(started(1, 100)), Admitted::Whole);
+        assert_eq!(backlog.push(started(2, 1000)), Admitted::Whole);
+        // Over the budget now: the next large one, and any other, waits for the writer.
+        assert_eq!(backlog.push(started(3, 1000)), Admitted::WithoutBodies);
+        assert_eq!(backlog.push(started(4, 10)), Admitted::WithoutBodies);
+        assert_eq!(backlog.bytes(), 1100);
+        backlog.drop_front(2);
+        assert_eq!(backlog.push(started(5, 1000)), Admitted::Whole);
     }
 
     #[test]
