@@ -507,7 +507,12 @@ fn round_ratios(
         return None;
     }
     ratios.sort_by(f64::total_cmp);
-    let median = ratios[ratios.len() / 2];
+    let mid = ratios.len() / 2;
+    let median = if ratios.len() % 2 == 0 {
+        (ratios[mid - 1] + ratios[mid]) / 2.0
+    } else {
+        ratios[mid]
+    };
     Some((median, ratios[0], ratios[ratios.len() - 1]))
 }
 
