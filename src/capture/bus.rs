@@ -128,6 +128,15 @@ pub struct BusStats {
     pub bodies_shed: u64,
 }
 
+/// Whether an event with `bytes` of bodies may join, whole, a queue already holding `queued`
+/// under a bound of `limit`. An event larger than the bound on its own joins while the queue
+/// is under it: otherwise an exchange over it (a 12 MiB reply, a request full of images)
+/// would never be recorded with its bodies, however idle the reader. What is queued stays
+/// bounded by the limit plus one such event. The store's backlog keeps the same rule.
+pub fn within_byte_limit(queued: usize, bytes: usize, limit: usize) -> bool {
+    bytes == 0 || queued.saturating_add(bytes) <= limit || (bytes > limit && queued < limit)
+}
+
 impl CaptureBus {
     pub fn new() -> Self {
         Self::default()
@@ -260,13 +269,7 @@ impl CaptureBus {
         };
         let bytes = event.body_bytes();
         let queued = sub.queued.body_bytes.load(Ordering::Relaxed);
-        // An event larger than the limit on its own goes whole while the queue is under the
-        // limit: otherwise an exchange over it (a 12 MiB reply, a request full of images)
-        // would never be recorded with its bodies, however idle the subscriber. What is queued
-        // stays bounded by the limit plus one such event.
-        let oversized = bytes > limit;
-        let fits =
-            bytes == 0 || queued.saturating_add(bytes) <= limit || (oversized && queued < limit);
+        let fits = within_byte_limit(queued, bytes, limit);
         let delivery = if fits {
             Delivery {
                 event: event.clone(),

@@ -11,7 +11,7 @@ mod redact;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 
-pub use bus::{BusStats, CaptureBus, Interest, Received, Subscription, Tap};
+pub use bus::{within_byte_limit, BusStats, CaptureBus, Interest, Received, Subscription, Tap};
 pub use classify::{classify_failure, upstream_error_message, Failure, FailureClass};
 pub use exchange::{
     provider_target, CaptureEvent, CapturedRequest, CapturedResponse, Derived, ExchangeId,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use foldhash::HashMap;
 
-use crate::capture::{CaptureEvent, ExchangeId, SessionId};
+use crate::capture::{within_byte_limit, CaptureEvent, ExchangeId, SessionId};
 
 pub(super) struct Backlog {
     entries: VecDeque<Entry>,
@@ -50,11 +50,7 @@ impl Backlog {
         let shared = self.queued_start_shared_with(&event);
         let shared_bytes = shared.map_or(0, |(_, bytes)| bytes);
         let added = event.body_bytes() - shared_bytes;
-        // As on the bus: an event over the budget on its own joins whole while the backlog is
-        // under it, or an exchange that large would never be stored with its bodies.
-        let over =
-            self.bytes + added > self.budget && !(added > self.budget && self.bytes < self.budget);
-        let (event, admitted) = if added > 0 && over {
+        let (event, admitted) = if !within_byte_limit(self.bytes, added, self.budget) {
             (event.without_bodies(), Admitted::WithoutBodies)
         } else {
             (event, Admitted::Whole)
