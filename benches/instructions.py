@@ -13,7 +13,9 @@ work is counted.
     python3 benches/instructions.py --llmscope target/release/llmscope \
         --bare target/release/deps/proxy-HASH [--requests 2000] [--connections 8]
 
-`--bare` is the bench binary: it serves the bare forwarders (`benches/common/bare.rs`).
+`--bare` is the bench binary: it serves the bare forwarders (`benches/common/bare.rs`):
+`bare-reqwest`, `bare-hyper` (hyper-util's pool) and `bare-conn` (each agent connection's own
+upstream connection, hyper's `client::conn`).
 nginx is measured when on PATH (/usr/sbin is searched too). `--annotate` keeps the callgrind
 files of the larger run and prints each one's top inclusive costs per request; `--threads`
 counts each thread apart and splits llmscope's figure into its store writer, its log thread
@@ -139,7 +141,8 @@ def command(name, args, d, port, upstream_port):
         return [args.llmscope, "record", "--upstream", upstream, "--listen", f"127.0.0.1:{port}",
                 "--data-dir", f"{d}/data"], signal.SIGINT
     if name.startswith("bare"):
-        flag = "--serve-bare-forwarder" if name == "bare-reqwest" else "--serve-bare-hyper-forwarder"
+        flag = {"bare-reqwest": "--serve-bare-forwarder", "bare-hyper": "--serve-bare-hyper-forwarder",
+                "bare-conn": "--serve-bare-conn-forwarder"}[name]
         return [args.bare, flag, upstream, str(port)], signal.SIGTERM
     with open(f"{d}/nginx.conf", "w") as f:
         f.write(nginx_conf(d, port, upstream_port))
@@ -220,11 +223,11 @@ def main():
     p.add_argument("--nginx", default=shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"))
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--connections", type=int, default=8)
-    p.add_argument("--only", default="", help="comma-separated: llmscope,bare-reqwest,bare-hyper,nginx")
+    p.add_argument("--only", default="", help="comma-separated: llmscope,bare-reqwest,bare-hyper,bare-conn,nginx")
     p.add_argument("--annotate", type=int, default=0, metavar="TOP")
     p.add_argument("--threads", action="store_true", help="one callgrind file per thread (with --annotate)")
     args = p.parse_args()
-    names = [n for n in ["llmscope", "bare-reqwest", "bare-hyper", "nginx"]
+    names = [n for n in ["llmscope", "bare-reqwest", "bare-hyper", "bare-conn", "nginx"]
              if (not args.only or n in args.only.split(","))
              and (args.llmscope if n == "llmscope" else args.bare if n.startswith("bare") else args.nginx)]
     results = {}

@@ -1,7 +1,9 @@
-//! Two bare forwarders made of the crates llmscope is built on (tokio's default runtime, a
-//! hyper HTTP/1.1 server) and nothing else: no capture, no store, no log. One forwards with a
-//! reqwest client set up as llmscope sets up its own, the other with hyper's own client
-//! (hyper-util's legacy pooled client, the one reqwest wraps). Run as child processes of the
+//! Bare forwarders made of the crates llmscope is built on (tokio's default runtime, a hyper
+//! HTTP/1.1 server) and nothing else: no capture, no store, no log. One forwards with a
+//! reqwest client set up as llmscope sets up its own, one with hyper's own client
+//! (hyper-util's legacy pooled client, the one reqwest wraps), and one (for
+//! `benches/instructions.py` only) with an upstream connection of each agent connection's own,
+//! as llmscope forwards to a plain-http upstream. Run as child processes of the
 //! bench binary (so their CPU time is their own), they show what those crates alone cost on
 //! this machine: the floors under llmscope's figures, and what reqwest adds to hyper.
 
@@ -25,6 +27,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 pub const SERVE_ARG: &str = "--serve-bare-forwarder";
 /// The same for the forwarder on hyper's own client.
 pub const SERVE_HYPER_ARG: &str = "--serve-bare-hyper-forwarder";
+/// The same for the forwarder that gives each agent connection an upstream connection of its
+/// own (hyper's `client::conn`, no pool).
+pub const SERVE_CONN_ARG: &str = "--serve-bare-conn-forwarder";
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -35,7 +40,7 @@ pub fn serve_if_asked() -> bool {
     let [_, flag, upstream, port] = args.as_slice() else {
         return false;
     };
-    if flag != SERVE_ARG && flag != SERVE_HYPER_ARG {
+    if flag != SERVE_ARG && flag != SERVE_HYPER_ARG && flag != SERVE_CONN_ARG {
         return false;
     }
     let port: u16 = port.parse().expect("port number");
@@ -46,6 +51,8 @@ pub fn serve_if_asked() -> bool {
     let upstream = upstream.trim_end_matches('/').to_string();
     if flag == SERVE_ARG {
         runtime.block_on(serve_reqwest(upstream, port));
+    } else if flag == SERVE_CONN_ARG {
+        runtime.block_on(serve_conn(upstream, port));
     } else {
         runtime.block_on(serve_hyper(upstream, port));
     }
@@ -105,6 +112,79 @@ async fn serve_hyper(upstream: String, port: u16) {
 }
 
 type HyperClient = LegacyClient<HttpConnector, Full<Bytes>>;
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn serve_conn(upstream: String, port: u16) {
+    let authority: String = upstream
+        .strip_prefix("http://")
+        .expect("a plain-http upstream")
+        .to_string();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .expect("bind the bare forwarder");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let authority = authority.clone();
+        tokio::spawn(async move {
+            let slot: std::sync::Arc<std::sync::Mutex<Option<Sender>>> = Default::default();
+            let service =
+                service_fn(move |request| forward_conn(slot.clone(), authority.clone(), request));
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn forward_conn(
+    slot: std::sync::Arc<std::sync::Mutex<Option<Sender>>>,
+    authority: String,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
+        return Ok(status_only(StatusCode::BAD_REQUEST));
+    };
+    let kept = slot.lock().expect("slot").take();
+    let mut sender = match kept {
+        Some(sender) if !sender.is_closed() => sender,
+        _ => {
+            let Ok(stream) = tokio::net::TcpStream::connect(authority.as_str()).await else {
+                return Ok(status_only(StatusCode::BAD_GATEWAY));
+            };
+            let _ = stream.set_nodelay(true);
+            let Ok((sender, conn)) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+            else {
+                return Ok(status_only(StatusCode::BAD_GATEWAY));
+            };
+            tokio::spawn(conn);
+            sender
+        }
+    };
+    if sender.ready().await.is_err() {
+        return Ok(status_only(StatusCode::BAD_GATEWAY));
+    }
+    parts.headers.insert(
+        header::HOST,
+        http::HeaderValue::from_str(&authority).expect("authority"),
+    );
+    let reply = sender
+        .send_request(Request::from_parts(parts, Full::new(body)))
+        .await;
+    *slot.lock().expect("slot") = Some(sender);
+    let Ok(reply) = reply else {
+        return Ok(status_only(StatusCode::BAD_GATEWAY));
+    };
+    let (parts, body) = reply.into_parts();
+    let body = body.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
 
 async fn forward_hyper(
     client: HyperClient,

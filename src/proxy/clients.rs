@@ -1,9 +1,11 @@
-//! The HTTP clients that take requests upstream: hyper-util's pooled client for plain-http
-//! upstreams, which costs half as much per request, and reqwest for https upstreams (its TLS
-//! set-up and `--upstream-ca`) and llmscope's other outgoing calls (model lists, forward
-//! mode's pass-through).
+//! The HTTP clients that take requests upstream: for plain-http upstreams, the agent
+//! connection's own upstream connection (`agent_upstream.rs`) or else hyper-util's pooled
+//! client, which cost half as much per request as reqwest; and reqwest for https upstreams
+//! (its TLS set-up and `--upstream-ca`) and llmscope's other outgoing calls (model lists,
+//! forward mode's pass-through).
 //!
-//! Both are set up alike: no redirects followed (the agent sees them), no decompression
+//! All are set up alike (an agent connection's own connection is opened by the pool's
+//! connector): no redirects followed (the agent sees them), no decompression
 //! (bodies pass through as sent), no environment proxy, TCP_NODELAY, the same connect timeout,
 //! and the same idle timeout before the head and between body chunks.
 
@@ -18,6 +20,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::agent_upstream::AgentUpstream;
 use super::reply::UpstreamReply;
 use super::serving_threads;
 use super::transport_error::{IdleTimeout, TransportError};
@@ -35,6 +38,8 @@ pub struct UpstreamClients {
     /// One per serving thread: a pooled connection's task runs where it was opened, and an
     /// exchange on another thread would wake that one twice per request.
     plain: Vec<PlainClient>,
+    /// The pool's connector, for the connections agent connections keep (`agent_upstream.rs`).
+    connector: HttpConnector,
     tls: reqwest::Client,
     idle: Duration,
 }
@@ -61,6 +66,7 @@ impl UpstreamClients {
             .collect();
         Ok(Self {
             plain,
+            connector,
             tls: build_reqwest(connect_timeout, idle_timeout, extra_ca)?,
             idle: idle_timeout,
         })
@@ -73,18 +79,20 @@ impl UpstreamClients {
     }
 
     /// Sends an exchange's request and waits for the reply's head, at most the idle timeout.
+    /// `own` is the agent connection's own upstream connection, for a plain-http upstream.
     pub async fn send(
         &self,
         method: Method,
         destination: Destination,
         headers: HeaderMap,
         body: Bytes,
+        own: Option<&AgentUpstream>,
     ) -> Result<UpstreamReply, TransportError> {
         match destination {
-            Destination::Plain(uri) => self.send_plain(method, uri, headers, body).await,
+            Destination::Plain(uri) => self.send_plain(method, uri, headers, body, own).await,
             Destination::Url(url) if takes_plain_client(&url) => {
                 let uri = http::Uri::try_from(url.as_str())?;
-                self.send_plain(method, uri, headers, body).await
+                self.send_plain(method, uri, headers, body, own).await
             }
             Destination::Url(url) => self.send_tls(method, url, headers, body).await,
         }
@@ -107,12 +115,13 @@ impl UpstreamClients {
         uri: http::Uri,
         headers: HeaderMap,
         body: Bytes,
+        own: Option<&AgentUpstream>,
     ) -> Result<UpstreamReply, TransportError> {
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = method;
         let host = uri
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
         let headers = request.headers_mut();
@@ -126,9 +135,18 @@ impl UpstreamClients {
         if let Some(host) = host {
             headers.entry(HOST).or_insert(host);
         }
-        let reply = tokio::time::timeout(self.idle, self.plain().request(request))
-            .await
-            .map_err(|_| IdleTimeout)??;
+        let reply = match own {
+            // Boxed, as the pool's future is: unboxed, it would make every exchange's
+            // future larger, and that future is moved whole when it is detached.
+            Some(own) => {
+                tokio::time::timeout(self.idle, Box::pin(own.send(&self.connector, request)))
+                    .await
+                    .map_err(|_| IdleTimeout)??
+            }
+            None => tokio::time::timeout(self.idle, self.plain().request(request))
+                .await
+                .map_err(|_| IdleTimeout)??,
+        };
         Ok(UpstreamReply::plain(reply, self.idle))
     }
 
@@ -218,24 +236,32 @@ mod tests {
         }
     }
 
-    async fn both_clients(url: reqwest::Url) -> (Option<Failure>, Option<Failure>) {
+    /// The outcome of one request through each client: the pool, an agent connection's own
+    /// upstream connection, reqwest.
+    async fn every_client(url: reqwest::Url) -> [Option<Failure>; 3] {
         let clients = UpstreamClients::build(NonZeroUsize::MIN, Duration::from_secs(2), IDLE, None)
             .expect("clients");
-        let send = |via_reqwest: bool| {
+        let own = AgentUpstream::new();
+        let send = |client: usize| {
             let (method, url, body) = (Method::POST, url.clone(), Bytes::from_static(b"{}"));
-            let clients = &clients;
+            let (clients, own) = (&clients, &own);
             async move {
-                if via_reqwest {
+                if client == 2 {
                     clients.send_tls(method, url, HeaderMap::new(), body).await
                 } else {
                     let uri = http::Uri::try_from(url.as_str()).expect("a valid URI");
+                    let own = (client == 1).then_some(&**own);
                     clients
-                        .send_plain(method, uri, HeaderMap::new(), body)
+                        .send_plain(method, uri, HeaderMap::new(), body, own)
                         .await
                 }
             }
         };
-        (outcome(send(false)).await, outcome(send(true)).await)
+        [
+            outcome(send(0)).await,
+            outcome(send(1)).await,
+            outcome(send(2)).await,
+        ]
     }
 
     #[test]
@@ -248,7 +274,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn both_clients_give_a_fault_the_same_class_and_words() {
+    async fn every_client_gives_a_fault_the_same_class_and_words() {
         let refused = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             let addr = listener.local_addr().expect("address");
@@ -285,9 +311,13 @@ mod tests {
             ),
         ];
         for (name, url) in faults {
-            let (plain, reqwest) = both_clients(url).await;
-            assert_eq!(plain, reqwest, "{name}");
-            assert_eq!(plain.is_none(), name == "whole", "{name}: {plain:?}");
+            let [pooled, own, reqwest] = every_client(url).await;
+            assert_eq!(pooled, reqwest, "{name}");
+            assert_eq!(
+                own, reqwest,
+                "{name}: the agent connection's own upstream connection"
+            );
+            assert_eq!(pooled.is_none(), name == "whole", "{name}: {pooled:?}");
         }
     }
 }

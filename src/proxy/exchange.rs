@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
+use super::agent_upstream::AgentUpstream;
 use super::error_reply::{loop_stopped_reply, refusal_reply};
 use super::forward::{forward, spawn_fix, ReplyTo};
 use super::forward_mode::{record_host, InterceptedOrigin};
@@ -35,6 +36,7 @@ pub async fn run_exchange(
     request: Request<Incoming>,
     dialect: Dialect,
     head_tx: HeadSender,
+    own_upstream: Option<Arc<AgentUpstream>>,
 ) {
     let clock = Instant::now();
     let started_at_ms = chrono::Utc::now().timestamp_millis();
@@ -55,6 +57,7 @@ pub async fn run_exchange(
         target,
         headers: upstream_request_headers(parts.headers),
         body,
+        own_upstream,
     };
     let mut request = outgoing.captured();
     let mut rewrite = None;

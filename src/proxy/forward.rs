@@ -37,6 +37,7 @@ pub async fn forward(guard: ExchangeGuard, outgoing: Outgoing, reply_to: ReplyTo
         destination,
         outgoing.headers,
         outgoing.body,
+        outgoing.own_upstream.as_deref(),
     );
     let idle = state.config.idle_timeout;
     let (parent, auto_fix) = match reply_to {
@@ -145,6 +146,7 @@ pub fn spawn_fix(
         target,
         headers,
         body: request.body,
+        own_upstream: None,
     };
     let mut captured = outgoing.captured();
     if let Some(origin) = state.intercepted_origin(parent) {

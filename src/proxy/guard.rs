@@ -13,6 +13,7 @@ use http::header::HeaderMap;
 use http::Response;
 use tokio::sync::oneshot;
 
+use super::agent_upstream::AgentUpstream;
 use super::body::AgentBody;
 use super::headers::recorded_request_headers;
 use super::retry_loop::RequestKey;
@@ -34,6 +35,9 @@ pub struct Outgoing {
     pub target: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The agent connection's own upstream connection, when an agent connection is waiting
+    /// for this request (`agent_upstream.rs`); requests llmscope makes itself take the pool.
+    pub own_upstream: Option<Arc<AgentUpstream>>,
 }
 
 impl Outgoing {

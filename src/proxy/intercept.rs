@@ -183,6 +183,7 @@ fn apply_edit(
         target: edited.target,
         headers: edited.headers,
         body: edited.body,
+        own_upstream: None,
     };
     let start = ExchangeStart {
         dialect: outgoing.dialect(),

@@ -14,6 +14,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
+use super::agent_upstream::AgentUpstream;
 use super::clients::UpstreamClients;
 use super::forward_mode;
 use super::retry_loop::RetryLoops;
@@ -156,7 +157,10 @@ async fn serve_connection(state: Arc<ProxyState>, stream: tokio::net::TcpStream)
     // holding a connection forever. hyper also counts the idle time between requests on a
     // kept-alive connection against this timeout, so it doubles as the idle timeout.
     let header_read_timeout = state.config.header_read_timeout;
-    let service = service_fn(move |request| serve_exchange(state.clone(), request));
+    let own_upstream = AgentUpstream::new();
+    let service = service_fn(move |request| {
+        serve_exchange(state.clone(), request, Some(own_upstream.clone()))
+    });
     let _ = http1::Builder::new()
         .keep_alive(true)
         .timer(TokioTimer::new())

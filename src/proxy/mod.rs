@@ -4,6 +4,7 @@
 //! It must never wait on the store or the UI, never crash on bad input from either side, and
 //! never leave an agent with a bare socket close when llmscope can say what went wrong.
 
+mod agent_upstream;
 mod auto_fix;
 mod body;
 mod capture_copy;

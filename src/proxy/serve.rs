@@ -9,6 +9,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
+use super::agent_upstream::AgentUpstream;
 use super::body::AgentBody;
 use super::detach::Detachable;
 use super::error_reply::failure_reply;
@@ -17,9 +18,11 @@ use super::ProxyState;
 use crate::capture::{Failure, FailureClass};
 use crate::llm::Dialect;
 
+/// `own_upstream` is the agent connection's own upstream connection, where it keeps one.
 pub async fn serve_exchange(
     state: Arc<ProxyState>,
     request: Request<Incoming>,
+    own_upstream: Option<Arc<AgentUpstream>>,
 ) -> Result<Response<AgentBody>, Infallible> {
     let dialect = Dialect::detect(
         request.uri().path(),
@@ -30,7 +33,8 @@ pub async fn serve_exchange(
     // ready; a streamed body goes on inside the head (`relay_body.rs`), and whatever else is
     // left is detached into a task of its own when `exchange` drops at the end of this
     // function.
-    let mut exchange = Detachable::new(run_exchange(state, request, dialect, head_tx));
+    let mut exchange =
+        Detachable::new(run_exchange(state, request, dialect, head_tx, own_upstream));
     let head = tokio::select! {
         biased;
         () = &mut exchange => head_rx.await,

@@ -1,11 +1,12 @@
 //! How an upstream call's transport errors map to failure classes, with a message that names
-//! the real cause. Either client's errors (hyper-util's for plain-http upstreams, reqwest's for
-//! the rest) are read the same way: by walking the chain of causes under them, so a fault gets
+//! the real cause. Every client's errors (hyper-util's pool and an agent connection's own
+//! connection for plain-http upstreams, reqwest for the rest) are read the same way: by walking the chain of causes under them, so a fault gets
 //! the same class and words whichever client met it.
 
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use super::agent_upstream::ConnectFailed;
 use super::tls_reason::tls_failure_message;
 use crate::capture::{Failure, FailureClass};
 
@@ -146,6 +147,7 @@ fn is_connect(causes: &Causes<'_>) -> bool {
             .is_some_and(reqwest::Error::is_connect)
             || e.downcast_ref::<hyper_util::client::legacy::Error>()
                 .is_some_and(hyper_util::client::legacy::Error::is_connect)
+            || e.is::<ConnectFailed>()
     })
 }
 

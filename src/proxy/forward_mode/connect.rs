@@ -37,14 +37,14 @@ async fn route(
     mut request: Request<Incoming>,
 ) -> Result<Response<AgentBody>, Infallible> {
     let Some(mode) = state.config.forward.as_ref() else {
-        return serve_exchange(state, request).await;
+        return serve_exchange(state, request, None).await;
     };
     if request.method() == Method::CONNECT {
         return Ok(connect(state.clone(), request));
     }
     let Some(host) = request.uri().host().map(str::to_string) else {
         if mode.serve_origin_form {
-            return serve_exchange(state, request).await;
+            return serve_exchange(state, request, None).await;
         }
         return Ok(not_a_proxy_request(&state, &request));
     };
@@ -63,7 +63,7 @@ async fn route(
             request
                 .extensions_mut()
                 .insert(InterceptedOrigin(Arc::new(origin)));
-            serve_exchange(state, request).await
+            serve_exchange(state, request, None).await
         }
         Err(error) => Ok(plain_refusal(StatusCode::BAD_REQUEST, &error.to_string())),
     }

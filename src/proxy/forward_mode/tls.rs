@@ -48,7 +48,7 @@ pub async fn intercept(state: Arc<ProxyState>, client: TokioIo<Upgraded>, host: 
     let header_read_timeout = state.config.header_read_timeout;
     let service = service_fn(move |mut request| {
         request.extensions_mut().insert(origin.clone());
-        serve_exchange(state.clone(), request)
+        serve_exchange(state.clone(), request, None)
     });
     let _ = http1::Builder::new()
         .keep_alive(true)
@@ -86,6 +86,7 @@ fn refused(state: &Arc<ProxyState>, authority: &str, clock: Instant, reason: Str
         target: authority.to_string(),
         headers: HeaderMap::new(),
         body: Bytes::new(),
+        own_upstream: None,
     };
     let start = ExchangeStart {
         id: state.next_exchange_id(),
