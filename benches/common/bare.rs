@@ -66,6 +66,27 @@ async fn serve_reqwest(upstream: String, port: u16) {
         .no_proxy()
         .build()
         .expect("reqwest client");
+    accept_on(port, move |stream| {
+        let (client, upstream) = (client.clone(), upstream.clone());
+        async move {
+            let service =
+                service_fn(move |request| forward(client.clone(), upstream.clone(), request));
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        }
+    })
+    .await;
+}
+
+/// Accepts connections on 127.0.0.1:`port` for ever, each served by `serve` in a task of its
+/// own.
+async fn accept_on<F, Fut>(port: u16, serve: F)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .expect("bind the bare forwarder");
@@ -74,15 +95,7 @@ async fn serve_reqwest(upstream: String, port: u16) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (client, upstream) = (client.clone(), upstream.clone());
-        tokio::spawn(async move {
-            let service =
-                service_fn(move |request| forward(client.clone(), upstream.clone(), request));
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(serve(stream));
     }
 }
 
@@ -91,24 +104,18 @@ async fn serve_hyper(upstream: String, port: u16) {
     // As reqwest sets it: a small request must not wait for Nagle.
     connector.set_nodelay(true);
     let client: HyperClient = LegacyClient::builder(TokioExecutor::new()).build(connector);
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
-        .await
-        .expect("bind the bare forwarder");
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
+    accept_on(port, move |stream| {
         let (client, upstream) = (client.clone(), upstream.clone());
-        tokio::spawn(async move {
+        async move {
             let service =
                 service_fn(move |request| forward_hyper(client.clone(), upstream.clone(), request));
             let _ = http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
-        });
-    }
+        }
+    })
+    .await;
 }
 
 type HyperClient = LegacyClient<HttpConnector, Full<Bytes>>;
@@ -120,16 +127,9 @@ async fn serve_conn(upstream: String, port: u16) {
         .strip_prefix("http://")
         .expect("a plain-http upstream")
         .to_string();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
-        .await
-        .expect("bind the bare forwarder");
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
+    accept_on(port, move |stream| {
         let authority = authority.clone();
-        tokio::spawn(async move {
+        async move {
             let slot: std::sync::Arc<std::sync::Mutex<Option<Sender>>> = Default::default();
             let service =
                 service_fn(move |request| forward_conn(slot.clone(), authority.clone(), request));
@@ -137,8 +137,9 @@ async fn serve_conn(upstream: String, port: u16) {
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
-        });
-    }
+        }
+    })
+    .await;
 }
 
 async fn forward_conn(

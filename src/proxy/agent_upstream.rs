@@ -21,7 +21,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
-use super::transport_error::TransportError;
+use super::transport_error::{ConnectFailed, TransportError};
 
 type Sender = SendRequest<Full<Bytes>>;
 
@@ -149,11 +149,6 @@ fn closed_before_sending() -> TransportError {
         "the upstream closed a new connection before the request was sent",
     ))
 }
-
-/// The upstream could not be connected to: the cause is underneath.
-#[derive(Debug, thiserror::Error)]
-#[error("client error (Connect)")]
-pub struct ConnectFailed(#[source] pub TransportError);
 
 #[derive(Debug, thiserror::Error)]
 #[error("the upstream URI names no host")]

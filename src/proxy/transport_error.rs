@@ -6,7 +6,6 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
-use super::agent_upstream::ConnectFailed;
 use super::tls_reason::tls_failure_message;
 use crate::capture::{Failure, FailureClass};
 
@@ -25,6 +24,12 @@ impl std::fmt::Display for IdleTimeout {
 }
 
 impl StdError for IdleTimeout {}
+
+/// An agent connection's own upstream connection could not be opened: the cause is
+/// underneath. Worded as hyper-util's pool words its own, which the message leaves out.
+#[derive(Debug, thiserror::Error)]
+#[error("client error (Connect)")]
+pub struct ConnectFailed(#[source] pub TransportError);
 
 /// A failure reading a reply's body, worded as reqwest words its own, for the same reason.
 #[derive(Debug)]
