@@ -41,12 +41,14 @@ impl AgentUpstream {
         Arc::default()
     }
 
-    /// The kept connection if it goes to `authority` and the upstream has not closed it.
-    /// It is taken out while a request uses it; a second request meanwhile (none comes on
-    /// one HTTP/1.1 connection) would open a connection of its own.
+    /// The kept connection if it goes to `authority` and can take a request now: not closed,
+    /// and not still carrying the previous reply (whose body nobody reads any more, or the
+    /// request would wait on it until the idle timeout). It is taken out while a request
+    /// uses it; a second request meanwhile (none comes on one HTTP/1.1 connection) would
+    /// open a connection of its own.
     fn take(&self, authority: &Authority) -> Option<Sender> {
         let kept = self.lock().take()?;
-        (kept.authority == *authority && !kept.sender.is_closed()).then_some(kept.sender)
+        (kept.authority == *authority && kept.sender.is_ready()).then_some(kept.sender)
     }
 
     fn keep(&self, authority: Authority, sender: Sender) {
